@@ -1,0 +1,244 @@
+"""The learner space: 120 scikit-learn configurations in 14 families.
+
+Each configuration has a stable ``config_id`` (family abbreviation + index within the
+family; index 00 is the scikit-learn default), its family and JSON-serialisable params.
+The lists below are append-only: a new setting gets the next index, so ids stay stable
+across versions and old meta-datasets keep their meaning.
+
+:func:`build_pipeline` turns a configuration into a Pipeline with the preprocessing its
+family needs for a Task's column kinds:
+
+- scale-sensitive families (linear, SVM, k-NN, MLP, SGD, LDA/QDA, naive Bayes): median
+  imputation + standard scaling of numbers; constant imputation + one-hot encoding of
+  categories (at most 32 levels per column; rarer levels share one "infrequent" column);
+- tree families: median imputation of numbers; ordinal-encoded categories;
+- histogram gradient boosting: native missing values and native categorical splits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.discriminant_analysis import (
+    LinearDiscriminantAnalysis,
+    QuadraticDiscriminantAnalysis,
+)
+from sklearn.ensemble import (
+    AdaBoostClassifier,
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from autometa.exceptions import BadInputError
+
+__all__ = ["FAMILIES", "LearnerConfig", "build_pipeline", "config_table", "get_config", "space"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A learner family: its estimator class, id prefix and preprocessing style."""
+
+    name: str
+    prefix: str
+    estimator: type
+    preprocessing: str  # "scaled" | "tree" | "native"
+    random: bool  # whether the estimator takes random_state
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in [
+        Family("logistic_regression", "lr", LogisticRegression, "scaled", False),
+        Family("linear_svm", "lsvm", LinearSVC, "scaled", True),
+        Family("svc_rbf", "svc", SVC, "scaled", True),
+        Family("knn", "knn", KNeighborsClassifier, "scaled", False),
+        Family("gaussian_nb", "gnb", GaussianNB, "scaled", False),
+        Family("lda", "lda", LinearDiscriminantAnalysis, "scaled", False),
+        Family("qda", "qda", QuadraticDiscriminantAnalysis, "scaled", False),
+        Family("decision_tree", "dt", DecisionTreeClassifier, "tree", True),
+        Family("random_forest", "rf", RandomForestClassifier, "tree", True),
+        Family("extra_trees", "et", ExtraTreesClassifier, "tree", True),
+        Family("hist_gradient_boosting", "hgb", HistGradientBoostingClassifier, "native", True),
+        Family("adaboost", "ada", AdaBoostClassifier, "tree", True),
+        Family("mlp", "mlp", MLPClassifier, "scaled", True),
+        Family("sgd", "sgd", SGDClassifier, "scaled", True),
+    ]
+}
+
+# Append-only settings per family; the first entry of each family is the default ({}).
+_SETTINGS: dict[str, list[dict[str, Any]]] = {
+    "logistic_regression": [
+        {}, {"C": 0.001}, {"C": 0.01}, {"C": 0.1}, {"C": 10.0}, {"C": 100.0},
+        {"C": 1.0, "class_weight": "balanced"}, {"C": 0.1, "class_weight": "balanced"},
+    ],
+    "linear_svm": [{}, {"C": 0.01}, {"C": 0.1}, {"C": 10.0}, {"C": 1.0, "class_weight": "balanced"}],
+    "svc_rbf": [
+        {}, {"C": 0.1}, {"C": 10.0}, {"C": 100.0},
+        {"C": 1.0, "gamma": 0.01}, {"C": 10.0, "gamma": 0.01}, {"C": 100.0, "gamma": 0.01},
+        {"C": 1.0, "gamma": 0.1}, {"C": 10.0, "gamma": 0.1}, {"C": 1.0, "gamma": 1.0},
+        {"C": 10.0, "gamma": 0.001}, {"C": 1.0, "class_weight": "balanced"},
+    ],
+    "knn": [
+        {}, {"n_neighbors": 1}, {"n_neighbors": 3}, {"n_neighbors": 10}, {"n_neighbors": 20},
+        {"n_neighbors": 50}, {"n_neighbors": 5, "weights": "distance"},
+        {"n_neighbors": 10, "weights": "distance"}, {"n_neighbors": 20, "weights": "distance"},
+        {"n_neighbors": 5, "p": 1}, {"n_neighbors": 10, "p": 1, "weights": "distance"},
+    ],
+    "gaussian_nb": [{}, {"var_smoothing": 1e-6}, {"var_smoothing": 1e-3}, {"var_smoothing": 0.1}],
+    "lda": [
+        {}, {"solver": "lsqr", "shrinkage": "auto"}, {"solver": "lsqr", "shrinkage": 0.1},
+        {"solver": "lsqr", "shrinkage": 0.5},
+    ],
+    "qda": [{"reg_param": 0.01}, {"reg_param": 0.1}, {"reg_param": 0.5}],
+    "decision_tree": [
+        {}, {"max_depth": 1}, {"max_depth": 3}, {"max_depth": 5}, {"max_depth": 10},
+        {"min_samples_leaf": 5}, {"min_samples_leaf": 20}, {"criterion": "entropy"},
+        {"criterion": "entropy", "min_samples_leaf": 5}, {"max_depth": 5, "class_weight": "balanced"},
+    ],
+    "random_forest": [
+        {}, {"max_features": 0.5}, {"max_features": 1.0}, {"min_samples_leaf": 5},
+        {"max_features": 0.5, "min_samples_leaf": 5}, {"max_depth": 10},
+        {"criterion": "entropy"}, {"n_estimators": 300}, {"class_weight": "balanced"},
+        {"max_features": "log2"}, {"bootstrap": False},
+    ],
+    "extra_trees": [
+        {}, {"max_features": 0.5}, {"max_features": 1.0}, {"min_samples_leaf": 5},
+        {"max_features": 0.5, "min_samples_leaf": 5}, {"n_estimators": 300},
+        {"criterion": "entropy"}, {"bootstrap": True},
+    ],
+    "hist_gradient_boosting": [
+        {}, {"learning_rate": 0.03}, {"learning_rate": 0.3}, {"max_leaf_nodes": 7},
+        {"max_leaf_nodes": 63}, {"learning_rate": 0.03, "max_iter": 300},
+        {"learning_rate": 0.05, "max_leaf_nodes": 15, "max_iter": 200},
+        {"l2_regularization": 1.0}, {"min_samples_leaf": 5}, {"min_samples_leaf": 50},
+        {"max_depth": 3}, {"learning_rate": 0.1, "max_features": 0.5},
+    ],
+    "adaboost": [
+        {}, {"n_estimators": 200}, {"learning_rate": 0.1}, {"learning_rate": 0.1, "n_estimators": 200},
+        {"learning_rate": 0.5, "n_estimators": 100},
+    ],
+    "mlp": [
+        {}, {"hidden_layer_sizes": [50]}, {"hidden_layer_sizes": [100, 100]},
+        {"alpha": 0.01}, {"alpha": 1.0}, {"hidden_layer_sizes": [50, 50], "alpha": 0.01},
+        {"learning_rate_init": 0.01}, {"early_stopping": True},
+    ],
+    "sgd": [
+        {}, {"loss": "log_loss"}, {"loss": "modified_huber"}, {"alpha": 0.001},
+        {"loss": "log_loss", "alpha": 0.001}, {"loss": "modified_huber", "alpha": 0.01},
+        {"loss": "hinge", "alpha": 1e-5}, {"penalty": "elasticnet"}, {"loss": "log_loss", "alpha": 1e-5},
+    ],
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LearnerConfig:
+    """One point of the learner space."""
+
+    config_id: str
+    family: str
+    params: dict[str, Any]
+
+    @property
+    def params_json(self) -> str:
+        return json.dumps(self.params, sort_keys=True)
+
+
+def space(families: list[str] | None = None) -> list[LearnerConfig]:
+    """Return the learner space (all 120 configurations, or those of the given families)."""
+    wanted = families or list(FAMILIES)
+    unknown = sorted(set(wanted) - set(FAMILIES))
+    if unknown:
+        raise BadInputError(
+            f"Unknown learner families: {', '.join(unknown)}; known: {', '.join(FAMILIES)}."
+        )
+    return [
+        LearnerConfig(f"{FAMILIES[fam].prefix}_{i:02d}", fam, params)
+        for fam in FAMILIES
+        if fam in wanted
+        for i, params in enumerate(_SETTINGS[fam])
+    ]
+
+
+def get_config(config_id: str) -> LearnerConfig:
+    """Look up one configuration by its id."""
+    for config in space():
+        if config.config_id == config_id:
+            return config
+    raise BadInputError(f"Unknown configuration id '{config_id}'.")
+
+
+def config_table(configs: list[LearnerConfig] | None = None) -> pd.DataFrame:
+    """Configurations as a table: config_id, family, params (JSON text)."""
+    rows = [(c.config_id, c.family, c.params_json) for c in configs or space()]
+    return pd.DataFrame(rows, columns=["config_id", "family", "params"])
+
+
+def build_pipeline(
+    config: LearnerConfig,
+    numeric: list[str],
+    categorical: list[str],
+    random_state: int | None = 0,
+) -> Pipeline:
+    """Return an unfitted Pipeline (preprocessing + estimator) for the given column kinds.
+
+    Parameters
+    ----------
+    config : LearnerConfig
+    numeric, categorical : list of str
+        Column names of each kind (as in ``Task.numeric_columns``).
+    random_state : int or None
+        Passed to estimators that take one.
+    """
+    family = FAMILIES[config.family]
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.params.items()}
+    if family.random:
+        params["random_state"] = random_state
+    if family.estimator is MLPClassifier:
+        params.setdefault("max_iter", 300)
+    if family.estimator is LinearSVC:
+        params.setdefault("max_iter", 5000)
+    parts: list[tuple[str, Any, list[str]]] = []
+    if family.preprocessing == "scaled":
+        if numeric:
+            num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+            parts.append(("num", num, numeric))
+        if categorical:
+            onehot = OneHotEncoder(
+                handle_unknown="infrequent_if_exist", max_categories=32, sparse_output=False
+            )
+            cat = Pipeline([("impute", _constant_imputer()), ("onehot", onehot)])
+            parts.append(("cat", cat, categorical))
+    else:
+        if numeric:
+            imputer = "passthrough" if family.preprocessing == "native" else SimpleImputer(strategy="median")
+            parts.append(("num", imputer, numeric))
+        if categorical:
+            ordinal = OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=-1, max_categories=250
+            )
+            if family.preprocessing == "native":
+                # HGB treats NaN and negative codes of categorical features as missing.
+                parts.append(("cat", ordinal, categorical))
+                params["categorical_features"] = [False] * len(numeric) + [True] * len(categorical)
+            else:
+                parts.append(("cat", Pipeline([("impute", _constant_imputer()), ("ordinal", ordinal)]), categorical))
+    prep = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+    return Pipeline([("prep", prep), ("model", family.estimator(**params))])
+
+
+def _constant_imputer() -> SimpleImputer:
+    return SimpleImputer(strategy="constant", fill_value="__missing__")

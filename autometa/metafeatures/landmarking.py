@@ -1,0 +1,102 @@
+"""Landmarking: the cross-validated performance of quick learners (Pfahringer et al. 2000).
+
+Each landmarker runs 5-fold stratified cross-validation (fewer folds when the smallest
+class has fewer rows) on the landmarking sample and reports the error rate, Cohen's kappa
+and macro one-vs-rest ROC AUC of its out-of-fold predictions. Names follow OpenML's
+qualities where the learner is the same (DecisionStump, NaiveBayes, kNN1N).
+
+NaN when the smallest class has a single row (no stratified split exists), and for the
+landmarkers not started within the time budget (a warning says so).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.metrics import cohen_kappa_score, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from autometa.exceptions import AutometaWarning
+from autometa.metafeatures.pieces import Pieces
+from autometa.metafeatures.registry import MetaFeature
+
+__all__ = ["FEATURES", "LANDMARKERS"]
+
+LANDMARKERS: dict[str, Callable[[int], ClassifierMixin]] = {
+    "DecisionStump": lambda seed: DecisionTreeClassifier(max_depth=1, random_state=seed),
+    "RandomTreeDepth1": lambda seed: DecisionTreeClassifier(
+        max_depth=1, splitter="random", max_features=1, random_state=seed
+    ),
+    "DecisionTreeDepth3": lambda seed: DecisionTreeClassifier(max_depth=3, random_state=seed),
+    "NaiveBayes": lambda seed: GaussianNB(),
+    "kNN1N": lambda seed: KNeighborsClassifier(n_neighbors=1),
+    "LDA": lambda seed: LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
+}
+_REFS = {
+    "DecisionStump": "OpenML DecisionStump* qualities; auto-sklearn LandmarkDecisionNodeLearner",
+    "RandomTreeDepth1": "OpenML RandomTreeDepth1*; auto-sklearn LandmarkRandomNodeLearner",
+    "DecisionTreeDepth3": "depth-3 CART tree (cf. OpenML REPTreeDepth3*)",
+    "NaiveBayes": "OpenML NaiveBayes* qualities; auto-sklearn LandmarkNaiveBayes",
+    "kNN1N": "OpenML kNN1N* qualities; auto-sklearn Landmark1NN",
+    "LDA": "auto-sklearn LandmarkLDA (shrinkage LDA for collinear data)",
+}
+NAN = "a class has a single row, or the landmarking time budget ran out"
+
+
+def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
+    if p.landmark_results:
+        return p.landmark_results
+    y = p.y_codes[p.landmark_rows]
+    X = p.landmark_matrix
+    n_splits = min(5, int(np.bincount(y).min()))
+    nan = {"ErrRate": np.nan, "Kappa": np.nan, "AUC": np.nan}
+    start = time.perf_counter()
+    skipped = []
+    for name, make in LANDMARKERS.items():
+        if n_splits < 2 or time.perf_counter() - start > p.landmark_budget:
+            p.landmark_results[name] = dict(nan)
+            skipped.append(name)
+            continue
+        cv = StratifiedKFold(n_splits, shuffle=True, random_state=p.random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            proba = cross_val_predict(make(p.random_state), X, y, cv=cv, method="predict_proba")
+        pred = proba.argmax(axis=1)
+        p.landmark_results[name] = {
+            "ErrRate": float(np.mean(pred != y)),
+            "Kappa": float(cohen_kappa_score(y, pred)) if len(np.unique(pred)) > 1 else 0.0,
+            "AUC": _macro_auc(y, proba),
+        }
+    if skipped and n_splits >= 2:
+        warnings.warn(
+            f"Landmarking budget of {p.landmark_budget:g} s ran out; NaN for {', '.join(skipped)}.",
+            AutometaWarning,
+            stacklevel=2,
+        )
+    return p.landmark_results
+
+
+def _macro_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    aucs = [roc_auc_score(y == k, proba[:, k]) for k in range(proba.shape[1]) if 0 < (y == k).sum() < len(y)]
+    return float(np.mean(aucs))
+
+
+def _feature(name: str, metric: str) -> MetaFeature:
+    return MetaFeature(
+        f"{name}{metric}", "landmarking", lambda p: _all_results(p)[name][metric], _REFS[name], NAN
+    )
+
+
+FEATURES: list[MetaFeature] = [
+    *[_feature(name, metric) for name in LANDMARKERS for metric in ("ErrRate", "Kappa", "AUC")],
+    MetaFeature("LandmarkingSampleSize", "landmarking", lambda p: float(len(p.landmark_rows)),
+                "autometa: rows in the landmarking sample"),
+]  # fmt: skip

@@ -1,0 +1,221 @@
+"""Shared precomputed pieces that meta-feature functions read (each computed once, lazily).
+
+Sampling (documented, recorded as meta-features): the simple group always sees every row;
+the statistical, information and complexity groups see a stratified sample of at most
+``max_cells / n_columns`` rows (20 million cells: bounded memory on any table); the
+landmarkers see a stratified sample of at most ``max_rows_landmarking`` rows.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from autometa.tabular import Task, stratified_subsample
+
+__all__ = ["Pieces"]
+
+N_BINS = 10
+
+
+class Pieces:
+    """Lazily computed views of one Task shared by all meta-feature functions.
+
+    Parameters
+    ----------
+    task : Task
+    random_state : int
+        Seeds the samples and the randomised landmarkers.
+    max_cells : int
+        Row budget of the statistical groups is ``max_cells // n_columns``.
+    max_rows_landmarking : int
+    landmark_budget : float
+        Seconds the landmarkers may take together; those not started in time are NaN.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        random_state: int = 0,
+        max_cells: int = 20_000_000,
+        max_rows_landmarking: int = 2000,
+        landmark_budget: float = 10.0,
+    ) -> None:
+        self.task = task
+        self.random_state = random_state
+        self.max_cells = max_cells
+        self.max_rows_landmarking = max_rows_landmarking
+        self.landmark_budget = landmark_budget
+        self.landmark_results: dict[str, dict[str, float]] = {}
+
+    # ---------------------------------------------------------------- whole table
+    @cached_property
+    def n(self) -> int:
+        return len(self.task.y)
+
+    @cached_property
+    def y_codes(self) -> np.ndarray:
+        codes, _ = pd.factorize(self.task.y, sort=True)
+        return codes.astype(np.int64)
+
+    @cached_property
+    def class_counts(self) -> np.ndarray:
+        return np.bincount(self.y_codes)
+
+    @cached_property
+    def n_classes(self) -> int:
+        return len(self.class_counts)
+
+    @cached_property
+    def missing(self) -> np.ndarray:
+        """Boolean (n_rows, n_columns) mask of missing values over the whole table."""
+        return self.task.X.isna().to_numpy()
+
+    @cached_property
+    def levels(self) -> np.ndarray:
+        """Distinct values of each categorical column (whole table)."""
+        cols = self.task.categorical_columns
+        return np.array([self.task.X[c].nunique() for c in cols], dtype=float)
+
+    # ---------------------------------------------------------------- statistical sample
+    @cached_property
+    def stat_rows(self) -> np.ndarray:
+        size = max(1000, self.max_cells // max(1, self.task.X.shape[1]))
+        return stratified_subsample(self.y_codes, size, self.random_state)
+
+    @cached_property
+    def n_stat(self) -> int:
+        return len(self.stat_rows)
+
+    @cached_property
+    def y_stat(self) -> np.ndarray:
+        return self.y_codes[self.stat_rows]
+
+    @cached_property
+    def numeric(self) -> np.ndarray:
+        """Numeric columns of the sample, shape (n_stat, n_numeric), NaN where missing."""
+        cols = self.task.numeric_columns
+        frame = self.task.X[cols].iloc[self.stat_rows]
+        return frame.to_numpy(dtype=float) if cols else np.empty((self.n_stat, 0))
+
+    @cached_property
+    def categorical_codes(self) -> np.ndarray:
+        """Categorical columns of the sample as codes, shape (n_stat, n_cat), -1 missing."""
+        cols = self.task.categorical_columns
+        out = np.empty((self.n_stat, len(cols)), dtype=np.int64)
+        for j, c in enumerate(cols):
+            out[:, j] = pd.factorize(self.task.X[c].iloc[self.stat_rows])[0]
+        return out
+
+    @cached_property
+    def moments(self) -> dict[str, np.ndarray]:
+        """Per numeric column: mean, std (ddof=1), skewness, kurtosis (Fisher, biased as in
+        scipy.stats defaults), over non-missing values; NaN for constant columns."""
+        x = self.numeric
+        with np.errstate(invalid="ignore", divide="ignore"):
+            count = np.sum(~np.isnan(x), axis=0)
+            mean = np.nanmean(x, axis=0) if x.size else np.zeros(0)
+            d = x - mean
+            m2 = np.nanmean(d**2, axis=0) if x.size else np.zeros(0)
+            m3 = np.nanmean(d**3, axis=0) if x.size else np.zeros(0)
+            m4 = np.nanmean(d**4, axis=0) if x.size else np.zeros(0)
+            flat = m2 <= 1e-12 * np.maximum(1.0, mean**2)
+            std = np.sqrt(m2 * count / np.maximum(count - 1, 1))
+            skew = np.where(flat, np.nan, m3 / m2**1.5)
+            kurt = np.where(flat, np.nan, m4 / m2**2 - 3.0)
+        return {"mean": mean, "std": std, "skew": skew, "kurt": kurt}
+
+    @cached_property
+    def standardized(self) -> np.ndarray:
+        """Numeric sample, mean-imputed and scaled to unit variance (constant columns dropped)."""
+        m = self.moments
+        keep = np.isfinite(m["skew"])
+        x = self.numeric[:, keep]
+        z = (x - m["mean"][keep]) / np.where(m["std"][keep] > 0, m["std"][keep], 1.0)
+        return np.nan_to_num(z, nan=0.0)
+
+    @cached_property
+    def abs_correlations(self) -> np.ndarray:
+        """|Pearson r| of every pair of non-constant numeric columns (mean-imputed)."""
+        z = self.standardized
+        if z.shape[1] < 2:
+            return np.zeros(0)
+        corr = (z.T @ z) / max(1, len(z) - 1)
+        return np.abs(corr[np.triu_indices_from(corr, k=1)])
+
+    @cached_property
+    def pca(self) -> dict[str, np.ndarray]:
+        """Eigenvalues (descending) of the standardised numbers' covariance and the scores on
+        the first component, from at most 5,000 sample rows."""
+        z = self.standardized[: 5000]
+        if z.shape[1] < 2 or len(z) < 3:
+            return {"eigenvalues": np.zeros(0), "first": np.zeros(0)}
+        vals, vecs = np.linalg.eigh(np.cov(z, rowvar=False))
+        order = np.argsort(vals)[::-1]
+        return {"eigenvalues": np.clip(vals[order], 0, None), "first": z @ vecs[:, order[0]]}
+
+    @cached_property
+    def discretized(self) -> np.ndarray:
+        """All columns of the sample as small codes: numeric ones in 10 equal-frequency bins,
+        categorical ones as they are; -1 where missing. Shape (n_stat, n_columns)."""
+        x = self.numeric
+        binned = np.full(x.shape, -1, dtype=np.int64)
+        for j in range(x.shape[1]):
+            col = x[:, j]
+            ok = ~np.isnan(col)
+            if ok.any():
+                edges = np.unique(np.quantile(col[ok], np.linspace(0, 1, N_BINS + 1)[1:-1]))
+                binned[ok, j] = np.searchsorted(edges, col[ok], side="right")
+        return np.hstack([binned, self.categorical_codes])
+
+    @cached_property
+    def entropy_pieces(self) -> dict[str, np.ndarray]:
+        """Per column (numeric discretised first, then categorical): attribute entropy and
+        mutual information with the class, in bits, over rows where the column is present."""
+        codes, y = self.discretized, self.y_stat
+        k = self.n_classes
+        ent = np.empty(codes.shape[1])
+        mi = np.empty(codes.shape[1])
+        for j in range(codes.shape[1]):
+            ok = codes[:, j] >= 0
+            a, c = codes[ok, j], y[ok]
+            if len(a) == 0:
+                ent[j] = mi[j] = np.nan
+                continue
+            joint = np.bincount(a * k + c, minlength=(a.max() + 1) * k).reshape(-1, k)
+            h_a = _entropy(joint.sum(axis=1))
+            h_c = _entropy(joint.sum(axis=0))
+            ent[j], mi[j] = h_a, max(0.0, h_a + h_c - _entropy(joint.ravel()))
+        return {"entropy": ent, "mi": mi}
+
+    # ---------------------------------------------------------------- landmarking sample
+    @cached_property
+    def landmark_rows(self) -> np.ndarray:
+        return stratified_subsample(self.y_codes, self.max_rows_landmarking, self.random_state)
+
+    @cached_property
+    def landmark_matrix(self) -> np.ndarray:
+        """Landmarking sample: standardised, median-imputed numbers + one-hot categories
+        (the 10 most frequent levels per column), shape (n_landmark, n_encoded)."""
+        X = self.task.X.iloc[self.landmark_rows]
+        blocks = []
+        num = X[self.task.numeric_columns].to_numpy(dtype=float)
+        if num.shape[1]:
+            med = np.nan_to_num(np.nanmedian(num, axis=0)) if len(num) else 0.0
+            num = np.where(np.isnan(num), med, num)
+            sd = num.std(axis=0)
+            blocks.append((num - num.mean(axis=0)) / np.where(sd > 0, sd, 1.0))
+        for c in self.task.categorical_columns:
+            top = X[c].value_counts().index[:10]
+            blocks.append(np.column_stack([(X[c] == v).to_numpy(dtype=float) for v in top]))
+        return np.hstack(blocks) if blocks else np.zeros((len(X), 1))
+
+
+def _entropy(counts: np.ndarray) -> float:
+    total = counts.sum()
+    if total == 0:
+        return float("nan")
+    p = counts[counts > 0] / total
+    return float(-(p * np.log2(p)).sum())

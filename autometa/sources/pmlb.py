@@ -1,0 +1,76 @@
+"""The PMLB folder layout: ``<name>.tsv.gz`` files whose class column is ``target``.
+
+Near-duplicate families are listed by hand from PMLB's provenance (same underlying data,
+different encodings or noise levels); every other dataset is a family of its own.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from autometa.exceptions import BadInputError
+from autometa.sources import DatasetRef
+from autometa.tabular import load_table
+
+__all__ = ["family_of", "pmlb_datasets"]
+
+_FAMILY_PREFIXES: dict[str, str] = {
+    "GAMETES_": "gametes",
+    "mfeat_": "mfeat",
+    "Hill_Valley_": "hill_valley",
+    "monk": "monk",
+    "analcatdata_boxing": "analcatdata_boxing",
+    "analcatdata_cyyoung": "analcatdata_cyyoung",
+}
+_FAMILY_MEMBERS: dict[str, str] = {
+    "chess": "chess", "kr_vs_kp": "chess",
+    "mushroom": "mushroom", "agaricus_lepiota": "mushroom",
+    # Garavan / Quinlan thyroid data in several encodings and target definitions.
+    "allbp": "thyroid", "allhyper": "thyroid", "allhypo": "thyroid", "allrep": "thyroid",
+    "dis": "thyroid", "hypothyroid": "thyroid", "ann_thyroid": "thyroid",
+    "spect": "spect", "spectf": "spect",
+    "led7": "led", "led24": "led",
+    "clean1": "musk", "clean2": "musk",
+    "waveform_21": "waveform", "waveform_40": "waveform",
+    "ring": "ring_twonorm", "twonorm": "ring_twonorm",
+    "dna": "splice", "splice": "splice",
+    "parity5": "parity", "parity5+5": "parity",
+}  # fmt: skip
+
+
+def family_of(name: str) -> str:
+    """Near-duplicate family of a PMLB dataset name (the name itself if it has none)."""
+    if name in _FAMILY_MEMBERS:
+        return _FAMILY_MEMBERS[name]
+    for prefix, family in _FAMILY_PREFIXES.items():
+        if name.startswith(prefix):
+            return family
+    return name
+
+
+def pmlb_datasets(folder: str | Path, names: list[str] | None = None) -> list[DatasetRef]:
+    """List the datasets of a PMLB-layout folder, sorted by name.
+
+    Parameters
+    ----------
+    folder : path
+        Folder holding ``<name>.tsv.gz`` files.
+    names : list of str, optional
+        Only these datasets (each must exist).
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise BadInputError(f"PMLB folder '{root}' does not exist.")
+    found = {p.name[: -len(".tsv.gz")]: p for p in sorted(root.glob("*.tsv.gz"))}
+    if not found:
+        raise BadInputError(f"Folder '{root}' holds no <name>.tsv.gz files (PMLB layout).")
+    if names is not None:
+        missing = sorted(set(names) - set(found))
+        if missing:
+            raise BadInputError(f"Datasets not in '{root}': {', '.join(missing)}.")
+        found = {n: found[n] for n in sorted(names)}
+    return [
+        DatasetRef(name, family_of(name), "pmlb", partial(load_table, path, "target", name=name))
+        for name, path in found.items()
+    ]

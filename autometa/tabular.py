@@ -1,0 +1,469 @@
+"""Load and validate tables: the one place where user data is checked.
+
+A table becomes a :class:`Task`: the feature frame ``X``, the class labels ``y`` and each
+column's kind. Column kinds follow these documented rules, applied in order:
+
+1. all values missing                                   -> dropped ("all values missing")
+2. datetime dtype, or text that parses as dates         -> dropped, or expanded into
+                                                           year/month/day/weekday columns
+                                                           with ``expand_dates=True``
+3. at most one distinct value                           -> dropped ("constant")
+4. bool, category or text                               -> categorical
+   (text where every value is a number is numeric; text where >= 90 % of the values are
+   numbers is an error: a mixed column is almost always a data-entry mistake)
+5. text with a distinct value in every row (>= 20 rows) -> dropped ("identifier-like")
+6. integer values that run 0..n-1 or 1..n, one per row  -> dropped ("identifier-like")
+7. integer-valued numbers with <= 10 distinct values    -> categorical (PMLB and many CSVs
+                                                           integer-encode categories)
+8. any other number                                     -> numeric
+
+A categorical column with more than ``max_categories`` (1,000) distinct values keeps its
+``max_categories - 1`` most frequent values; the rest become ``"__other__"`` (with a
+warning), which bounds one-hot widths. Infinite values are an error unless
+``inf_as_missing=True``, which turns them into missing values.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import AutometaWarning, BadInputError
+
+__all__ = ["ColumnKind", "Task", "load_table", "stratified_subsample", "task_from_xy"]
+
+ColumnKind = Literal["numeric", "categorical"]
+
+LOW_CARDINALITY_INT = 10
+MAX_CATEGORIES = 1000
+MAX_CLASSES = 100
+OTHER = "__other__"
+_MISSING_MARKERS = ["?", "NA", "N/A", "na", "n/a", "null", "NULL", "None", ""]
+
+
+@dataclass
+class Task:
+    """A validated classification table.
+
+    Attributes
+    ----------
+    X : DataFrame, shape (n_rows, n_kept_columns)
+        Numeric columns as float64, categorical columns as object (str values, NaN missing).
+    y : Series, shape (n_rows,)
+        Class labels (no missing values; at least two rows per class).
+    kinds : dict
+        Kept column name -> "numeric" or "categorical", in X's column order.
+    dropped : dict
+        Dropped column name -> reason.
+    name, target : str
+        Dataset name and target column name.
+    """
+
+    X: pd.DataFrame
+    y: pd.Series
+    kinds: dict[str, ColumnKind]
+    dropped: dict[str, str] = field(default_factory=dict)
+    name: str = "data"
+    target: str = "target"
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        return [c for c, k in self.kinds.items() if k == "numeric"]
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        return [c for c, k in self.kinds.items() if k == "categorical"]
+
+    @property
+    def classes(self) -> np.ndarray:
+        return np.asarray(pd.unique(self.y))
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y.nunique())
+
+
+def load_table(
+    source: str | Path | pd.DataFrame,
+    target: str,
+    *,
+    name: str | None = None,
+    expand_dates: bool = False,
+    inf_as_missing: bool = False,
+    max_categories: int = MAX_CATEGORIES,
+    min_class_rows: int = 2,
+) -> Task:
+    """Read a CSV/TSV (optionally gzip or zip), a parquet file or a DataFrame into a Task.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        File path (delimiter sniffed; ``.gz`` / ``.zip`` decompressed; ``.parquet`` needs
+        pyarrow) or a DataFrame holding the target column.
+    target : str
+        Name of the class column.
+    name : str, optional
+        Dataset name; defaults to the file name without suffixes.
+    expand_dates, inf_as_missing, max_categories
+        See the module docstring.
+    min_class_rows : int
+        Smallest allowed class size (2: stratified validation needs two rows per class).
+
+    Raises
+    ------
+    BadInputError
+        For every problem with the data; the message names the file, column or value.
+    """
+    if isinstance(source, pd.DataFrame):
+        frame, label = source, "the DataFrame"
+        name = name or "data"
+    else:
+        path = Path(source)
+        frame, label = _read_file(path), f"'{path}'"
+        name = name or path.name.split(".")[0]
+    return _validate(
+        frame, target, name, label, expand_dates, inf_as_missing, max_categories, min_class_rows
+    )
+
+
+def task_from_xy(X: object, y: object, *, name: str = "data", min_class_rows: int = 2) -> Task:
+    """Validate an (X, y) pair, as given to ``fit``, into a Task (same rules as load_table).
+
+    ``min_class_rows=1`` accepts classes with a single row (meta-features are defined for
+    them; cross-validation is not)."""
+    if isinstance(X, pd.DataFrame):
+        frame = X.copy()
+        frame.columns = [str(c) for c in frame.columns]
+    else:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise BadInputError(f"X must be 2-dimensional; got an array of shape {arr.shape}.")
+        frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+    labels = np.asarray(y)
+    if labels.ndim != 1 or len(labels) != len(frame):
+        raise BadInputError(
+            f"y must be 1-dimensional with one label per row of X ({len(frame)} rows); "
+            f"got shape {labels.shape}."
+        )
+    target = "__target__"
+    while target in frame.columns:
+        target += "_"
+    frame[target] = labels
+    return load_table(frame, target, name=name, min_class_rows=min_class_rows)
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise BadInputError(f"File '{path}' does not exist.")
+    if path.is_dir():
+        raise BadInputError(f"'{path}' is a folder; give the path of a CSV, TSV or parquet file.")
+    if path.suffix.lower() == ".parquet":
+        try:
+            return pd.read_parquet(path)
+        except ImportError as exc:
+            raise BadInputError(f"Reading '{path}' needs pyarrow: pip install pyarrow.") from exc
+        except Exception as exc:
+            raise BadInputError(f"'{path}' is not a readable parquet file ({exc}).") from exc
+    raw = path.read_bytes()
+    raw = _decompress(raw, path)
+    if not raw.strip():
+        raise BadInputError(f"File '{path}' is empty; it needs a header row and data rows.")
+    text = _decode(raw, path)
+    delimiter = _sniff_delimiter(text, path)
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+    _check_duplicates([h.strip() for h in header], f"'{path}'")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            na_values=_MISSING_MARKERS,
+            skipinitialspace=True,
+            low_memory=False,
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise BadInputError(f"File '{path}' holds no table (no header row found).") from exc
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        raise BadInputError(
+            f"File '{path}' could not be parsed as a table with delimiter {delimiter!r}: "
+            f"{str(exc).strip()}. Check that every row has as many fields as the header."
+        ) from exc
+    if len(frame) == 0:
+        raise BadInputError(f"File '{path}' has a header but no data rows.")
+    return frame
+
+
+def _decompress(raw: bytes, path: Path) -> bytes:
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            return gzip.decompress(raw)
+        if raw[:4] == b"PK\x03\x04":
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                members = [m for m in archive.namelist() if not m.endswith("/")]
+                if len(members) != 1:
+                    raise BadInputError(
+                        f"Zip file '{path}' holds {len(members)} files; it must hold exactly one "
+                        f"table (found: {', '.join(members[:5]) or 'nothing'})."
+                    )
+                return archive.read(members[0])
+    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+        raise BadInputError(f"File '{path}' looks compressed but is damaged ({exc}).") from exc
+    return raw
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        warnings.warn(
+            f"File '{path}' is not valid UTF-8 (byte {raw[exc.start]:#04x} at offset "
+            f"{exc.start}); read it as latin-1 instead.",
+            AutometaWarning,
+            stacklevel=3,
+        )
+        text = raw.decode("latin-1")
+    if "\x00" in text:
+        raise BadInputError(
+            f"File '{path}' holds NUL bytes: it looks binary, not like a CSV/TSV text file."
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _sniff_delimiter(text: str, path: Path) -> str:
+    sample = "\n".join(text.split("\n", 20)[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        first = sample.split("\n", 1)[0]
+        if "\t" in first or ".tsv" in path.name.lower():
+            return "\t"
+        return ";" if first.count(";") > first.count(",") else ","
+
+
+def _check_duplicates(columns: list[str], label: str) -> None:
+    seen: set[str] = set()
+    dups = sorted({c for c in columns if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
+    if dups:
+        raise BadInputError(
+            f"{label} has duplicated column names: {', '.join(repr(d) for d in dups)}. "
+            "Rename them so every column name is unique."
+        )
+
+
+def _validate(
+    frame: pd.DataFrame,
+    target: str,
+    name: str,
+    label: str,
+    expand_dates: bool,
+    inf_as_missing: bool,
+    max_categories: int,
+    min_class_rows: int,
+) -> Task:
+    frame = frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    _check_duplicates(list(frame.columns), label)
+    if target not in frame.columns:
+        shown = ", ".join(list(frame.columns)[:20]) + (" ..." if frame.shape[1] > 20 else "")
+        close = difflib.get_close_matches(target, list(frame.columns), n=1, cutoff=0.5)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise BadInputError(
+            f"Target column '{target}' not found in {label}; columns are: {shown}.{hint}"
+        )
+    if len(frame) == 0:
+        raise BadInputError(f"{label} has no rows.")
+    y = _validate_target(frame[target], target, label, min_class_rows)
+    frame = frame.loc[y.index]
+    X = frame.drop(columns=[target])
+    if X.shape[1] == 0:
+        raise BadInputError(f"{label} has only the target column '{target}'; no features.")
+    columns: dict[str, pd.Series] = {}
+    kinds: dict[str, ColumnKind] = {}
+    dropped: dict[str, str] = {}
+    for col in X.columns:
+        for out_name, series, kind in _column_kinds(
+            X[col], col, label, expand_dates, inf_as_missing, max_categories
+        ):
+            if kind in ("numeric", "categorical"):
+                columns[out_name], kinds[out_name] = series, kind  # type: ignore[assignment]
+            else:
+                dropped[out_name] = kind
+    if not columns:
+        reasons = "; ".join(f"'{c}': {r}" for c, r in list(dropped.items())[:10])
+        raise BadInputError(f"Every feature column of {label} was dropped ({reasons}).")
+    X_out = pd.DataFrame(columns, index=y.index).reset_index(drop=True)
+    return Task(X_out, y.reset_index(drop=True), kinds, dropped, name, target)
+
+
+def _validate_target(raw: pd.Series, target: str, label: str, min_class_rows: int) -> pd.Series:
+    y = raw[raw.notna()]
+    if len(y) < len(raw):
+        if len(y) == 0:
+            raise BadInputError(f"Target column '{target}' of {label} has no values.")
+        warnings.warn(
+            f"Dropped {len(raw) - len(y)} rows of {label} whose target '{target}' is missing.",
+            AutometaWarning,
+            stacklevel=4,
+        )
+    if pd.api.types.is_float_dtype(y) or pd.api.types.is_integer_dtype(y):
+        values = y.to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            raise BadInputError(f"Target column '{target}' of {label} holds infinite values.")
+        if (np.mod(values, 1) != 0).any() or y.nunique() > MAX_CLASSES:
+            raise BadInputError(
+                f"Target column '{target}' of {label} looks continuous ({y.nunique()} distinct "
+                "numeric values): regression is not supported yet. If the values are class "
+                "labels, convert them to text."
+            )
+        if pd.api.types.is_float_dtype(y):
+            y = y.astype(np.int64)
+    elif not pd.api.types.is_bool_dtype(y):
+        y = y.astype(str).astype(object)
+    counts = y.value_counts()
+    if len(counts) < 2:
+        raise BadInputError(
+            f"Target column '{target}' of {label} has a single class ({counts.index[0]!r}); "
+            "classification needs at least two."
+        )
+    if len(counts) > MAX_CLASSES:
+        raise BadInputError(
+            f"Target column '{target}' of {label} has {len(counts)} classes (more than "
+            f"{MAX_CLASSES}); check that this is the class column."
+        )
+    singles = list(counts.index[counts < min_class_rows])
+    if singles:
+        shown = ", ".join(repr(s) for s in singles[:10])
+        raise BadInputError(
+            f"Class {shown} of target '{target}' in {label} has a single row; every class "
+            "needs at least 2 rows for stratified validation. Remove or merge that class."
+        )
+    return y
+
+
+def _column_kinds(
+    s: pd.Series,
+    col: str,
+    label: str,
+    expand_dates: bool,
+    inf_as_missing: bool,
+    max_categories: int,
+) -> list[tuple[str, pd.Series, str]]:
+    """Return (name, values, kind-or-drop-reason) for one input column (dates may expand)."""
+    if s.isna().all():
+        return [(col, s, "all values missing")]
+    if pd.api.types.is_bool_dtype(s):
+        s = s.astype(object)
+    if not pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = _text_to_numbers(s, col, label)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if not expand_dates:
+            return [(col, s, "datetime (pass expand_dates=True to use year/month/day/weekday)")]
+        return [
+            (f"{col}_{part}", getattr(s.dt, part).astype(float), "numeric")
+            for part in ("year", "month", "day", "weekday")
+            if getattr(s.dt, part).nunique() > 1
+        ] or [(col, s, "constant")]
+    if s.nunique(dropna=True) <= 1:
+        return [(col, s, "constant")]
+    if pd.api.types.is_numeric_dtype(s):
+        return [_numeric_kind(s.astype(float), col, label, inf_as_missing)]
+    return [_categorical(s, col, label, max_categories)]
+
+
+def _text_to_numbers(s: pd.Series, col: str, label: str) -> pd.Series:
+    """Return numbers if every value is one, dates if every value is one, else text."""
+    present = s[s.notna()]
+    kinds = {type(v) for v in present}
+    numeric = pd.to_numeric(present.astype(str), errors="coerce")
+    n_num = int(numeric.notna().sum())
+    if n_num == len(present):
+        return pd.to_numeric(s.astype(object).where(s.notna()).astype(str), errors="coerce")
+    mixed_objects = str in kinds and len(kinds) > 1 and n_num > 0
+    if mixed_objects or n_num >= 0.9 * len(present):
+        bad = present[numeric.isna()]
+        raise BadInputError(
+            f"Column '{col}' of {label} mixes numbers and text (e.g. {bad.iloc[0]!r} in row "
+            f"{bad.index[0]}; {len(bad)} of {len(present)} values are not numbers). Clean those "
+            "values or replace them with an empty field (missing)."
+        )
+    if n_num == 0 and present.astype(str).str.contains(r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}").all():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dates = pd.to_datetime(s, errors="coerce")
+        if dates.notna().sum() == len(present):
+            return dates
+    return s
+
+
+def _numeric_kind(
+    s: pd.Series, col: str, label: str, inf_as_missing: bool
+) -> tuple[str, pd.Series, str]:
+    inf = np.isinf(s.to_numpy())
+    if inf.any():
+        if not inf_as_missing:
+            row = int(np.flatnonzero(inf)[0])
+            raise BadInputError(
+                f"Column '{col}' of {label} holds infinite values ({int(inf.sum())}, first in row "
+                f"{row}). Replace them, or pass inf_as_missing=True (CLI: --inf-as-missing)."
+            )
+        s = s.mask(inf)
+        if s.nunique() <= 1:
+            return (col, s, "constant")
+    present = s.dropna().to_numpy()
+    integral = bool((np.mod(present, 1) == 0).all())
+    n_unique = len(np.unique(present))
+    if integral and n_unique == len(s) >= 20 and present.max() - present.min() == len(s) - 1:
+        return (col, s, "identifier-like (consecutive unique integers)")
+    if integral and n_unique <= LOW_CARDINALITY_INT:
+        text = s.map(lambda v: str(int(v)), na_action="ignore").astype(object)
+        return (col, text, "categorical")
+    return (col, s, "numeric")
+
+
+def _categorical(
+    s: pd.Series, col: str, label: str, max_categories: int
+) -> tuple[str, pd.Series, str]:
+    text = s.map(str, na_action="ignore").astype(object)
+    counts = text.value_counts()
+    if len(counts) == len(s) >= 20:
+        return (col, text, "identifier-like (a distinct text value in every row)")
+    if len(counts) > max_categories:
+        keep = set(counts.index[: max_categories - 1])
+        warnings.warn(
+            f"Column '{col}' of {label} has {len(counts)} categories; kept the "
+            f"{max_categories - 1} most frequent and merged the rest into '{OTHER}'.",
+            AutometaWarning,
+            stacklevel=5,
+        )
+        text = text.where(text.isin(keep) | text.isna(), OTHER)
+    return (col, text, "categorical")
+
+
+def stratified_subsample(
+    y: np.ndarray, size: int, random_state: int | None = 0, min_per_class: int = 1
+) -> np.ndarray:
+    """Sorted row indices of a stratified sample of about ``size`` rows.
+
+    Each class keeps a share proportional to its frequency, but at least
+    ``min_per_class`` rows (or all it has). Returns every row when ``len(y) <= size``.
+    """
+    y = np.asarray(y)
+    if len(y) <= size:
+        return np.arange(len(y))
+    rng = np.random.default_rng(random_state)
+    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    quota = np.minimum(counts, np.maximum(min_per_class, np.floor(counts * size / len(y))))
+    chosen = [
+        rng.choice(np.flatnonzero(inverse == k), size=int(q), replace=False)
+        for k, q in enumerate(quota)
+    ]
+    return np.sort(np.concatenate(chosen))
