@@ -358,7 +358,8 @@ def assemble(
             cached[ref.name] = record["values"]
     config_ids = {c.config_id for c in configs}
     keep = {d.name for d in wanted}
-    perf_rows, unit_rows = [], []
+    perf_rows: list[tuple[str, str, int, str, float]] = []
+    unit_rows: list[tuple[str, str, str, str, float]] = []
     for r in runs:
         if r["dataset"] not in keep or r["config_id"] not in config_ids:
             continue

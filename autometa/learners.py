@@ -214,7 +214,9 @@ def build_pipeline(
     parts: list[tuple[str, Any, list[str]]] = []
     if family.preprocessing == "scaled":
         if numeric:
-            num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+            num = Pipeline(
+                [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+            )
             parts.append(("num", num, numeric))
         if categorical:
             onehot = OneHotEncoder(
@@ -224,7 +226,11 @@ def build_pipeline(
             parts.append(("cat", cat, categorical))
     else:
         if numeric:
-            imputer = "passthrough" if family.preprocessing == "native" else SimpleImputer(strategy="median")
+            imputer = (
+                "passthrough"
+                if family.preprocessing == "native"
+                else SimpleImputer(strategy="median")
+            )
             parts.append(("num", imputer, numeric))
         if categorical:
             ordinal = OrdinalEncoder(
@@ -235,7 +241,13 @@ def build_pipeline(
                 parts.append(("cat", ordinal, categorical))
                 params["categorical_features"] = [False] * len(numeric) + [True] * len(categorical)
             else:
-                parts.append(("cat", Pipeline([("impute", _constant_imputer()), ("ordinal", ordinal)]), categorical))
+                parts.append(
+                    (
+                        "cat",
+                        Pipeline([("impute", _constant_imputer()), ("ordinal", ordinal)]),
+                        categorical,
+                    )
+                )
     prep = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
     return Pipeline([("prep", prep), ("model", family.estimator(**params))])
 

@@ -72,8 +72,10 @@ class MetaDataset:
         self.performance = performance
         self.configs = configs
         self.datasets = datasets
-        self.units = units if units is not None else pd.DataFrame(
-            columns=["dataset", "config_id", "status", "message", "seconds"]
+        self.units = (
+            units
+            if units is not None
+            else pd.DataFrame(columns=["dataset", "config_id", "status", "message", "seconds"])
         )
         self.maximize = dict(MAXIMIZE if maximize is None else maximize)
         self.info = dict(info or {})
@@ -206,12 +208,15 @@ class MetaDataset:
         needed = ["feature_values.arff", "algorithm_runs.arff"]
         missing = [f for f in needed if not (root / f).exists()]
         if missing:
-            raise BadInputError(f"'{root}' is not an ASlib scenario (missing {', '.join(missing)}).")
+            raise BadInputError(
+                f"'{root}' is not an ASlib scenario (missing {', '.join(missing)})."
+            )
         features = _read_arff(root / "feature_values.arff")
         features = features.groupby("instance_id").first().drop(columns=["repetition"])
         features = features.apply(pd.to_numeric, errors="coerce")
         runs = _read_arff(root / "algorithm_runs.arff")
-        measure = [c for c in runs.columns if c not in ("instance_id", "repetition", "algorithm", "runstatus")][0]
+        fixed = ("instance_id", "repetition", "algorithm", "runstatus")
+        measure = next(c for c in runs.columns if c not in fixed)
         runs[measure] = pd.to_numeric(runs[measure], errors="coerce")
         ok = runs["runstatus"] == "ok"
         performance = pd.DataFrame(
@@ -221,13 +226,17 @@ class MetaDataset:
         )  # fmt: skip
         algorithms = sorted(runs["algorithm"].unique())
         configs = pd.DataFrame(
-            {"config_id": algorithms, "family": [a.split("_", 1)[-1] for a in algorithms], "params": "{}"}
+            {
+                "config_id": algorithms,
+                "family": [a.split("_", 1)[-1] for a in algorithms],
+                "params": "{}",
+            }
         )
         names = sorted(features.index)
         folds = {}
         if (root / "cv.arff").exists():
             cv = _read_arff(root / "cv.arff")
-            folds = dict(zip(cv["instance_id"], cv["fold"].astype(float).astype(int)))
+            folds = dict(zip(cv["instance_id"], cv["fold"].astype(float).astype(int), strict=True))
         datasets = pd.DataFrame(
             {"name": names, "family": [f"fold{folds.get(n, 0)}" for n in names],
              "source": "aslib", "cv_fold": [folds.get(n, 0) for n in names]}

@@ -178,6 +178,10 @@ def _read_file(path: Path) -> pd.DataFrame:
     raw = _decompress(raw, path)
     if not raw.strip():
         raise BadInputError(f"File '{path}' is empty; it needs a header row and data rows.")
+    if b"\x00" in raw:
+        raise BadInputError(
+            f"File '{path}' holds NUL bytes: it looks binary, not like a CSV/TSV text file."
+        )
     text = _decode(raw, path)
     delimiter = _sniff_delimiter(text, path)
     header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
@@ -231,10 +235,6 @@ def _decode(raw: bytes, path: Path) -> str:
             stacklevel=3,
         )
         text = raw.decode("latin-1")
-    if "\x00" in text:
-        raise BadInputError(
-            f"File '{path}' holds NUL bytes: it looks binary, not like a CSV/TSV text file."
-        )
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -367,10 +367,16 @@ def _column_kinds(
     if pd.api.types.is_datetime64_any_dtype(s):
         if not expand_dates:
             return [(col, s, "datetime (pass expand_dates=True to use year/month/day/weekday)")]
+        parts = {
+            "year": s.dt.year,
+            "month": s.dt.month,
+            "day": s.dt.day,
+            "weekday": s.dt.day_of_week,
+        }
         return [
-            (f"{col}_{part}", getattr(s.dt, part).astype(float), "numeric")
-            for part in ("year", "month", "day", "weekday")
-            if getattr(s.dt, part).nunique() > 1
+            (f"{col}_{part}", values.astype(float), "numeric")
+            for part, values in parts.items()
+            if values.nunique() > 1
         ] or [(col, s, "constant")]
     if s.nunique(dropna=True) <= 1:
         return [(col, s, "constant")]
@@ -451,17 +457,23 @@ def _categorical(
 def stratified_subsample(
     y: np.ndarray, size: int, random_state: int | None = 0, min_per_class: int = 1
 ) -> np.ndarray:
-    """Sorted row indices of a stratified sample of about ``size`` rows.
+    """Sorted row indices of a stratified sample of ``size`` rows.
 
-    Each class keeps a share proportional to its frequency, but at least
-    ``min_per_class`` rows (or all it has). Returns every row when ``len(y) <= size``.
+    Each class keeps a share proportional to its frequency (largest-remainder rounding),
+    but at least ``min_per_class`` rows (or all it has), which can add a few rows beyond
+    ``size``. Returns every row when ``len(y) <= size``.
     """
     y = np.asarray(y)
     if len(y) <= size:
         return np.arange(len(y))
     rng = np.random.default_rng(random_state)
-    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    quota = np.minimum(counts, np.maximum(min_per_class, np.floor(counts * size / len(y))))
+    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    share = counts * size / len(y)
+    quota = np.floor(share)
+    # Largest remainders get the rows the floors left over, so the sample has `size` rows.
+    leftover = int(size - quota.sum())
+    quota[np.argsort(quota - share, kind="stable")[:leftover]] += 1
+    quota = np.minimum(counts, np.maximum(min_per_class, quota))
     chosen = [
         rng.choice(np.flatnonzero(inverse == k), size=int(q), replace=False)
         for k, q in enumerate(quota)

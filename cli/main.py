@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-maml_app = typer.Typer(help="Meta-learn neural initialisations (MAML / Meta-SGD).", no_args_is_help=True)
+maml_app = typer.Typer(
+    help="Meta-learn neural initialisations (MAML / Meta-SGD).", no_args_is_help=True
+)
 app.add_typer(maml_app, name="maml")
 
 out = Console()
@@ -53,7 +54,9 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+) -> None:
     err.print(f"[yellow]Warning:[/yellow] {escape(str(message))}")
 
 
@@ -87,11 +90,14 @@ def metafeatures(
     groups: str = typer.Option(None, "--groups", help="Comma-separated groups (default: all)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object only."),
     seed: int = typer.Option(0, "--seed", help="Random state of the samples and landmarkers."),
+    inf_as_missing: bool = typer.Option(
+        False, "--inf-as-missing", help="Treat infinite values as missing instead of an error."
+    ),
 ) -> None:
     """Compute the meta-features of a table."""
     from autometa.metafeatures import extract_metafeatures
 
-    task = autometa.load_table(data, target=target)
+    task = autometa.load_table(data, target=target, inf_as_missing=inf_as_missing)
     chosen = [g.strip() for g in groups.split(",")] if groups else None
     values = extract_metafeatures(task, groups=chosen, random_state=seed)
     if as_json:
@@ -101,7 +107,7 @@ def metafeatures(
     table.add_column("name")
     table.add_column("value", justify="right")
     for name, value in values.items():
-        table.add_row(name, "NaN" if value != value else f"{value:.6g}")
+        table.add_row(str(name), "NaN" if value != value else f"{value:.6g}")
     out.print(table)
 
 
@@ -125,8 +131,15 @@ def build_metadata(
 
     refs = discover(sources, target, datasets.split(",") if datasets else None)
     chosen = _configs(configs)
-    settings = BuildSettings(folds=folds, max_rows=max_rows, time_limit=time_limit, random_state=seed)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    settings = BuildSettings(
+        folds=folds, max_rows=max_rows, time_limit=time_limit, random_state=seed
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=False) as bar:
         job = bar.add_task("units", total=len(refs) * len(chosen))
 
@@ -188,4 +201,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

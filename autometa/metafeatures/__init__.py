@@ -20,7 +20,14 @@ from autometa.metafeatures.pieces import Pieces
 from autometa.metafeatures.registry import GROUPS, MetaFeature
 from autometa.tabular import Task, task_from_xy
 
-__all__ = ["GROUPS", "REGISTRY", "MetaFeature", "catalogue", "extract_metafeatures", "feature_names"]
+__all__ = [
+    "GROUPS",
+    "REGISTRY",
+    "MetaFeature",
+    "catalogue",
+    "extract_metafeatures",
+    "feature_names",
+]
 
 REGISTRY: tuple[MetaFeature, ...] = (
     *simple.FEATURES,
@@ -38,7 +45,9 @@ def _selected(groups: Sequence[str] | None) -> list[MetaFeature]:
         return list(REGISTRY)
     unknown = sorted(set(groups) - set(GROUPS))
     if unknown:
-        raise BadInputError(f"Unknown meta-feature groups: {', '.join(unknown)}; known: {', '.join(GROUPS)}.")
+        raise BadInputError(
+            f"Unknown meta-feature groups: {', '.join(unknown)}; known: {', '.join(GROUPS)}."
+        )
     return [f for f in REGISTRY if f.group in groups]
 
 

@@ -40,5 +40,7 @@ def _summary(p: Pieces, how: str) -> float:
 
 FEATURES: list[MetaFeature] = [
     MetaFeature("MaxFisherDiscriminantRatio", "complexity", lambda p: _summary(p, "max"), REF, NAN),
-    MetaFeature("MeanFisherDiscriminantRatio", "complexity", lambda p: _summary(p, "mean"), REF, NAN),
+    MetaFeature(
+        "MeanFisherDiscriminantRatio", "complexity", lambda p: _summary(p, "mean"), REF, NAN
+    ),
 ]

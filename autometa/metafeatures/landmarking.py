@@ -5,7 +5,8 @@ class has fewer rows) on the landmarking sample and reports the error rate, Cohe
 and macro one-vs-rest ROC AUC of its out-of-fold predictions. Names follow OpenML's
 qualities where the learner is the same (DecisionStump, NaiveBayes, kNN1N).
 
-NaN when the smallest class has a single row (no stratified split exists), and for the
+NaN when the smallest class has a single row (no stratified split exists), when the
+learner cannot fit a fold (e.g. LDA with no more rows than classes), and for the
 landmarkers not started within the time budget (a warning says so).
 """
 
@@ -48,7 +49,7 @@ _REFS = {
     "kNN1N": "OpenML kNN1N* qualities; auto-sklearn Landmark1NN",
     "LDA": "auto-sklearn LandmarkLDA (shrinkage LDA for collinear data)",
 }
-NAN = "a class has a single row, or the landmarking time budget ran out"
+NAN = "a class has a single row, the learner cannot fit a fold, or the time budget ran out"
 
 
 def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
@@ -66,9 +67,14 @@ def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
             skipped.append(name)
             continue
         cv = StratifiedKFold(n_splits, shuffle=True, random_state=p.random_state)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            proba = cross_val_predict(make(p.random_state), X, y, cv=cv, method="predict_proba")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                proba = cross_val_predict(make(p.random_state), X, y, cv=cv, method="predict_proba")
+        except (ValueError, np.linalg.LinAlgError):
+            # e.g. LDA on a fold with no more rows than classes: undefined, not an error.
+            p.landmark_results[name] = dict(nan)
+            continue
         pred = proba.argmax(axis=1)
         p.landmark_results[name] = {
             "ErrRate": float(np.mean(pred != y)),
@@ -85,7 +91,11 @@ def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
 
 
 def _macro_auc(y: np.ndarray, proba: np.ndarray) -> float:
-    aucs = [roc_auc_score(y == k, proba[:, k]) for k in range(proba.shape[1]) if 0 < (y == k).sum() < len(y)]
+    aucs = [
+        roc_auc_score(y == k, proba[:, k])
+        for k in range(proba.shape[1])
+        if 0 < (y == k).sum() < len(y)
+    ]
     return float(np.mean(aucs))
 
 

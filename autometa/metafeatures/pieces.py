@@ -149,7 +149,7 @@ class Pieces:
     def pca(self) -> dict[str, np.ndarray]:
         """Eigenvalues (descending) of the standardised numbers' covariance and the scores on
         the first component, from at most 5,000 sample rows."""
-        z = self.standardized[: 5000]
+        z = self.standardized[:5000]
         if z.shape[1] < 2 or len(z) < 3:
             return {"eigenvalues": np.zeros(0), "first": np.zeros(0)}
         vals, vecs = np.linalg.eigh(np.cov(z, rowvar=False))

@@ -29,7 +29,9 @@ def discover(paths: list[Path], target: str, names: list[str] | None = None) -> 
     seen: set[str] = set()
     dups = {r.name for r in refs if r.name in seen or seen.add(r.name)}  # type: ignore[func-returns-value]
     if dups:
-        raise BadInputError(f"Dataset names appear in more than one source: {', '.join(sorted(dups))}.")
+        raise BadInputError(
+            f"Dataset names appear in more than one source: {', '.join(sorted(dups))}."
+        )
     if names is not None:
         missing = sorted(set(names) - seen)
         if missing:

@@ -1,0 +1,61 @@
+"""The Typer app: version, help, errors as one red line with exit code 2, placeholders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import autometa
+from cli.main import app
+
+DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+runner = CliRunner()
+
+
+def test_version_and_help() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"autometa {autometa.__version__}"
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("recommend", "metafeatures", "build-metadata", "maml"):
+        assert command in result.stdout
+
+
+def test_bad_input_is_one_line_and_exit_code_2() -> None:
+    result = runner.invoke(app, ["metafeatures", str(DEMO / "penguins.csv"), "--target", "specie"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "Did you mean 'species'?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = runner.invoke(
+        app, ["--debug", "metafeatures", str(DEMO / "penguins.csv"), "--target", "specie"]
+    )
+    assert result.exit_code != 0
+    assert isinstance(result.exception, autometa.BadInputError)
+
+
+def test_metafeatures_json_is_one_document() -> None:
+    result = runner.invoke(
+        app, ["metafeatures", str(DEMO / "penguins.csv"), "--target", "species", "--json",
+              "--groups", "simple"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.stdout)
+    assert values["NumberOfInstances"] == 344
+    assert values["NumberOfClasses"] == 3
+
+
+@pytest.mark.parametrize(
+    "command", [["predict"], ["train-metamodel"], ["evaluate"], ["maml", "train"]]
+)
+def test_placeholders_say_not_available_and_fail(command: list[str]) -> None:
+    result = runner.invoke(app, command)
+    assert result.exit_code == 3
+    assert "not available yet" in result.stderr
