@@ -39,7 +39,7 @@ LANDMARKERS: dict[str, Callable[[int], ClassifierMixin]] = {
     "DecisionTreeDepth3": lambda seed: DecisionTreeClassifier(max_depth=3, random_state=seed),
     "NaiveBayes": lambda seed: GaussianNB(),
     "kNN1N": lambda seed: KNeighborsClassifier(n_neighbors=1),
-    "LDA": lambda seed: LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
+    "LDA": lambda seed: LinearDiscriminantAnalysis(solver="svd"),
 }
 _REFS = {
     "DecisionStump": "OpenML DecisionStump* qualities; auto-sklearn LandmarkDecisionNodeLearner",
@@ -47,7 +47,7 @@ _REFS = {
     "DecisionTreeDepth3": "depth-3 CART tree (cf. OpenML REPTreeDepth3*)",
     "NaiveBayes": "OpenML NaiveBayes* qualities; auto-sklearn LandmarkNaiveBayes",
     "kNN1N": "OpenML kNN1N* qualities; auto-sklearn Landmark1NN",
-    "LDA": "auto-sklearn LandmarkLDA (shrinkage LDA for collinear data)",
+    "LDA": "auto-sklearn LandmarkLDA (SVD solver: rank-tolerant on collinear data)",
 }
 NAN = "a class has a single row, the learner cannot fit a fold, or the time budget ran out"
 
@@ -71,8 +71,11 @@ def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 proba = cross_val_predict(make(p.random_state), X, y, cv=cv, method="predict_proba")
-        except (ValueError, np.linalg.LinAlgError):
-            # e.g. LDA on a fold with no more rows than classes: undefined, not an error.
+        except (ValueError, IndexError, np.linalg.LinAlgError):
+            proba = np.full((len(y), 1), np.nan)
+        if not np.isfinite(proba).all():
+            # e.g. LDA on a fold with no more rows than classes, or naive Bayes on a fold
+            # where every column is constant: undefined, not an error.
             p.landmark_results[name] = dict(nan)
             continue
         pred = proba.argmax(axis=1)

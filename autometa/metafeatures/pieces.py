@@ -2,8 +2,10 @@
 
 Sampling (documented, recorded as meta-features): the simple group always sees every row;
 the statistical, information and complexity groups see a stratified sample of at most
-``max_cells / n_columns`` rows (20 million cells: bounded memory on any table); the
-landmarkers see a stratified sample of at most ``max_rows_landmarking`` rows.
+``max_cells / n_columns`` rows (20 million cells: bounded memory on any table), of which
+PCA and correlations use a stratified 1,000; the landmarkers see a stratified sample of at
+most ``max_rows_landmarking`` rows and at most 256 encoded columns (a seeded random
+subset on wider tables).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from autometa.tabular import Task, stratified_subsample
 __all__ = ["Pieces"]
 
 N_BINS = 10
+MAX_LANDMARK_COLUMNS = 256
 
 
 class Pieces:
@@ -114,7 +117,8 @@ class Pieces:
         """Per numeric column: mean, std (ddof=1), skewness, kurtosis (Fisher, biased as in
         scipy.stats defaults), over non-missing values; NaN for constant columns."""
         x = self.numeric
-        with np.errstate(invalid="ignore", divide="ignore"):
+        # Values near the float64 limit overflow here; the result is then NaN (see extract).
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             count = np.sum(~np.isnan(x), axis=0)
             mean = np.nanmean(x, axis=0) if x.size else np.zeros(0)
             d = x - mean
@@ -137,24 +141,33 @@ class Pieces:
         return np.nan_to_num(z, nan=0.0)
 
     @cached_property
+    def small_rows(self) -> np.ndarray:
+        """A stratified sample of at most 1,000 rows of the statistical sample (positions)."""
+        return stratified_subsample(self.y_stat, 1000, self.random_state)
+
+    @cached_property
     def abs_correlations(self) -> np.ndarray:
-        """|Pearson r| of every pair of non-constant numeric columns (mean-imputed)."""
-        z = self.standardized
+        """|Pearson r| of every pair of non-constant numeric columns (mean-imputed), on the
+        small sample."""
+        z = self.standardized[self.small_rows]
         if z.shape[1] < 2:
             return np.zeros(0)
-        corr = (z.T @ z) / max(1, len(z) - 1)
+        sd = z.std(axis=0)
+        z = (z - z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+        corr = (z.T @ z) / len(z)
         return np.abs(corr[np.triu_indices_from(corr, k=1)])
 
     @cached_property
     def pca(self) -> dict[str, np.ndarray]:
         """Eigenvalues (descending) of the standardised numbers' covariance and the scores on
-        the first component, from at most 5,000 sample rows."""
-        z = self.standardized[:5000]
+        the first component, from the small sample (an SVD of at most 1,000 rows stays fast
+        on wide tables)."""
+        z = self.standardized[self.small_rows]
         if z.shape[1] < 2 or len(z) < 3:
             return {"eigenvalues": np.zeros(0), "first": np.zeros(0)}
-        vals, vecs = np.linalg.eigh(np.cov(z, rowvar=False))
-        order = np.argsort(vals)[::-1]
-        return {"eigenvalues": np.clip(vals[order], 0, None), "first": z @ vecs[:, order[0]]}
+        z = z - z.mean(axis=0)
+        u, s, _ = np.linalg.svd(z, full_matrices=False)
+        return {"eigenvalues": s**2 / (len(z) - 1), "first": u[:, 0] * s[0]}
 
     @cached_property
     def discretized(self) -> np.ndarray:
@@ -198,7 +211,8 @@ class Pieces:
     @cached_property
     def landmark_matrix(self) -> np.ndarray:
         """Landmarking sample: standardised, median-imputed numbers + one-hot categories
-        (the 10 most frequent levels per column), shape (n_landmark, n_encoded)."""
+        (the 10 most frequent levels per column), shape (n_landmark, n_encoded); on wide
+        tables a seeded random subset of 256 encoded columns."""
         X = self.task.X.iloc[self.landmark_rows]
         blocks = []
         num = X[self.task.numeric_columns].to_numpy(dtype=float)
@@ -210,7 +224,12 @@ class Pieces:
         for c in self.task.categorical_columns:
             top = X[c].value_counts().index[:10]
             blocks.append(np.column_stack([(X[c] == v).to_numpy(dtype=float) for v in top]))
-        return np.hstack(blocks) if blocks else np.zeros((len(X), 1))
+        matrix = np.hstack(blocks) if blocks else np.zeros((len(X), 1))
+        if matrix.shape[1] > MAX_LANDMARK_COLUMNS:
+            rng = np.random.default_rng(self.random_state)
+            keep = np.sort(rng.choice(matrix.shape[1], MAX_LANDMARK_COLUMNS, replace=False))
+            matrix = matrix[:, keep]
+        return matrix
 
 
 def _entropy(counts: np.ndarray) -> float:

@@ -1,5 +1,9 @@
 """The PMLB folder layout: ``<name>.tsv.gz`` files whose class column is ``target``.
 
+One file (schizo) has two columns named ``target``. As PMLB's own loader (pandas) and its
+index (3 classes) do, the first is the class; the PMLB loader renames the second
+``target_feature`` (a general CSV with duplicated names is an error, see tabular.py).
+
 Near-duplicate families are listed by hand from PMLB's provenance (same underlying data,
 different encodings or noise levels); every other dataset is a family of its own.
 """
@@ -9,11 +13,13 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
+
 from autometa.exceptions import BadInputError
 from autometa.sources import DatasetRef
-from autometa.tabular import load_table
+from autometa.tabular import Task, load_table
 
-__all__ = ["family_of", "pmlb_datasets"]
+__all__ = ["family_of", "load_pmlb", "pmlb_datasets"]
 
 _FAMILY_PREFIXES: dict[str, str] = {
     "GAMETES_": "gametes",
@@ -49,6 +55,16 @@ def family_of(name: str) -> str:
     return name
 
 
+def load_pmlb(path: Path, name: str) -> Task:
+    """Load one PMLB file; the (first) ``target`` column is the class."""
+    header = pd.read_csv(path, sep="\t", nrows=0).columns
+    if "target.1" not in header:
+        return load_table(path, "target", name=name)
+    frame = pd.read_csv(path, sep="\t")
+    frame = frame.rename(columns={"target.1": "target_feature"})
+    return load_table(frame, "target", name=name)
+
+
 def pmlb_datasets(folder: str | Path, names: list[str] | None = None) -> list[DatasetRef]:
     """List the datasets of a PMLB-layout folder, sorted by name.
 
@@ -71,6 +87,6 @@ def pmlb_datasets(folder: str | Path, names: list[str] | None = None) -> list[Da
             raise BadInputError(f"Datasets not in '{root}': {', '.join(missing)}.")
         found = {n: found[n] for n in sorted(names)}
     return [
-        DatasetRef(name, family_of(name), "pmlb", partial(load_table, path, "target", name=name))
+        DatasetRef(name, family_of(name), "pmlb", partial(load_pmlb, path, name))
         for name, path in found.items()
     ]

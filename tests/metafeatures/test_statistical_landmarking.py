@@ -1,0 +1,70 @@
+"""Agreement with scipy and PyMFE on the overlapping features; landmarkers on known data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.datasets import load_breast_cancer, load_iris
+
+from autometa import extract_metafeatures
+
+
+@pytest.fixture(scope="module")
+def cancer() -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    X, y = load_breast_cancer(return_X_y=True)
+    return X, y, extract_metafeatures(X, y)
+
+
+def test_moments_agree_with_scipy(cancer: tuple[np.ndarray, np.ndarray, pd.Series]) -> None:
+    X, _, mf = cancer
+    skew, kurt = stats.skew(X), stats.kurtosis(X)
+    assert mf["MeanSkewnessOfNumericAtts"] == pytest.approx(skew.mean())
+    assert mf["MaxSkewnessOfNumericAtts"] == pytest.approx(skew.max())
+    assert mf["Quartile2KurtosisOfNumericAtts"] == pytest.approx(np.median(kurt))
+    assert mf["MinStdDevOfNumericAtts"] == pytest.approx(X.std(axis=0, ddof=1).min())
+
+
+def test_overlap_agrees_with_pymfe(cancer: tuple[np.ndarray, np.ndarray, pd.Series]) -> None:
+    pymfe = pytest.importorskip("pymfe.mfe")
+    X, y, mf = cancer
+    ref = pymfe.MFE(features=["mean", "sd", "cor", "class_ent", "nr_inst", "nr_attr"],
+                    summary=["mean", "max", "min"])  # fmt: skip
+    ref.fit(X, y)
+    theirs = dict(zip(*ref.extract(), strict=True))
+    pairs = {
+        "MeanMeansOfNumericAtts": "mean.mean", "MaxMeansOfNumericAtts": "mean.max",
+        "MeanStdDevOfNumericAtts": "sd.mean", "MinStdDevOfNumericAtts": "sd.min",
+        "MeanAbsCorrelation": "cor.mean", "MaxAbsCorrelation": "cor.max",
+        "ClassEntropy": "class_ent", "NumberOfInstances": "nr_inst", "NumberOfFeatures": "nr_attr",
+    }  # fmt: skip
+    for ours, name in pairs.items():
+        assert mf[ours] == pytest.approx(theirs[name], rel=1e-9), ours
+
+
+def test_pca_features_on_a_rank_one_table() -> None:
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=300)
+    X = np.column_stack([t, 2 * t + 1e-9 * rng.normal(size=300), -t])
+    mf = extract_metafeatures(X, (t > 0).astype(int))
+    assert mf["PCAFirstComponentVarianceRatio"] == pytest.approx(1.0, abs=1e-6)
+    assert mf["PCAFractionOfComponentsFor95PercentVariance"] == pytest.approx(1 / 3)
+    assert mf["MaxAbsCorrelation"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_landmarkers_on_iris() -> None:
+    X, y = load_iris(return_X_y=True)
+    mf = extract_metafeatures(X, y)
+    # A stump separates one of three balanced classes: error 1/3 at best, kappa 0.5.
+    assert mf["DecisionStumpErrRate"] == pytest.approx(1 / 3, abs=0.02)
+    assert mf["DecisionStumpKappa"] == pytest.approx(0.5, abs=0.03)
+    assert mf["kNN1NErrRate"] < 0.08 and mf["LDAErrRate"] < 0.05
+    assert 0.5 < mf["NaiveBayesAUC"] <= 1.0
+
+
+def test_separable_table_gives_perfect_fisher_and_1nn() -> None:
+    x = np.r_[np.linspace(0, 1, 50), np.linspace(10, 11, 50)]
+    mf = extract_metafeatures(pd.DataFrame({"x": x + 0.001}), [0] * 50 + [1] * 50)
+    assert mf["kNN1NErrRate"] == 0.0 and mf["DecisionStumpErrRate"] == 0.0
+    assert mf["MaxFisherDiscriminantRatio"] > 100
