@@ -1,0 +1,36 @@
+"""Selectors: rank learner configurations for a dataset from its meta-features.
+
+``MetaModel`` (torch) is imported on first use so that ``import autometa`` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autometa.selectors.base import BaseSelector, Selector
+from autometa.selectors.baselines import (
+    AveragePortfolio,
+    FlamlNN,
+    KNNSelector,
+    RandomSelector,
+    SingleBest,
+)
+
+__all__ = [
+    "AveragePortfolio",
+    "BaseSelector",
+    "FlamlNN",
+    "KNNSelector",
+    "MetaModel",
+    "RandomSelector",
+    "Selector",
+    "SingleBest",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("MetaModel", "Explanation"):
+        from autometa.selectors import metamodel
+
+        return getattr(metamodel, name)
+    raise AttributeError(f"module 'autometa.selectors' has no attribute '{name}'")

@@ -1,0 +1,324 @@
+"""MetaModel: a small torch ensemble that scores (dataset, configuration) pairs.
+
+Each member embeds the scaled meta-features and the configuration description (id,
+family, hyperparameters: see encoding.py) and scores every pair as a residual on top of
+the configuration's mean normalised score in training (the single-best prior, so the
+model departs from the single best only where the data supports it); it is trained on all
+training datasets at once with a listwise objective (ListNet: cross-entropy between the
+softmax of the normalised scores and of the predicted scores, temperature 0.1) plus a
+pointwise squared error that keeps predictions on the normalised-score scale. The
+ensemble's mean is the prediction and its spread the uncertainty.
+
+Out-of-distribution guard: a dataset whose L1 distance (scaled meta-features) to its
+nearest training dataset exceeds the 95th percentile of the training datasets'
+nearest-neighbour distances is blended towards the greedy portfolio, with weight
+``clip((d - q95) / q95, 0, 1)``; ``ood(meta_features)`` reports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from autometa.exceptions import IncompatibleArtifactError
+from autometa.metadata import MetaDataset
+from autometa.selectors.base import BaseSelector
+from autometa.selectors.baselines import greedy_portfolio
+from autometa.selectors.encoding import FeatureScaler, config_matrix
+
+__all__ = ["Explanation", "MetaModel", "resolve_device"]
+
+SCHEMA_VERSION = 1
+
+
+def resolve_device(device: str) -> torch.device:
+    """ "auto" -> CUDA when available, else CPU; anything else is passed to torch."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class _Scorer(nn.Module):
+    def __init__(self, d_in: int, q_in: int, hidden: int) -> None:
+        super().__init__()
+        self.dataset = nn.Sequential(
+            nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
+        )
+        self.config = nn.Sequential(nn.Linear(q_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+        self.head = nn.Sequential(nn.Linear(3 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, X: torch.Tensor, C: torch.Tensor) -> torch.Tensor:
+        """X (B, d_in), C (n_configs, q_in) -> scores (B, n_configs)."""
+        hd, hc = self.dataset(X), self.config(C)
+        B, n, h = len(hd), len(hc), hd.shape[1]
+        a, b = hd[:, None, :].expand(B, n, h), hc[None, :, :].expand(B, n, h)
+        return self.head(torch.cat([a, b, a * b], dim=-1)).squeeze(-1)
+
+
+def _init(module: nn.Module, generator: torch.Generator) -> None:
+    """Seeded initialisation (PyTorch's default scheme) without touching the global RNG."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            bound = 1.0 / np.sqrt(layer.in_features)
+            nn.init.uniform_(layer.weight, -bound, bound, generator=generator)
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+
+
+@dataclass
+class Explanation:
+    """Why a dataset got its ranking.
+
+    Attributes
+    ----------
+    neighbours : DataFrame
+        Nearest training datasets: dataset, distance, best_config, best_family.
+    attributions : DataFrame
+        Meta-features that moved the top configuration's score most: feature, value,
+        attribution (gradient x scaled input, summed over the ensemble; positive raises it).
+    ood : dict
+        distance, threshold, weight of the out-of-distribution blend.
+    """
+
+    neighbours: pd.DataFrame
+    attributions: pd.DataFrame
+    ood: dict[str, float]
+
+
+class MetaModel(BaseSelector):
+    """Torch ensemble ranking model (see module docstring).
+
+    Parameters
+    ----------
+    n_members : int
+        Ensemble size; each member has its own seed.
+    hidden : int
+        Width of the embeddings.
+    epochs, lr, weight_decay : training of each member (full batch, Adam).
+    temperature : float
+        ListNet softmax temperature on normalised scores.
+    mse_weight : float
+        Weight of the pointwise squared error.
+    noise : float
+        Standard deviation of Gaussian noise added to scaled meta-features in training.
+    device : str
+        "auto" (CUDA if available), "cpu", "cuda", ...
+    random_state : int
+    """
+
+    def __init__(
+        self,
+        n_members: int = 5,
+        hidden: int = 64,
+        epochs: int = 300,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-4,
+        temperature: float = 0.1,
+        mse_weight: float = 1.0,
+        noise: float = 0.1,
+        device: str = "auto",
+        random_state: int = 0,
+    ) -> None:
+        self.n_members = n_members
+        self.hidden = hidden
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.temperature = temperature
+        self.mse_weight = mse_weight
+        self.noise = noise
+        self.device = device
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ training
+    def _fit(self, meta: MetaDataset) -> None:
+        # Tiny tensors: one intra-op thread is fastest and leaves the other cores free.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            self._fit_members(meta)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _fit_members(self, meta: MetaDataset) -> None:
+        self.device_ = resolve_device(self.device)
+        self.scaler_ = FeatureScaler.fit(self.train_features_)
+        X = self.scaler_.transform(self.train_features_)
+        C, self.config_columns_ = config_matrix(
+            meta.configs.set_index("config_id").loc[self.config_ids_].reset_index()
+        )
+        Y = self.train_scores_.to_numpy(dtype=np.float32)
+        self.prior_ = torch.tensor(Y.mean(axis=0), device=self.device_)
+        self.members_ = [self._train_member(X, C, Y, m) for m in range(self.n_members)]
+        self._C = torch.tensor(C, device=self.device_)
+        self._fit_guard(X, Y)
+
+    def _train_member(self, X: np.ndarray, C: np.ndarray, Y: np.ndarray, member: int) -> _Scorer:
+        g = torch.Generator().manual_seed(int(self.random_state) * 1000 + member)
+        model = _Scorer(X.shape[1], C.shape[1], self.hidden)
+        _init(model, g)
+        model.to(self.device_)
+        Xt, Ct, Yt = (torch.tensor(a, device=self.device_) for a in (X, C, Y))
+        target = torch.softmax(Yt / self.temperature, dim=1)
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        for _ in range(self.epochs):
+            noise = torch.randn(Xt.shape, generator=g).to(self.device_) * self.noise
+            pred = self.prior_ + model(Xt + noise, Ct)
+            listnet = (
+                -(target * torch.log_softmax(pred / self.temperature, dim=1)).sum(dim=1).mean()
+            )
+            loss = listnet + self.mse_weight * ((pred - Yt) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        return model
+
+    def _fit_guard(self, X: np.ndarray, Y: np.ndarray) -> None:
+        self.train_scaled_ = X
+        d = np.abs(X[:, None, :] - X[None, :, :]).sum(axis=2)
+        np.fill_diagonal(d, np.inf)
+        self.ood_threshold_ = float(np.quantile(d.min(axis=1), 0.95))
+        order = greedy_portfolio(Y, len(self.config_ids_))
+        portfolio = np.empty(len(order))
+        portfolio[order] = np.linspace(1.0, 0.0, len(order))
+        self.portfolio_scores_ = portfolio
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, meta_features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Ensemble mean and standard deviation of the predicted normalised scores.
+
+        Returns
+        -------
+        mean, std : arrays, shape (n_datasets, n_configs)
+        """
+        self._check_fitted()
+        X = torch.as_tensor(self.scaler_.transform(meta_features), device=self.device_)
+        with torch.no_grad():
+            preds = torch.stack([self.prior_ + m(X, self._C) for m in self.members_]).cpu().numpy()
+        return preds.mean(axis=0), preds.std(axis=0)
+
+    def ood(self, meta_features: pd.Series) -> dict[str, float]:
+        """Distance to the nearest training dataset, the threshold and the blend weight."""
+        self._check_fitted()
+        x = self.scaler_.transform(meta_features.to_frame().T)[0]
+        d = float(np.abs(self.train_scaled_ - x).sum(axis=1).min())
+        t = self.ood_threshold_
+        return {"distance": d, "threshold": t, "weight": float(np.clip((d - t) / t, 0.0, 1.0))}
+
+    def _scores(self, x: pd.Series) -> np.ndarray:
+        mean, _ = self.predict(x.to_frame().T)
+        w = self.ood(x)["weight"]
+        return (1.0 - w) * mean[0] + w * self.portfolio_scores_
+
+    def explain(
+        self, meta_features: pd.Series, n_neighbours: int = 3, n_features: int = 5
+    ) -> Explanation:
+        """Nearest training datasets and the meta-features that drove the top score."""
+        self._check_fitted()
+        x = meta_features.reindex(self.train_features_.columns).astype(float)
+        z = self.scaler_.transform(x.to_frame().T)
+        dist = np.abs(self.train_scaled_ - z[0]).sum(axis=1)
+        near = np.argsort(dist, kind="stable")[:n_neighbours]
+        best = self.train_scores_.to_numpy().argmax(axis=1)
+        families = self._families
+        neighbours = pd.DataFrame({
+            "dataset": self.train_features_.index[near],
+            "distance": dist[near],
+            "best_config": [self.config_ids_[best[i]] for i in near],
+            "best_family": [families[best[i]] for i in near],
+        })  # fmt: skip
+        top = int(self.rank(x).index.map(self.config_ids_.index)[0])
+        zt = torch.tensor(z, device=self.device_, requires_grad=True)
+        total = sum(m(zt, self._C)[0, top] for m in self.members_)  # the prior has no gradient
+        (grad,) = torch.autograd.grad(total, zt)
+        contrib = (grad * zt).detach().cpu().numpy()[0]
+        names = self.scaler_.output_names
+        order = np.argsort(-np.abs(contrib), kind="stable")[:n_features]
+        attributions = pd.DataFrame({
+            "feature": [names[i] for i in order],
+            "value": [x.get(names[i], np.nan) for i in order],
+            "attribution": contrib[order],
+        })  # fmt: skip
+        return Explanation(neighbours, attributions, self.ood(x))
+
+    @property
+    def _families(self) -> list[str]:
+        fam = dict(zip(self._configs["config_id"], self._configs["family"], strict=True))
+        return [fam[c] for c in self.config_ids_]
+
+    def fit(self, meta: MetaDataset, metric: str = "accuracy") -> MetaModel:
+        self._configs = meta.configs[["config_id", "family", "params"]].copy()
+        super().fit(meta, metric)
+        return self
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | Path) -> Path:
+        """One self-describing file, readable with ``torch.load(weights_only=True)``."""
+        self._check_fitted()
+        payload: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "autometa.MetaModel",
+            "params": {k: getattr(self, k) for k in ("n_members", "hidden", "epochs", "lr",
+                       "weight_decay", "temperature", "mse_weight", "noise", "random_state")},
+            "metric": self.metric_,
+            "metafeature_names": list(self.train_features_.columns),
+            "scaler": self.scaler_.to_dict(),
+            "configs": {c: self._configs[c].tolist() for c in ("config_id", "family", "params")},
+            "config_columns": self.config_columns_,
+            "training_datasets": list(self.train_features_.index),
+            "train_features": torch.tensor(self.train_features_.to_numpy(dtype=np.float64)),
+            "train_scores": torch.tensor(self.train_scores_.to_numpy(dtype=np.float64)),
+            "members": [{k: v.cpu() for k, v in m.state_dict().items()} for m in self.members_],
+        }  # fmt: skip
+        path = Path(path)
+        torch.save(payload, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> MetaModel:
+        """Read a file written by :meth:`save` (no pickle: weights_only=True)."""
+        try:
+            payload = torch.load(Path(path), weights_only=True, map_location="cpu")
+        except FileNotFoundError as exc:
+            raise IncompatibleArtifactError(f"Meta-model file '{path}' does not exist.") from exc
+        except Exception as exc:
+            raise IncompatibleArtifactError(
+                f"'{path}' is not an autometa meta-model ({exc})."
+            ) from exc
+        if not isinstance(payload, dict) or payload.get("kind") != "autometa.MetaModel":
+            raise IncompatibleArtifactError(f"'{path}' is not an autometa meta-model file.")
+        if payload["schema_version"] != SCHEMA_VERSION:
+            raise IncompatibleArtifactError(
+                f"Meta-model '{path}' has schema version {payload['schema_version']}; this "
+                f"autometa reads {SCHEMA_VERSION}. Retrain it with `autometa train-metamodel`."
+            )
+        model = cls(**payload["params"], device=device)
+        model.device_ = resolve_device(device)
+        model.metric_ = payload["metric"]
+        model._configs = pd.DataFrame(payload["configs"])
+        model.config_ids_ = list(model._configs["config_id"])
+        names, datasets = payload["metafeature_names"], payload["training_datasets"]
+        model.train_features_ = pd.DataFrame(
+            payload["train_features"].numpy(), index=datasets, columns=names
+        )
+        model.train_scores_ = pd.DataFrame(
+            payload["train_scores"].numpy(), index=datasets, columns=model.config_ids_
+        )
+        model.scaler_ = FeatureScaler.from_dict(payload["scaler"])
+        C, model.config_columns_ = config_matrix(model._configs)
+        model._C = torch.tensor(C, device=model.device_)
+        model.members_ = []
+        for state in payload["members"]:
+            member = _Scorer(len(model.scaler_.output_names), C.shape[1], model.hidden)
+            member.load_state_dict(state)
+            model.members_.append(member.to(model.device_).eval())
+        scores = model.train_scores_.to_numpy(dtype=np.float32)
+        model.prior_ = torch.tensor(scores.mean(axis=0), device=model.device_)
+        model._fit_guard(model.scaler_.transform(model.train_features_), scores)
+        return model

@@ -1,0 +1,140 @@
+"""Selectors on a synthetic meta-dataset where one meta-feature decides the best config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa import IncompatibleArtifactError, MetaDataset, NotFittedError
+from autometa.evaluation import evaluate, summarize
+from autometa.selectors import (
+    AveragePortfolio,
+    FlamlNN,
+    KNNSelector,
+    MetaModel,
+    RandomSelector,
+    Selector,
+    SingleBest,
+)
+from autometa.selectors.baselines import greedy_portfolio
+from autometa.selectors.metamodel import resolve_device
+
+
+def synthetic(n: int = 40, seed: int = 0) -> MetaDataset:
+    """Config 'lin' wins when f1 < 0, 'tree' when f1 > 0; 'meh' is always second-rate."""
+    rng = np.random.default_rng(seed)
+    f1 = rng.normal(size=n)
+    names = [f"d{i}" for i in range(n)]
+    F = pd.DataFrame({
+        "f1": f1, "noise": rng.normal(size=n), "NumberOfInstances": rng.integers(50, 5000, n),
+        "NumberOfFeatures": rng.integers(2, 50, n), "NumberOfClasses": rng.integers(2, 5, n),
+        "PercentageOfNumericFeatures": rng.uniform(0, 100, n),
+    }, index=names)  # fmt: skip
+    acc = {"lin": 0.8 - 0.1 * f1, "tree": 0.8 + 0.1 * f1, "meh": np.full(n, 0.75)}
+    rows = [(d, c, 0, "accuracy", float(acc[c][i])) for i, d in enumerate(names) for c in acc]
+    configs = pd.DataFrame({"config_id": list(acc), "family": ["linear", "tree", "other"],
+                            "params": ['{"C": 1.0}', '{"max_depth": 3}', "{}"]})  # fmt: skip
+    datasets = pd.DataFrame(
+        {"name": names, "family": [f"fam{i // 2}" for i in range(n)], "source": "synthetic"}
+    )
+    return MetaDataset(F, pd.DataFrame(rows, columns=["dataset", "config_id", "fold", "metric", "value"]),
+                       configs, datasets)  # fmt: skip
+
+
+def test_greedy_portfolio_covers_complementary_configs() -> None:
+    scores = np.array([[1.0, 0.0, 0.6], [0.0, 1.0, 0.6], [1.0, 0.0, 0.6]])
+    assert greedy_portfolio(scores, 2) == [2, 0] or greedy_portfolio(scores, 2) == [0, 1]
+    assert greedy_portfolio(scores, 3)[:2] == [0, 1]  # mean best-of: 1.0 with {0, 1}
+
+
+def test_protocol_and_not_fitted() -> None:
+    for selector in (
+        RandomSelector(),
+        SingleBest(),
+        AveragePortfolio(),
+        KNNSelector(),
+        FlamlNN(),
+        MetaModel(),
+    ):
+        assert isinstance(selector, Selector)
+        with pytest.raises(NotFittedError, match="is not fitted"):
+            selector.rank(pd.Series({"f1": 0.0}))
+
+
+def query(meta: MetaDataset, f1: float) -> pd.Series:
+    """A typical dataset (training medians) with the deciding feature set to f1."""
+    x = meta.metafeatures.median()
+    x["f1"] = f1
+    return x
+
+
+def test_knn_and_metamodel_learn_the_rule_baselines_cannot() -> None:
+    meta = synthetic()
+    low, high = query(meta, -1.5), query(meta, 1.5)
+    knn = KNNSelector(k=3).fit(meta)
+    for d in ("d0", "d1", "d2"):  # a training dataset is its own nearest neighbour
+        best = meta.scores().loc[d].idxmax()
+        assert knn.neighbours(meta.metafeatures.loc[d]).index[0] == d
+        assert knn.rank(meta.metafeatures.loc[d]).index[0] == best
+    model = MetaModel(random_state=0, n_members=3, epochs=150).fit(meta)
+    assert model.rank(low).index[0] == "lin" and model.rank(high).index[0] == "tree"
+    single = SingleBest().fit(meta)
+    assert single.rank(low).index[0] == single.rank(high).index[0]  # dataset-independent
+
+
+def test_metamodel_is_deterministic_and_round_trips(tmp_path: Path) -> None:
+    meta = synthetic()
+    x = query(meta, 0.3)
+    a = MetaModel(random_state=3, n_members=2, epochs=50).fit(meta)
+    b = MetaModel(random_state=3, n_members=2, epochs=50).fit(meta)
+    pd.testing.assert_series_equal(a.rank(x), b.rank(x))
+    a.save(tmp_path / "mm.pt")
+    loaded = MetaModel.load(tmp_path / "mm.pt", device="cpu")
+    pd.testing.assert_series_equal(loaded.rank(x), a.rank(x))
+    (tmp_path / "bad.pt").write_bytes(b"not a model")
+    with pytest.raises(IncompatibleArtifactError, match="is not an autometa meta-model"):
+        MetaModel.load(tmp_path / "bad.pt")
+
+
+def test_explanation_and_ood_guard() -> None:
+    meta = synthetic()
+    model = MetaModel(random_state=0, n_members=2, epochs=150).fit(meta)
+    near = model.explain(query(meta, 1.2))
+    assert len(near.neighbours) == 3 and near.neighbours["best_config"].iloc[0] == "tree"
+    assert near.attributions["feature"].iloc[0] == "f1"  # the deciding meta-feature
+    assert near.ood["weight"] == 0.0
+    far = model.ood(pd.Series({"f1": 1e6, "noise": -1e6, "NumberOfInstances": 1e9}))
+    assert far["distance"] > far["threshold"] and far["weight"] == 1.0
+
+
+def test_device_auto_is_cpu_here() -> None:
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    assert resolve_device("cpu").type == "cpu"
+
+
+class Oracle(SingleBest):
+    """Cheats: ranks by the true scores of the synthetic rule (for checking the metrics)."""
+
+    def _scores(self, x: pd.Series) -> np.ndarray:
+        f1 = float(x["f1"])
+        return np.array([0.8 - 0.1 * f1, 0.8 + 0.1 * f1, 0.75])
+
+
+def test_evaluation_metrics() -> None:
+    meta = synthetic(n=20)
+    results = evaluate(
+        meta, {"single": SingleBest, "knn": lambda: KNNSelector(k=3), "oracle": Oracle}
+    )
+    assert len(results) == 3 * 20
+    summary = summarize(results)
+    assert summary.loc["single", "gap closed"] == pytest.approx(0.0)
+    assert summary.loc["oracle", "gap closed"] == pytest.approx(1.0)
+    assert summary.loc["oracle", "regret@1"] == 0.0 and summary.loc[
+        "oracle", "ndcg@5"
+    ] == pytest.approx(1.0)
+    assert 0.0 < summary.loc["knn", "gap closed"] < 1.0
+    assert summary.loc["knn", "regret@1"] < summary.loc["single", "regret@1"]
+    assert (results["regret@3"] == 0).all()  # 3 configs: the best is always in the top 3
