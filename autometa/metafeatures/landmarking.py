@@ -17,9 +17,10 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.base import ClassifierMixin
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.metrics import cohen_kappa_score, roc_auc_score
+from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
@@ -94,11 +95,16 @@ def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
 
 
 def _macro_auc(y: np.ndarray, proba: np.ndarray) -> float:
-    aucs = [
-        roc_auc_score(y == k, proba[:, k])
-        for k in range(proba.shape[1])
-        if 0 < (y == k).sum() < len(y)
-    ]
+    """Macro one-vs-rest ROC AUC via the rank-sum (Mann-Whitney) identity, ties averaged:
+    the same value as sklearn's roc_auc_score without its per-call validation cost."""
+    aucs = []
+    for k in range(proba.shape[1]):
+        positive = y == k
+        n_pos = int(positive.sum())
+        n_neg = len(y) - n_pos
+        if n_pos and n_neg:
+            ranks = rankdata(proba[:, k])
+            aucs.append((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
     return float(np.mean(aucs))
 
 

@@ -77,6 +77,11 @@ class Pieces:
         return self.task.X.isna().to_numpy()
 
     @cached_property
+    def n_unique(self) -> np.ndarray:
+        """Distinct non-missing values of every column (whole table)."""
+        return self.task.X.nunique(dropna=True).to_numpy()
+
+    @cached_property
     def levels(self) -> np.ndarray:
         """Distinct values of each categorical column (whole table)."""
         cols = self.task.categorical_columns
@@ -117,18 +122,23 @@ class Pieces:
         """Per numeric column: mean, std (ddof=1), skewness, kurtosis (Fisher, biased as in
         scipy.stats defaults), over non-missing values; NaN for constant columns."""
         x = self.numeric
+        if x.shape[1] == 0:
+            empty = np.zeros(0)
+            return {"mean": empty, "std": empty, "skew": empty, "kurt": empty}
+        present = ~np.isnan(x)
+        count = present.sum(axis=0)
         # Values near the float64 limit overflow here; the result is then NaN (see extract).
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            count = np.sum(~np.isnan(x), axis=0)
-            mean = np.nanmean(x, axis=0) if x.size else np.zeros(0)
-            d = x - mean
-            m2 = np.nanmean(d**2, axis=0) if x.size else np.zeros(0)
-            m3 = np.nanmean(d**3, axis=0) if x.size else np.zeros(0)
-            m4 = np.nanmean(d**4, axis=0) if x.size else np.zeros(0)
-            flat = m2 <= 1e-12 * np.maximum(1.0, mean**2)
+            mean = np.where(present, x, 0.0).sum(axis=0) / np.maximum(count, 1)
+            d = np.where(present, x - mean, 0.0)
+            d2 = d * d
+            n = np.maximum(count, 1)
+            m2, m3, m4 = d2.sum(axis=0) / n, (d2 * d).sum(axis=0) / n, (d2 * d2).sum(axis=0) / n
+            flat = (m2 <= 1e-12 * np.maximum(1.0, mean**2)) | (count == 0)
             std = np.sqrt(m2 * count / np.maximum(count - 1, 1))
             skew = np.where(flat, np.nan, m3 / m2**1.5)
             kurt = np.where(flat, np.nan, m4 / m2**2 - 3.0)
+        mean = np.where(count > 0, mean, np.nan)
         return {"mean": mean, "std": std, "skew": skew, "kurt": kurt}
 
     @cached_property

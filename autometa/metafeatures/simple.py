@@ -23,8 +23,7 @@ def _n_features(p: Pieces) -> float:
 
 
 def _n_binary(p: Pieces) -> float:
-    nunique = p.task.X.nunique(dropna=True).to_numpy()
-    return float(np.sum(nunique == 2))
+    return float(np.sum(p.n_unique == 2))
 
 
 def _pct(count: float, total: float) -> float:

@@ -68,3 +68,15 @@ def test_separable_table_gives_perfect_fisher_and_1nn() -> None:
     mf = extract_metafeatures(pd.DataFrame({"x": x + 0.001}), [0] * 50 + [1] * 50)
     assert mf["kNN1NErrRate"] == 0.0 and mf["DecisionStumpErrRate"] == 0.0
     assert mf["MaxFisherDiscriminantRatio"] > 100
+
+
+def test_rank_sum_auc_equals_sklearn_with_ties() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from autometa.metafeatures.landmarking import _macro_auc
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    proba = np.round(rng.random((300, 3)), 1)  # many ties
+    expected = np.mean([roc_auc_score(y == k, proba[:, k]) for k in range(3)])
+    assert _macro_auc(y, proba) == pytest.approx(expected, abs=1e-12)
