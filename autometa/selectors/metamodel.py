@@ -1,7 +1,8 @@
 """MetaModel: a small torch ensemble that scores (dataset, configuration) pairs.
 
 Each member embeds the scaled meta-features and the configuration description (id,
-family, hyperparameters: see encoding.py) and scores every pair as a residual on top of
+family, hyperparameters: see encoding.py) in two towers and scores every pair (their dot
+product) as a residual on top of
 the configuration's mean normalised score in training (the single-best prior, so the
 model departs from the single best only where the data supports it); it is trained on all
 training datasets at once with a listwise objective (ListNet: cross-entropy between the
@@ -17,6 +18,7 @@ nearest-neighbour distances is blended towards the greedy portfolio, with weight
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
 
 from autometa.exceptions import IncompatibleArtifactError
 from autometa.metadata import MetaDataset
@@ -35,6 +38,7 @@ from autometa.selectors.encoding import FeatureScaler, config_matrix
 __all__ = ["Explanation", "MetaModel", "resolve_device"]
 
 SCHEMA_VERSION = 1
+SHRINKAGE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -45,20 +49,19 @@ def resolve_device(device: str) -> torch.device:
 
 
 class _Scorer(nn.Module):
+    """Two towers: a dataset embedding and a configuration embedding; their scaled dot
+    product is the residual score of the pair (cheap: no (datasets x configs x hidden)
+    tensor, so a whole meta-dataset is one small matrix product)."""
+
     def __init__(self, d_in: int, q_in: int, hidden: int) -> None:
         super().__init__()
-        self.dataset = nn.Sequential(
-            nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
-        )
+        self.dataset = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
         self.config = nn.Sequential(nn.Linear(q_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
-        self.head = nn.Sequential(nn.Linear(3 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        self.scale = 1.0 / float(np.sqrt(hidden))
 
     def forward(self, X: torch.Tensor, C: torch.Tensor) -> torch.Tensor:
         """X (B, d_in), C (n_configs, q_in) -> scores (B, n_configs)."""
-        hd, hc = self.dataset(X), self.config(C)
-        B, n, h = len(hd), len(hc), hd.shape[1]
-        a, b = hd[:, None, :].expand(B, n, h), hc[None, :, :].expand(B, n, h)
-        return self.head(torch.cat([a, b, a * b], dim=-1)).squeeze(-1)
+        return self.scale * self.dataset(X) @ self.config(C).T
 
 
 def _init(module: nn.Module, generator: torch.Generator) -> None:
@@ -80,7 +83,8 @@ class Explanation:
         Nearest training datasets: dataset, distance, best_config, best_family.
     attributions : DataFrame
         Meta-features that moved the top configuration's score most: feature, value,
-        attribution (gradient x scaled input, summed over the ensemble; positive raises it).
+        attribution (gradient x scaled input of the learned residual, summed over the
+        ensemble and scaled by the chosen shrinkage; positive raises the score).
     ood : dict
         distance, threshold, weight of the out-of-distribution blend.
     """
@@ -106,6 +110,9 @@ class MetaModel(BaseSelector):
         Weight of the pointwise squared error.
     noise : float
         Standard deviation of Gaussian noise added to scaled meta-features in training.
+    shrinkage : float or "auto"
+        Weight of the learned residual on top of the single-best prior; "auto" chooses it
+        from (0, 0.25, 0.5, 1, 2) by inner cross-validation on the training datasets.
     device : str
         "auto" (CUDA if available), "cpu", "cuda", ...
     random_state : int
@@ -121,6 +128,7 @@ class MetaModel(BaseSelector):
         temperature: float = 0.1,
         mse_weight: float = 1.0,
         noise: float = 0.1,
+        shrinkage: float | str = "auto",
         device: str = "auto",
         random_state: int = 0,
     ) -> None:
@@ -132,6 +140,7 @@ class MetaModel(BaseSelector):
         self.temperature = temperature
         self.mse_weight = mse_weight
         self.noise = noise
+        self.shrinkage = shrinkage
         self.device = device
         self.random_state = random_state
 
@@ -153,31 +162,77 @@ class MetaModel(BaseSelector):
             meta.configs.set_index("config_id").loc[self.config_ids_].reset_index()
         )
         Y = self.train_scores_.to_numpy(dtype=np.float32)
-        self.prior_ = torch.tensor(Y.mean(axis=0), device=self.device_)
-        self.members_ = [self._train_member(X, C, Y, m) for m in range(self.n_members)]
         self._C = torch.tensor(C, device=self.device_)
+        if self.shrinkage == "auto":
+            families = meta.datasets.set_index("name")["family"].reindex(self.train_features_.index)
+            self.shrinkage_ = self._choose_shrinkage(X, Y, families.fillna("").to_numpy())
+        else:
+            self.shrinkage_ = float(self.shrinkage)
+        self.prior_ = torch.tensor(Y.mean(axis=0), device=self.device_)
+        self.members_ = self._train_ensemble(X, Y, self.prior_)
         self._fit_guard(X, Y)
 
-    def _train_member(self, X: np.ndarray, C: np.ndarray, Y: np.ndarray, member: int) -> _Scorer:
-        g = torch.Generator().manual_seed(int(self.random_state) * 1000 + member)
-        model = _Scorer(X.shape[1], C.shape[1], self.hidden)
-        _init(model, g)
-        model.to(self.device_)
-        Xt, Ct, Yt = (torch.tensor(a, device=self.device_) for a in (X, C, Y))
+    def _choose_shrinkage(self, X: np.ndarray, Y: np.ndarray, families: np.ndarray) -> float:
+        """Pick how far to move from the single-best prior by inner cross-validation over
+        the training datasets only (3 folds of whole families): the candidate with the best
+        mean normalised score of the top-1 pick; ties go to the smaller move."""
+        rng = np.random.default_rng(self.random_state)
+        groups = np.unique(families)
+        fold_of = dict(zip(groups, rng.permutation(len(groups)) % 3, strict=True))
+        folds = np.array([fold_of[f] for f in families])
+        picked: dict[float, list[float]] = {alpha: [] for alpha in SHRINKAGE_GRID}
+        for k in range(3):
+            train, test = folds != k, folds == k
+            if train.sum() < 2 or test.sum() == 0:
+                continue
+            prior = torch.tensor(Y[train].mean(axis=0), device=self.device_)
+            members = self._train_ensemble(X[train], Y[train], prior)
+            with torch.no_grad():
+                Xt = torch.tensor(X[test], device=self.device_)
+                residual = torch.stack([m(Xt, self._C) for m in members]).mean(0).cpu().numpy()
+            for alpha in SHRINKAGE_GRID:
+                top = (prior.cpu().numpy() + alpha * residual).argmax(axis=1)
+                picked[alpha].extend(Y[test][np.arange(test.sum()), top])
+        means = {alpha: np.mean(v) if v else -np.inf for alpha, v in picked.items()}
+        best = max(means.values())
+        return min(alpha for alpha, m in means.items() if m >= best - 1e-12)
+
+    def _train_ensemble(self, X: np.ndarray, Y: np.ndarray, prior: torch.Tensor) -> list[_Scorer]:
+        """Train all members at once: their parameters are stacked and the forward pass is
+        vmapped over members (torch.func), so an ensemble costs about one model's steps."""
+        gens = [
+            torch.Generator().manual_seed(int(self.random_state) * 1000 + m)
+            for m in range(self.n_members)
+        ]
+        members = []
+        for g in gens:
+            model = _Scorer(X.shape[1], self._C.shape[1], self.hidden)
+            _init(model, g)
+            members.append(model.to(self.device_))
+        params, buffers = stack_module_state(members)
+        base = copy.deepcopy(members[0]).to("meta")
+
+        def forward(p: dict, b: dict, x: torch.Tensor) -> torch.Tensor:
+            return functional_call(base, (p, b), (x, self._C))
+
+        batched = vmap(forward, in_dims=(0, 0, 0))
+        Xt, Yt = torch.tensor(X, device=self.device_), torch.tensor(Y, device=self.device_)
         target = torch.softmax(Yt / self.temperature, dim=1)
-        opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        opt = torch.optim.Adam(list(params.values()), lr=self.lr, weight_decay=self.weight_decay)
         for _ in range(self.epochs):
-            noise = torch.randn(Xt.shape, generator=g).to(self.device_) * self.noise
-            pred = self.prior_ + model(Xt + noise, Ct)
-            listnet = (
-                -(target * torch.log_softmax(pred / self.temperature, dim=1)).sum(dim=1).mean()
-            )
-            loss = listnet + self.mse_weight * ((pred - Yt) ** 2).mean()
+            noise = torch.stack([torch.randn(Xt.shape, generator=g) for g in gens]).to(self.device_)
+            pred = prior + batched(params, buffers, Xt + self.noise * noise)  # (M, B, n)
+            log_p = torch.log_softmax(pred / self.temperature, dim=2)
+            listnet = -(target * log_p).sum(dim=2).mean(dim=1)
+            # Summing the members' losses keeps their gradients independent.
+            loss = (listnet + self.mse_weight * ((pred - Yt) ** 2).mean(dim=(1, 2))).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
-        model.eval()
-        return model
+        for m, model in enumerate(members):
+            model.load_state_dict({name: value[m].detach() for name, value in params.items()})
+            model.eval()
+        return members
 
     def _fit_guard(self, X: np.ndarray, Y: np.ndarray) -> None:
         self.train_scaled_ = X
@@ -200,7 +255,8 @@ class MetaModel(BaseSelector):
         self._check_fitted()
         X = torch.as_tensor(self.scaler_.transform(meta_features), device=self.device_)
         with torch.no_grad():
-            preds = torch.stack([self.prior_ + m(X, self._C) for m in self.members_]).cpu().numpy()
+            residual = torch.stack([m(X, self._C) for m in self.members_])
+            preds = (self.prior_ + self.shrinkage_ * residual).cpu().numpy()
         return preds.mean(axis=0), preds.std(axis=0)
 
     def ood(self, meta_features: pd.Series) -> dict[str, float]:
@@ -237,7 +293,7 @@ class MetaModel(BaseSelector):
         zt = torch.tensor(z, device=self.device_, requires_grad=True)
         total = sum(m(zt, self._C)[0, top] for m in self.members_)  # the prior has no gradient
         (grad,) = torch.autograd.grad(total, zt)
-        contrib = (grad * zt).detach().cpu().numpy()[0]
+        contrib = self.shrinkage_ * (grad * zt).detach().cpu().numpy()[0]
         names = self.scaler_.output_names
         order = np.argsort(-np.abs(contrib), kind="stable")[:n_features]
         attributions = pd.DataFrame({
@@ -265,8 +321,10 @@ class MetaModel(BaseSelector):
             "schema_version": SCHEMA_VERSION,
             "kind": "autometa.MetaModel",
             "params": {k: getattr(self, k) for k in ("n_members", "hidden", "epochs", "lr",
-                       "weight_decay", "temperature", "mse_weight", "noise", "random_state")},
+                       "weight_decay", "temperature", "mse_weight", "noise", "shrinkage",
+                       "random_state")},
             "metric": self.metric_,
+            "shrinkage_": self.shrinkage_,
             "metafeature_names": list(self.train_features_.columns),
             "scaler": self.scaler_.to_dict(),
             "configs": {c: self._configs[c].tolist() for c in ("config_id", "family", "params")},
@@ -301,6 +359,7 @@ class MetaModel(BaseSelector):
         model = cls(**payload["params"], device=device)
         model.device_ = resolve_device(device)
         model.metric_ = payload["metric"]
+        model.shrinkage_ = float(payload["shrinkage_"])
         model._configs = pd.DataFrame(payload["configs"])
         model.config_ids_ = list(model._configs["config_id"])
         names, datasets = payload["metafeature_names"], payload["training_datasets"]
