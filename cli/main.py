@@ -60,6 +60,10 @@ def _show_warning(
     err.print(f"[yellow]Warning:[/yellow] {escape(str(message))}")
 
 
+# Placeholders accept any arguments so that documented commands reach the message below.
+_ANY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
 def _not_available(what: str, issue: str) -> None:
     err.print(f"[bold red]Error:[/bold red] '{what}' is not available yet ({issue}).")
     raise typer.Exit(3)
@@ -165,31 +169,100 @@ def _configs(spec: str | None) -> list[autometa.learners.LearnerConfig]:
     return chosen
 
 
-@app.command()
+@app.command(context_settings=_ANY_ARGS)
 def recommend() -> None:
     """Rank learner configurations for a table and search from them (not available yet)."""
     _not_available("recommend", "it lands with the recommender issue")
 
 
-@app.command()
+@app.command(context_settings=_ANY_ARGS)
 def predict() -> None:
     """Predict with a saved model file (not available yet)."""
     _not_available("predict", "it lands with the recommender issue")
 
 
 @app.command("train-metamodel")
-def train_metamodel() -> None:
-    """Train the torch meta-model on a meta-dataset (not available yet)."""
-    _not_available("train-metamodel", "it lands with the selectors issue")
+@guarded
+def train_metamodel(
+    meta_dir: Path = typer.Argument(..., help="Meta-dataset folder (from build-metadata)."),
+    out_file: Path = typer.Option(..., "--out", help="Model file to write (.pt)."),
+    metric: str = typer.Option("accuracy", "--metric", help="Metric to rank by."),
+    seed: int = typer.Option(0, "--seed", help="Random state of the ensemble."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+) -> None:
+    """Train the torch meta-model on a meta-dataset and save it (no pickle)."""
+    import time
+
+    from autometa.selectors import MetaModel
+
+    meta = autometa.MetaDataset.load(meta_dir)
+    start = time.perf_counter()
+    with err.status(f"training the meta-model on {meta!r}"):
+        model = MetaModel(device=device, random_state=seed).fit(meta, metric)
+    model.save(out_file)
+    out.print(
+        f"trained on {len(meta.dataset_names)} datasets x {len(meta.config_ids)} configurations "
+        f"in {time.perf_counter() - start:.1f} s (shrinkage {model.shrinkage_:g}) -> {out_file}"
+    )
 
 
 @app.command()
-def evaluate() -> None:
-    """Evaluate selectors leave-one-family-out and on ASlib (not available yet)."""
-    _not_available("evaluate", "it lands with the selectors issue")
+@guarded
+def evaluate(
+    meta_dir: Path = typer.Argument(None, help="Meta-dataset folder (default: the shipped one)."),
+    aslib: Path = typer.Option(
+        None, "--aslib", help="Evaluate on an ASlib scenario folder instead."
+    ),
+    metric: str = typer.Option(
+        None, "--metric", help="Metric (default: accuracy, or the scenario's)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document only."),
+) -> None:
+    """Leave-one-family-out evaluation of every selector (ASlib: its official folds)."""
+    from autometa.evaluation import evaluate as run_evaluation
+    from autometa.evaluation import summarize
+    from autometa.paths import data_dir
+    from autometa.selectors import (
+        AveragePortfolio,
+        FlamlNN,
+        KNNSelector,
+        MetaModel,
+        RandomSelector,
+        SingleBest,
+    )
+
+    if aslib is not None:
+        meta = autometa.MetaDataset.from_aslib(aslib)
+    else:
+        meta = autometa.MetaDataset.load(meta_dir or data_dir() / "metadataset")
+    if metric is None:
+        metric = next(iter(meta.maximize)) if aslib is not None else "accuracy"
+    selectors = {"Random": RandomSelector, "SingleBest": SingleBest, "AveragePortfolio": AveragePortfolio,
+                 "KNN": KNNSelector, "FLAML-style 1-NN": FlamlNN, "MetaModel": MetaModel}  # fmt: skip
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:  # fmt: skip
+        job = bar.add_task("held-out families", total=meta.datasets["family"].nunique())
+        results = run_evaluation(
+            meta,
+            selectors,
+            metric,
+            progress=lambda done, total, fam: bar.update(job, completed=done),
+        )
+    summary = summarize(results)
+    columns = ["regret@1", "regret@3", "regret@5", "regret@10", "ndcg@5", "gap closed"]
+    if as_json:
+        print(json.dumps(summary[columns].to_dict(orient="index"), indent=2))
+        return
+    table = Table(title=f"{meta!r}, metric {metric}")
+    table.add_column("selector")
+    for c in columns:
+        table.add_column(c, justify="right")
+    for name, row in summary.iterrows():
+        table.add_row(str(name), *(f"{row[c]:.3f}" for c in columns))
+    out.print(table)
 
 
-@maml_app.command("train")
+@maml_app.command("train", context_settings=_ANY_ARGS)
 def maml_train() -> None:
     """Meta-train an initialisation on a family of tasks (not available yet)."""
     _not_available("maml train", "it lands with the MAML issue")

@@ -53,9 +53,39 @@ def test_metafeatures_json_is_one_document() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [["predict"], ["train-metamodel"], ["evaluate"], ["maml", "train"]]
+    "command",
+    [
+        ["recommend", "data/demo/penguins.csv", "--target", "species"],
+        ["predict"],
+        ["maml", "train"],
+    ],
 )
 def test_placeholders_say_not_available_and_fail(command: list[str]) -> None:
     result = runner.invoke(app, command)
     assert result.exit_code == 3
     assert "not available yet" in result.stderr
+
+
+def test_train_metamodel_and_evaluate_on_a_small_meta_dataset(tmp_path: Path) -> None:
+    from tests.selectors.test_selectors import synthetic
+
+    synthetic(n=8).save(tmp_path / "meta")
+    result = runner.invoke(
+        app, ["train-metamodel", str(tmp_path / "meta"), "--out", str(tmp_path / "m.pt")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "trained on 8 datasets x 3 configurations" in result.stdout
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "meta"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["SingleBest"]["gap closed"] == 0.0
+    assert set(summary) == {
+        "Random",
+        "SingleBest",
+        "AveragePortfolio",
+        "KNN",
+        "FLAML-style 1-NN",
+        "MetaModel",
+    }
+    bad = runner.invoke(app, ["train-metamodel", str(tmp_path), "--out", str(tmp_path / "x.pt")])
+    assert bad.exit_code == 2 and "not a meta-dataset folder" in bad.stderr
