@@ -269,8 +269,8 @@ def _validate(
     max_categories: int,
     min_class_rows: int,
 ) -> Task:
-    frame = frame.copy()
-    frame.columns = [str(c).strip() for c in frame.columns]
+    # set_axis, not copy(): pandas copies lazily, which keeps big tables to fewer copies.
+    frame = frame.set_axis([str(c).strip() for c in frame.columns], axis=1)
     _check_duplicates(list(frame.columns), label)
     if target not in frame.columns:
         shown = ", ".join(list(frame.columns)[:20]) + (" ..." if frame.shape[1] > 20 else "")
@@ -282,7 +282,8 @@ def _validate(
     if len(frame) == 0:
         raise BadInputError(f"{label} has no rows.")
     y = _validate_target(frame[target], target, label, min_class_rows)
-    frame = frame.loc[y.index]
+    if len(y) < len(frame):
+        frame = frame.loc[y.index]
     X = frame.drop(columns=[target])
     if X.shape[1] == 0:
         raise BadInputError(f"{label} has only the target column '{target}'; no features.")

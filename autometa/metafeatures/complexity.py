@@ -24,7 +24,9 @@ def _fisher_ratios(p: Pieces) -> np.ndarray:
     means = sums / np.maximum(counts, 1)[:, None]
     overall = z.mean(axis=0)
     between = (counts[:, None] * (means - overall) ** 2).sum(axis=0)
-    within = ((z - means[y]) ** 2).sum(axis=0)
+    # Within-class sum of squares without an (n_rows x n_columns) temporary.
+    within = np.einsum("ij,ij->j", z, z) - (counts[:, None] * means**2).sum(axis=0)
+    within = np.maximum(within, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(within > 0, between / within, np.inf)
 

@@ -20,6 +20,7 @@ from autometa.tabular import Task, stratified_subsample
 __all__ = ["Pieces"]
 
 N_BINS = 10
+_CHUNK = 4  # columns per moment computation: temporaries stay at 4 x n_rows floats
 MAX_LANDMARK_COLUMNS = 256
 
 
@@ -112,7 +113,7 @@ class Pieces:
     def categorical_codes(self) -> np.ndarray:
         """Categorical columns of the sample as codes, shape (n_stat, n_cat), -1 missing."""
         cols = self.task.categorical_columns
-        out = np.empty((self.n_stat, len(cols)), dtype=np.int64)
+        out = np.empty((self.n_stat, len(cols)), dtype=np.int32)
         for j, c in enumerate(cols):
             out[:, j] = pd.factorize(self.task.X[c].iloc[self.stat_rows])[0]
         return out
@@ -125,30 +126,38 @@ class Pieces:
         if x.shape[1] == 0:
             empty = np.zeros(0)
             return {"mean": empty, "std": empty, "skew": empty, "kurt": empty}
+        stats = [self._chunk_moments(x[:, j : j + _CHUNK]) for j in range(0, x.shape[1], _CHUNK)]
+        count, mean, std, skew, kurt = (np.concatenate(part) for part in zip(*stats, strict=True))
+        mean = np.where(count > 0, mean, np.nan)
+        return {"mean": mean, "std": std, "skew": skew, "kurt": kurt}
+
+    @staticmethod
+    def _chunk_moments(x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """count, mean, std, skew, kurt of a few columns (chunks bound the temporaries)."""
         present = ~np.isnan(x)
         count = present.sum(axis=0)
+        n = np.maximum(count, 1)
         # Values near the float64 limit overflow here; the result is then NaN (see extract).
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            mean = np.where(present, x, 0.0).sum(axis=0) / np.maximum(count, 1)
+            mean = np.where(present, x, 0.0).sum(axis=0) / n
             d = np.where(present, x - mean, 0.0)
             d2 = d * d
-            n = np.maximum(count, 1)
             m2, m3, m4 = d2.sum(axis=0) / n, (d2 * d).sum(axis=0) / n, (d2 * d2).sum(axis=0) / n
             flat = (m2 <= 1e-12 * np.maximum(1.0, mean**2)) | (count == 0)
             std = np.sqrt(m2 * count / np.maximum(count - 1, 1))
             skew = np.where(flat, np.nan, m3 / m2**1.5)
             kurt = np.where(flat, np.nan, m4 / m2**2 - 3.0)
-        mean = np.where(count > 0, mean, np.nan)
-        return {"mean": mean, "std": std, "skew": skew, "kurt": kurt}
+        return count, mean, std, skew, kurt
 
     @cached_property
     def standardized(self) -> np.ndarray:
         """Numeric sample, mean-imputed and scaled to unit variance (constant columns dropped)."""
         m = self.moments
         keep = np.isfinite(m["skew"])
-        x = self.numeric[:, keep]
-        z = (x - m["mean"][keep]) / np.where(m["std"][keep] > 0, m["std"][keep], 1.0)
-        return np.nan_to_num(z, nan=0.0)
+        z = self.numeric[:, keep]  # a copy; the steps below work in place on it
+        z -= m["mean"][keep]
+        z /= np.where(m["std"][keep] > 0, m["std"][keep], 1.0)
+        return np.nan_to_num(z, nan=0.0, copy=False)
 
     @cached_property
     def small_rows(self) -> np.ndarray:
@@ -184,7 +193,7 @@ class Pieces:
         """All columns of the sample as small codes: numeric ones in 10 equal-frequency bins,
         categorical ones as they are; -1 where missing. Shape (n_stat, n_columns)."""
         x = self.numeric
-        binned = np.full(x.shape, -1, dtype=np.int64)
+        binned = np.full(x.shape, -1, dtype=np.int32)
         for j in range(x.shape[1]):
             col = x[:, j]
             ok = ~np.isnan(col)
@@ -203,7 +212,7 @@ class Pieces:
         mi = np.empty(codes.shape[1])
         for j in range(codes.shape[1]):
             ok = codes[:, j] >= 0
-            a, c = codes[ok, j], y[ok]
+            a, c = codes[ok, j].astype(np.int64), y[ok]
             if len(a) == 0:
                 ent[j] = mi[j] = np.nan
                 continue
