@@ -301,6 +301,7 @@ def build(
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs")
     finished = counts["skipped"]
     for record in parallel(units()):
+        record["finished_at"] = round(time.time(), 3)  # wall clock, for build timing
         _append(out / RUNS_FILE, record)
         counts["ran"] += 1
         counts[record["status"]] += 1

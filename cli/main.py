@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -138,6 +139,7 @@ def build_metadata(
     settings = BuildSettings(
         folds=folds, max_rows=max_rows, time_limit=time_limit, random_state=seed
     )
+    start = time.perf_counter()
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -153,7 +155,7 @@ def build_metadata(
 
         counts = build(refs, chosen, out_dir, settings, n_jobs=n_jobs, progress=progress)
     meta = assemble(out_dir, refs, chosen, random_state=seed)
-    out.print(f"{counts} -> {meta!r} in {out_dir}")
+    out.print(f"{counts} -> {meta!r} in {out_dir} ({time.perf_counter() - start:.0f} s)")
 
 
 def _configs(spec: str | None) -> list[autometa.learners.LearnerConfig]:
@@ -191,8 +193,6 @@ def train_metamodel(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:
     """Train the torch meta-model on a meta-dataset and save it (no pickle)."""
-    import time
-
     from autometa.selectors import MetaModel
 
     meta = autometa.MetaDataset.load(meta_dir)
