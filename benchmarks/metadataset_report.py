@@ -44,9 +44,10 @@ def family_table(meta: MetaDataset) -> pd.DataFrame:
             "timeouts": int((fam_units["status"] == "timeout").sum()),
         }
     table = pd.DataFrame(rows).T.sort_values("best on datasets", ascending=False)
-    return table.astype(
-        {"configs": int, "best on datasets": int, "units": int, "errors": int, "timeouts": int}
-    )
+    counts = ("configs", "best on datasets", "units", "errors", "timeouts")
+    for col in table.columns:  # counts as integers, measurements to three digits
+        table[col] = [f"{int(v)}" if col in counts else f"{v:.3g}" for v in table[col]]
+    return table
 
 
 def heatmap(meta: MetaDataset, path: Path) -> None:
@@ -97,7 +98,7 @@ def main() -> None:
         "",
         "## Per learner family",
         "",
-        table.to_markdown(floatfmt=".3g"),
+        table.to_markdown(disable_numparse=True),
         "",
         "![heatmap](metadataset_heatmap.png)",
     ]
