@@ -80,3 +80,19 @@ def test_rank_sum_auc_equals_sklearn_with_ties() -> None:
     proba = np.round(rng.random((300, 3)), 1)  # many ties
     expected = np.mean([roc_auc_score(y == k, proba[:, k]) for k in range(3)])
     assert _macro_auc(y, proba) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stump_from_the_depth3_root_equals_a_fitted_stump(seed: int) -> None:
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from autometa.metafeatures.landmarking import LANDMARKERS, _stump_and_depth3
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(300, 6))
+    y = (X[:, seed] + 0.5 * rng.normal(size=300) > 0).astype(int) + (X[:, 5] > 1)
+    cv = StratifiedKFold(5, shuffle=True, random_state=seed)
+    both = _stump_and_depth3(X, y, cv, seed)
+    for name in ("DecisionStump", "DecisionTreeDepth3"):
+        direct = cross_val_predict(LANDMARKERS[name](seed), X, y, cv=cv, method="predict_proba")
+        np.testing.assert_allclose(both[name], direct, atol=1e-12)
