@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
@@ -250,6 +250,7 @@ def build(
     settings: BuildSettings = BuildSettings(),
     n_jobs: int = 1,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+    backend: str = "loky",
 ) -> dict[str, int]:
     """Run every missing (dataset, config) unit, appending results to ``out/runs.jsonl``.
 
@@ -261,7 +262,10 @@ def build(
         Build folder; created if missing, resumed if it holds runs of the same settings.
     settings : BuildSettings
     n_jobs : int
-        joblib workers (the active joblib backend decides where they run).
+        joblib workers (-1: all; with the Dask backend, all workers of the cluster).
+    backend : str
+        joblib backend: "loky" (local processes) or "dask" (inside
+        ``autometa.distributed.dask_client()``).
     progress : callable, optional
         Called as ``progress(done, total, record)`` after every unit (and once at start with
         an empty record), e.g. to drive a progress bar.
@@ -298,16 +302,17 @@ def build(
             for config in missing:
                 yield delayed(run_unit)(task, config, settings)
 
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs")
     finished = counts["skipped"]
-    for record in parallel(units()):
-        record["finished_at"] = round(time.time(), 3)  # wall clock, for build timing
-        _append(out / RUNS_FILE, record)
-        counts["ran"] += 1
-        counts[record["status"]] += 1
-        finished += 1
-        if progress:
-            progress(finished, total, record)
+    with parallel_config(backend=backend):
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs")
+        for record in parallel(units()):
+            record["finished_at"] = round(time.time(), 3)  # wall clock, for build timing
+            _append(out / RUNS_FILE, record)
+            counts["ran"] += 1
+            counts[record["status"]] += 1
+            finished += 1
+            if progress:
+                progress(finished, total, record)
     return counts
 
 

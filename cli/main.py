@@ -129,6 +129,9 @@ def build_metadata(
     folds: int = typer.Option(3, "--folds", help="Cross-validation folds."),
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds allowed per fit."),
     seed: int = typer.Option(0, "--seed", help="Random state of folds, samples and learners."),
+    backend: str = typer.Option("loky", "--backend", help="loky (local processes) or dask."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://...)."),
+    workers: int = typer.Option(2, "--workers", help="Workers of a local Dask cluster."),
 ) -> None:
     """Cross-validate every configuration on every dataset; resumable; then assemble."""
     from autometa.builder import BuildSettings, assemble, build
@@ -153,7 +156,15 @@ def build_metadata(
             label = f"{record['dataset']}:{record['config_id']}" if record else "units"
             bar.update(job, completed=done, total=total, description=label[:40].ljust(40))
 
-        counts = build(refs, chosen, out_dir, settings, n_jobs=n_jobs, progress=progress)
+        if backend == "dask":
+            from autometa.distributed import dask_client
+
+            with dask_client(scheduler, workers):
+                counts = build(refs, chosen, out_dir, settings, -1, progress, backend="dask")
+        elif backend == "loky":
+            counts = build(refs, chosen, out_dir, settings, n_jobs=n_jobs, progress=progress)
+        else:
+            raise BadInputError(f"--backend must be 'loky' or 'dask', not '{backend}'.")
     meta = assemble(out_dir, refs, chosen, random_state=seed)
     out.print(f"{counts} -> {meta!r} in {out_dir} ({time.perf_counter() - start:.0f} s)")
 

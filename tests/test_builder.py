@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
 from autometa import BadInputError, MetaDataset, load_table
 from autometa.builder import BuildSettings, assemble, build, prepare_task, read_jsonl, run_unit
@@ -21,15 +20,6 @@ from autometa.learners import LearnerConfig, get_config, space
 from autometa.sources.csv_folder import csv_datasets
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def csv_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("csvs")
-    for name, loader in (("iris", load_iris), ("wine", load_wine), ("cancer", load_breast_cancer)):
-        frame = loader(as_frame=True).frame
-        frame.to_csv(folder / f"{name}.csv", index=False)
-    return folder
 
 
 def test_run_unit_records_metrics_per_fold(csv_folder: Path) -> None:
