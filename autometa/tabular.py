@@ -25,12 +25,8 @@ warning), which bounds one-hot widths. Infinite values are an error unless
 
 from __future__ import annotations
 
-import csv
 import difflib
-import gzip
-import io
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -39,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import AutometaWarning, BadInputError
+from autometa.reading import check_duplicates, read_file
 
 __all__ = ["ColumnKind", "Task", "load_table", "stratified_subsample", "task_from_xy"]
 
@@ -48,7 +45,6 @@ LOW_CARDINALITY_INT = 10
 MAX_CATEGORIES = 1000
 MAX_CLASSES = 100
 OTHER = "__other__"
-_MISSING_MARKERS = ["?", "NA", "N/A", "na", "n/a", "null", "NULL", "None", ""]
 
 
 @dataclass
@@ -129,7 +125,7 @@ def load_table(
         name = name or "data"
     else:
         path = Path(source)
-        frame, label = _read_file(path), f"'{path}'"
+        frame, label = read_file(path), f"'{path}'"
         name = name or path.name.split(".")[0]
     return _validate(
         frame, target, name, label, expand_dates, inf_as_missing, max_categories, min_class_rows
@@ -162,103 +158,6 @@ def task_from_xy(X: object, y: object, *, name: str = "data", min_class_rows: in
     return load_table(frame, target, name=name, min_class_rows=min_class_rows)
 
 
-def _read_file(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise BadInputError(f"File '{path}' does not exist.")
-    if path.is_dir():
-        raise BadInputError(f"'{path}' is a folder; give the path of a CSV, TSV or parquet file.")
-    if path.suffix.lower() == ".parquet":
-        try:
-            return pd.read_parquet(path)
-        except ImportError as exc:
-            raise BadInputError(f"Reading '{path}' needs pyarrow: pip install pyarrow.") from exc
-        except Exception as exc:
-            raise BadInputError(f"'{path}' is not a readable parquet file ({exc}).") from exc
-    raw = path.read_bytes()
-    raw = _decompress(raw, path)
-    if not raw.strip():
-        raise BadInputError(f"File '{path}' is empty; it needs a header row and data rows.")
-    if b"\x00" in raw:
-        raise BadInputError(
-            f"File '{path}' holds NUL bytes: it looks binary, not like a CSV/TSV text file."
-        )
-    text = _decode(raw, path)
-    delimiter = _sniff_delimiter(text, path)
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
-    _check_duplicates([h.strip() for h in header], f"'{path}'")
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            na_values=_MISSING_MARKERS,
-            skipinitialspace=True,
-            low_memory=False,
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise BadInputError(f"File '{path}' holds no table (no header row found).") from exc
-    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        raise BadInputError(
-            f"File '{path}' could not be parsed as a table with delimiter {delimiter!r}: "
-            f"{str(exc).strip()}. Check that every row has as many fields as the header."
-        ) from exc
-    if len(frame) == 0:
-        raise BadInputError(f"File '{path}' has a header but no data rows.")
-    return frame
-
-
-def _decompress(raw: bytes, path: Path) -> bytes:
-    try:
-        if raw[:2] == b"\x1f\x8b":
-            return gzip.decompress(raw)
-        if raw[:4] == b"PK\x03\x04":
-            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-                members = [m for m in archive.namelist() if not m.endswith("/")]
-                if len(members) != 1:
-                    raise BadInputError(
-                        f"Zip file '{path}' holds {len(members)} files; it must hold exactly one "
-                        f"table (found: {', '.join(members[:5]) or 'nothing'})."
-                    )
-                return archive.read(members[0])
-    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
-        raise BadInputError(f"File '{path}' looks compressed but is damaged ({exc}).") from exc
-    return raw
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        warnings.warn(
-            f"File '{path}' is not valid UTF-8 (byte {raw[exc.start]:#04x} at offset "
-            f"{exc.start}); read it as latin-1 instead.",
-            AutometaWarning,
-            stacklevel=3,
-        )
-        text = raw.decode("latin-1")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _sniff_delimiter(text: str, path: Path) -> str:
-    sample = "\n".join(text.split("\n", 20)[:20])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
-    except csv.Error:
-        first = sample.split("\n", 1)[0]
-        if "\t" in first or ".tsv" in path.name.lower():
-            return "\t"
-        return ";" if first.count(";") > first.count(",") else ","
-
-
-def _check_duplicates(columns: list[str], label: str) -> None:
-    seen: set[str] = set()
-    dups = sorted({c for c in columns if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
-    if dups:
-        raise BadInputError(
-            f"{label} has duplicated column names: {', '.join(repr(d) for d in dups)}. "
-            "Rename them so every column name is unique."
-        )
-
-
 def _validate(
     frame: pd.DataFrame,
     target: str,
@@ -271,7 +170,7 @@ def _validate(
 ) -> Task:
     # set_axis, not copy(): pandas copies lazily, which keeps big tables to fewer copies.
     frame = frame.set_axis([str(c).strip() for c in frame.columns], axis=1)
-    _check_duplicates(list(frame.columns), label)
+    check_duplicates(list(frame.columns), label)
     if target not in frame.columns:
         shown = ", ".join(list(frame.columns)[:20]) + (" ..." if frame.shape[1] > 20 else "")
         close = difflib.get_close_matches(target, list(frame.columns), n=1, cutoff=0.5)
