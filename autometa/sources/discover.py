@@ -9,7 +9,7 @@ from autometa.sources import DatasetRef
 from autometa.sources.csv_folder import csv_datasets
 from autometa.sources.pmlb import pmlb_datasets
 
-__all__ = ["discover", "is_pmlb_folder"]
+__all__ = ["discover", "is_pmlb_folder", "select"]
 
 
 def is_pmlb_folder(path: Path) -> bool:
@@ -26,15 +26,20 @@ def discover(paths: list[Path], target: str, names: list[str] | None = None) -> 
         if not path.is_dir():
             raise BadInputError(f"Source '{path}' is not a folder of datasets.")
         refs.extend(pmlb_datasets(path) if is_pmlb_folder(path) else csv_datasets(path, target))
+    return select(refs, names)
+
+
+def select(refs: list[DatasetRef], names: list[str] | None = None) -> list[DatasetRef]:
+    """Check that names are unique across sources; keep only ``names`` if given."""
     seen: set[str] = set()
     dups = {r.name for r in refs if r.name in seen or seen.add(r.name)}  # type: ignore[func-returns-value]
     if dups:
         raise BadInputError(
             f"Dataset names appear in more than one source: {', '.join(sorted(dups))}."
         )
-    if names is not None:
-        missing = sorted(set(names) - seen)
-        if missing:
-            raise BadInputError(f"Datasets not found in the sources: {', '.join(missing)}.")
-        refs = [r for r in refs if r.name in set(names)]
-    return refs
+    if names is None:
+        return refs
+    missing = sorted(set(names) - seen)
+    if missing:
+        raise BadInputError(f"Datasets not found in the sources: {', '.join(missing)}.")
+    return [r for r in refs if r.name in set(names)]

@@ -1,9 +1,12 @@
-"""OpenML datasets through the ``openml`` package and its cache directory.
+"""OpenML datasets, tasks and suites through the ``openml`` package and its cache.
 
 With network access the package downloads what the cache lacks; without it (as in the
 tests) everything comes from the cache. OpenML's categorical indicators map to our
-categorical kind and the dataset's default target becomes the class column. Dataset
-names are ``openml.<id>.<name>``; each dataset is its own family.
+categorical kind; the class column is the task's target (tasks) or the dataset's default
+target (dataset ids). Names are ``openml.<id>.<name>`` for datasets and
+``openml.task<id>.<name>`` for tasks; each is its own family. The openml package does not
+cache suites, so the task ids of a fetched suite are kept in
+``<cache>/autometa-suites/<suite>.json`` for later offline use.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from autometa.exceptions import BadInputError
 from autometa.sources import DatasetRef
 from autometa.tabular import Task, load_table
 
-__all__ = ["openml_cache", "openml_datasets"]
+__all__ = ["openml_cache", "openml_datasets", "openml_suite", "openml_tasks"]
 
 
 @contextmanager
@@ -55,9 +58,11 @@ def _get(dataset_id: int, cache_dir: str | Path | None, download: bool) -> objec
         ) from exc
 
 
-def _load(dataset_id: int, name: str, cache_dir: str | Path | None) -> Task:
+def _load(
+    dataset_id: int, name: str, cache_dir: str | Path | None, target: str | None = None
+) -> Task:
     dataset = _get(dataset_id, cache_dir, download=True)
-    target = dataset.default_target_attribute  # type: ignore[attr-defined]
+    target = target or dataset.default_target_attribute  # type: ignore[attr-defined]
     if not target:
         raise BadInputError(f"OpenML dataset {dataset_id} has no default target attribute.")
     with openml_cache(cache_dir):
@@ -86,3 +91,53 @@ def openml_datasets(
         name = f"openml.{did}.{description.name}"  # type: ignore[attr-defined]
         refs.append(DatasetRef(name, name, "openml", partial(_load, int(did), name, cache_dir)))
     return refs
+
+
+def _unreachable(what: str, cache_dir: str | Path | None, exc: Exception) -> BadInputError:
+    where = f"the cache at '{cache_dir}'" if cache_dir else "the openml cache"
+    return BadInputError(
+        f"OpenML {what} is neither in {where} nor reachable on the server "
+        f"({type(exc).__name__}: {str(exc)[:200]})."
+    )
+
+
+def openml_tasks(task_ids: list[int], cache_dir: str | Path | None = None) -> list[DatasetRef]:
+    """References to the datasets of OpenML tasks, with each task's target."""
+    import openml
+
+    refs = []
+    for tid in task_ids:
+        try:
+            with openml_cache(cache_dir):
+                task = openml.tasks.get_task(
+                    int(tid), download_splits=False, download_data=False,
+                    download_qualities=False, download_features_meta_data=True,
+                )  # fmt: skip
+        except Exception as exc:  # server, connection or parse errors of the package
+            raise _unreachable(f"task {tid}", cache_dir, exc) from exc
+        did, target = int(task.dataset_id), str(task.target_name)  # type: ignore[attr-defined]
+        description = _get(did, cache_dir, download=False)
+        name = f"openml.task{tid}.{description.name}"  # type: ignore[attr-defined]
+        refs.append(DatasetRef(name, name, "openml", partial(_load, did, name, cache_dir, target)))
+    return refs
+
+
+def openml_suite(suite: int | str, cache_dir: str | Path | None = None) -> list[DatasetRef]:
+    """References to every task of an OpenML suite (e.g. 99 = OpenML-CC18)."""
+    import json
+
+    import openml
+
+    with openml_cache(cache_dir):
+        store = Path(openml.config._root_cache_directory) / "autometa-suites" / f"{suite}.json"
+    if store.exists():
+        task_ids = json.loads(store.read_text())["task_ids"]
+    else:
+        try:
+            with openml_cache(cache_dir):
+                task_ids = [int(t) for t in openml.study.get_suite(suite).tasks]  # type: ignore[union-attr]
+        except Exception as exc:  # server, connection or parse errors of the package
+            raise _unreachable(f"suite {suite}", cache_dir, exc) from exc
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(json.dumps({"suite": str(suite), "task_ids": task_ids}))
+    return openml_tasks(task_ids, cache_dir)

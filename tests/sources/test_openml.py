@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autometa import BadInputError
-from autometa.sources.openml import openml_cache, openml_datasets
+from autometa.sources.openml import openml_cache, openml_datasets, openml_suite, openml_tasks
 
 openml = pytest.importorskip("openml")
 arff = pytest.importorskip("arff")
@@ -39,6 +39,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         raise RuntimeError("network access attempted in a test")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(openml.config, "connection_n_retries", 1)  # fail fast, no back-off
     root = tmp_path / "openml-cache"
     with openml_cache(root):
         folder = Path(openml.config.get_cache_directory()) / "datasets" / "4242"
@@ -64,7 +65,36 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "attributes": [("size", "NUMERIC"), ("level", ["1", "2", "3"]), ("colour", ["red", "blue"]),
                        ("class", ["yes", "no"])],
     }))  # fmt: skip
+    task_folder = folder.parent.parent / "tasks" / "77"
+    task_folder.mkdir(parents=True)
+    (task_folder / "task.xml").write_text(TASK)
     return root
+
+
+TASK = """<oml:task xmlns:oml="http://openml.org/openml">
+<oml:task_id>77</oml:task_id><oml:task_type_id>1</oml:task_type_id>
+<oml:task_type>Supervised Classification</oml:task_type>
+<oml:input name="source_data"><oml:data_set><oml:data_set_id>4242</oml:data_set_id>
+<oml:target_feature>colour</oml:target_feature></oml:data_set></oml:input>
+<oml:input name="estimation_procedure"><oml:estimation_procedure><oml:id>1</oml:id>
+<oml:type>crossvalidation</oml:type><oml:data_splits_url>https://api.openml.org/api_splits/get/77/Task_77_splits.arff</oml:data_splits_url>
+<oml:parameter name="number_repeats">1</oml:parameter><oml:parameter name="number_folds">10</oml:parameter>
+<oml:parameter name="percentage"></oml:parameter><oml:parameter name="stratified_sampling">true</oml:parameter>
+</oml:estimation_procedure></oml:input>
+<oml:input name="evaluation_measures"><oml:evaluation_measures><oml:evaluation_measure>predictive_accuracy</oml:evaluation_measure></oml:evaluation_measures></oml:input>
+</oml:task>"""
+
+
+def test_task_uses_its_own_target_and_suites_read_their_stored_ids(cache: Path) -> None:
+    (ref,) = openml_tasks([77], cache_dir=cache)
+    assert ref.name == "openml.task77.toy"
+    task = ref.load()
+    assert task.target == "colour" and "class" in task.kinds  # the task's target, not the default
+    with pytest.raises(BadInputError, match="OpenML suite 99 is neither in the cache at"):
+        openml_suite(99, cache_dir=cache)
+    (cache / "autometa-suites").mkdir()
+    (cache / "autometa-suites" / "99.json").write_text('{"suite": "99", "task_ids": [77]}')
+    assert [r.name for r in openml_suite(99, cache_dir=cache)] == ["openml.task77.toy"]
 
 
 def test_dataset_from_the_cache_maps_kinds_and_target(cache: Path) -> None:
@@ -85,7 +115,7 @@ def test_build_metadata_cli_from_the_cache(cache: Path, tmp_path: Path) -> None:
 
     from cli.main import app
 
-    result = CliRunner().invoke(app, ["build-metadata", "--openml-dataset", "4242", "--openml-cache",
+    result = CliRunner().invoke(app, ["build-metadata", "--openml-task", "77", "--openml-cache",
                                       str(cache), "--out", str(tmp_path / "meta"), "--configs", "lr_00,dt_00"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "MetaDataset(1 datasets x 2 configs" in result.stdout.replace("\n", " ")

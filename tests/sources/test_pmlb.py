@@ -41,3 +41,26 @@ def test_discover_and_errors(tmp_path: Path) -> None:
         discover([CORPUS], "target", ["nope"])
     with pytest.raises(BadInputError, match="holds no CSV"):
         discover([tmp_path], "target")
+
+
+def test_csv_folder_with_a_per_file_target_map(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    folder = tmp_path / "csvs"
+    folder.mkdir()
+    rows = "".join(f"{i * 0.5},{'ab'[i % 2]},{'xyz'[i % 3]}\n" for i in range(30))
+    (folder / "one.csv").write_text("a,label,other\n" + rows)
+    (folder / "two.csv").write_text("a,other,kind\n" + rows)
+    (tmp_path / "map.json").write_text(json.dumps({"one": "label", "two": "kind"}))
+    result = CliRunner().invoke(app, ["build-metadata", "--csv-dir", str(folder), "--target-map",
+                                      str(tmp_path / "map.json"), "--configs", "gnb_00",
+                                      "--out", str(tmp_path / "meta")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from autometa import MetaDataset
+
+    meta = MetaDataset.load(tmp_path / "meta")
+    assert meta.datasets.set_index("name")["n_classes"].to_dict() == {"one": 2, "two": 3}
