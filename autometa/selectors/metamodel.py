@@ -113,6 +113,8 @@ class MetaModel(BaseSelector):
     shrinkage : float or "auto"
         Weight of the learned residual on top of the single-best prior; "auto" chooses it
         from (0, 0.25, 0.5, 1, 2) by inner cross-validation on the training datasets.
+    diversify : int
+        Length of the diversified head of the ranking (see ``rank``); 0 or 1: plain order.
     device : str
         "auto" (CUDA if available), "cpu", "cuda", ...
     random_state : int
@@ -129,6 +131,7 @@ class MetaModel(BaseSelector):
         mse_weight: float = 1.0,
         noise: float = 0.1,
         shrinkage: float | str = "auto",
+        diversify: int = 10,
         device: str = "auto",
         random_state: int = 0,
     ) -> None:
@@ -141,6 +144,7 @@ class MetaModel(BaseSelector):
         self.mse_weight = mse_weight
         self.noise = noise
         self.shrinkage = shrinkage
+        self.diversify = diversify
         self.device = device
         self.random_state = random_state
 
@@ -272,6 +276,36 @@ class MetaModel(BaseSelector):
         w = self.ood(x)["weight"]
         return (1.0 - w) * mean[0] + w * self.portfolio_scores_
 
+    def rank(self, meta_features: pd.Series) -> pd.Series:
+        """Predicted scores of every configuration, in recommended order.
+
+        The first configuration is the best predicted one. With ``diversify=k``, places 2..k
+        then go greedily to the configuration that most raises the similarity-weighted mean
+        over training datasets of the best normalised score within the list so far (what
+        best-of-top-k regret measures: near-identical configurations add nothing); the rest
+        follow by predicted score. Values stay the predicted scores.
+        """
+        scores = super().rank(meta_features)
+        if self.diversify < 2:
+            return scores
+        x = meta_features.reindex(self.train_features_.columns).astype(float)
+        z = self.scaler_.transform(x.to_frame().T)[0]
+        dist = np.abs(self.train_scaled_ - z).sum(axis=1)
+        weights = np.exp(-dist / max(float(np.median(dist)), 1e-12))
+        weights /= weights.sum()
+        Y = self.train_scores_.to_numpy()
+        index = {c: i for i, c in enumerate(self.config_ids_)}
+        order = [index[scores.index[0]]]
+        best = Y[:, order[0]].copy()
+        for _ in range(min(self.diversify, len(index)) - 1):
+            gain = weights @ np.maximum(Y, best[:, None])
+            gain[order] = -np.inf
+            pick = int(np.argmax(gain))
+            order.append(pick)
+            best = np.maximum(best, Y[:, pick])
+        head = [self.config_ids_[i] for i in order]
+        return pd.concat([scores[head], scores.drop(head)])
+
     def explain(
         self, meta_features: pd.Series, n_neighbours: int = 3, n_features: int = 5
     ) -> Explanation:
@@ -322,7 +356,7 @@ class MetaModel(BaseSelector):
             "kind": "autometa.MetaModel",
             "params": {k: getattr(self, k) for k in ("n_members", "hidden", "epochs", "lr",
                        "weight_decay", "temperature", "mse_weight", "noise", "shrinkage",
-                       "random_state")},
+                       "diversify", "random_state")},
             "metric": self.metric_,
             "shrinkage_": self.shrinkage_,
             "metafeature_names": list(self.train_features_.columns),
