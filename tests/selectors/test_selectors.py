@@ -138,3 +138,27 @@ def test_evaluation_metrics() -> None:
     assert 0.0 < summary.loc["knn", "gap closed"] < 1.0
     assert summary.loc["knn", "regret@1"] < summary.loc["single", "regret@1"]
     assert (results["regret@3"] == 0).all()  # 3 configs: the best is always in the top 3
+
+
+def test_diversified_head_skips_near_duplicates() -> None:
+    rng = np.random.default_rng(0)
+    n = 30
+    names = [f"d{i}" for i in range(n)]
+    F = pd.DataFrame({"f1": rng.normal(size=n), "f2": rng.normal(size=n)}, index=names)
+    # a and a_copy win on two datasets in three, b on the third; a_copy is a's twin.
+    wins = np.arange(n) % 3 != 0
+    acc = {"a": np.where(wins, 0.9, 0.6), "b": np.where(wins, 0.7, 0.85)}
+    acc["a_copy"] = acc["a"] - 0.001
+    rows = [(d, c, 0, "accuracy", float(acc[c][i])) for i, d in enumerate(names) for c in acc]
+    meta = MetaDataset(
+        F, pd.DataFrame(rows, columns=["dataset", "config_id", "fold", "metric", "value"]),
+        pd.DataFrame({"config_id": list(acc), "family": ["x", "y", "x"], "params": "{}"}),
+        pd.DataFrame({"name": names, "family": names, "source": "synthetic"}),
+    )  # fmt: skip
+    x = F.median()
+    plain = MetaModel(random_state=0, n_members=2, epochs=100, diversify=0).fit(meta).rank(x)
+    diverse = MetaModel(random_state=0, n_members=2, epochs=100, diversify=2).fit(meta).rank(x)
+    assert set(plain.index[:2]) == {"a", "a_copy"}  # by predicted score, the twins lead
+    assert plain.index[0] == diverse.index[0]  # the top pick is the model's
+    assert set(diverse.index[:2]) in ({"a", "b"}, {"a_copy", "b"})  # never a with its copy
+    pd.testing.assert_series_equal(diverse.sort_index(), plain.sort_index())  # same predictions
