@@ -1,7 +1,8 @@
-"""The learner space: 120 scikit-learn configurations in 14 families.
+"""The learner space: 110 scikit-learn configurations in 14 families.
 
 Each configuration has a stable ``config_id`` (family abbreviation + index within the
-family; index 00 is the scikit-learn default), its family and JSON-serialisable params.
+family; index 00 is the scikit-learn default, except qda_00: QDA's default reg_param=0
+fails on most collinear tables), its family and JSON-serialisable params.
 The lists below are append-only: a new setting gets the next index, so ids stay stable
 across versions and old meta-datasets keep their meaning.
 
@@ -158,7 +159,7 @@ class LearnerConfig:
 
 
 def space(families: list[str] | None = None) -> list[LearnerConfig]:
-    """Return the learner space (all 120 configurations, or those of the given families)."""
+    """Return the learner space (all 110 configurations, or those of the given families)."""
     wanted = families or list(FAMILIES)
     unknown = sorted(set(wanted) - set(FAMILIES))
     if unknown:
