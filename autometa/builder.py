@@ -142,8 +142,8 @@ def run_unit(task: Task, config: LearnerConfig, settings: BuildSettings) -> dict
     record: dict[str, Any] = {"dataset": task.name, "config_id": config.config_id}
     try:
         # One thread, and no nested joblib parallelism: under the Dask backend, joblib
-        # would otherwise send a forest's trees back to the cluster as tasks (measured:
-        # 5-10x slower units).
+        # would otherwise send a forest's trees back to the cluster as tasks (see
+        # benchmarks/builder_throughput.py for the per-unit times).
         with threadpool_limits(1), parallel_config(backend="sequential"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             record["folds"] = _cross_validate(task, config, settings)

@@ -109,7 +109,7 @@ def extract_metafeatures(
     pieces = Pieces(task, random_state, max_cells, max_rows_landmarking, landmark_budget)
     values = {}
     # One BLAS/OpenMP thread: the matrices here are small or thin, where threads cost more
-    # than they give (measured: 4x faster on 10,000 x 50 with the other core busy).
+    # than they give, most of all when other work holds the cores.
     with threadpool_limits(limits=1):
         for feature in _selected(groups):
             value = float(feature.fn(pieces))

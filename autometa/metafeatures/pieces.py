@@ -85,8 +85,8 @@ class Pieces:
     @cached_property
     def levels(self) -> np.ndarray:
         """Distinct values of each categorical column (whole table)."""
-        cols = self.task.categorical_columns
-        return np.array([self.task.X[c].nunique() for c in cols], dtype=float)
+        is_cat = np.array([k == "categorical" for k in self.task.kinds.values()], dtype=bool)
+        return self.n_unique[is_cat].astype(float)
 
     # ---------------------------------------------------------------- statistical sample
     @cached_property

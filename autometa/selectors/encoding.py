@@ -51,17 +51,19 @@ class FeatureScaler:
         return cls(names, keep, median, iqr, indicators)
 
     @property
+    def kept_names(self) -> list[str]:
+        return [n for n, k in zip(self.names, self.keep, strict=True) if k]
+
+    @property
     def output_names(self) -> list[str]:
-        kept = [n for n, k in zip(self.names, self.keep, strict=True) if k]
-        return kept + [f"{n} is missing" for n in self.indicators]
+        return self.kept_names + [f"{n} is missing" for n in self.indicators]
 
     def transform(self, F: pd.DataFrame) -> np.ndarray:
         """Shape (n_datasets, n_kept + n_indicators), float32."""
         z = _signed_log(F.reindex(columns=self.names).to_numpy(dtype=float))[:, self.keep]
         scaled = np.clip((z - self.median) / self.iqr, -5.0, 5.0)
-        kept = [n for n, k in zip(self.names, self.keep, strict=True) if k]
         missing = np.isnan(scaled)
-        cols = [kept.index(n) for n in self.indicators]
+        cols = [self.kept_names.index(n) for n in self.indicators]
         out = np.hstack([np.where(missing, 0.0, scaled), missing[:, cols].astype(float)])
         return out.astype(np.float32)
 
