@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from autometa.estimator import AutoMetaClassifier
 from autometa.exceptions import (
     AutometaError,
     AutometaWarning,
@@ -13,6 +14,8 @@ from autometa.exceptions import (
 )
 from autometa.metadata import MetaDataset
 from autometa.metafeatures import extract_metafeatures
+from autometa.model_file import SavedModel, load_model
+from autometa.recommend import Knowledge, Recommendation, recommend
 from autometa.tabular import Task, load_table
 
 try:
@@ -21,14 +24,20 @@ except PackageNotFoundError:  # a source checkout that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "AutoMetaClassifier",
     "AutometaError",
     "AutometaWarning",
     "BadInputError",
     "IncompatibleArtifactError",
+    "Knowledge",
     "MetaDataset",
     "NotFittedError",
+    "Recommendation",
+    "SavedModel",
     "Task",
     "__version__",
     "extract_metafeatures",
+    "load_model",
     "load_table",
+    "recommend",
 ]

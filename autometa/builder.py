@@ -69,7 +69,7 @@ class FitTimeout(Exception):
 
 
 @contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def time_limit(seconds: float) -> Iterator[None]:
     """Interrupt the block after ``seconds`` (SIGALRM; only in a process's main thread).
 
     The alarm interrupts at the next Python-level step (a tree, an iteration, an epoch); a
@@ -117,14 +117,7 @@ def prepare_task(task: Task, settings: BuildSettings) -> tuple[Task, dict[str, A
             y.iloc[idx].to_numpy(), settings.max_rows, settings.random_state, settings.folds
         )
         idx = idx[sub_idx]
-    sub = Task(
-        task.X.iloc[idx].reset_index(drop=True),
-        y.iloc[idx].reset_index(drop=True),
-        dict(task.kinds),
-        dict(task.dropped),
-        task.name,
-        task.target,
-    )
+    sub = task.subset(idx)
     info = {"n_rows": len(y), "n_rows_used": len(idx), "rare_classes_dropped": rare}
     return sub, info
 
@@ -166,7 +159,7 @@ def _cross_validate(task: Task, config: LearnerConfig, settings: BuildSettings) 
             config, task.numeric_columns, task.categorical_columns, settings.random_state
         )
         t0 = time.perf_counter()
-        with _time_limit(settings.time_limit):
+        with time_limit(settings.time_limit):
             pipe.fit(X.iloc[train], y[train])
         t1 = time.perf_counter()
         pred = pipe.predict(X.iloc[test])
@@ -175,7 +168,7 @@ def _cross_validate(task: Task, config: LearnerConfig, settings: BuildSettings) 
             {
                 "accuracy": float(accuracy_score(y[test], pred)),
                 "balanced_accuracy": float(balanced_accuracy_score(y[test], pred)),
-                **_probabilistic_metrics(pipe, X.iloc[test], y[test]),
+                **probabilistic_metrics(pipe, X.iloc[test], y[test]),
                 "fit_seconds": t1 - t0,
                 "predict_seconds": t2 - t1,
             }
@@ -183,7 +176,7 @@ def _cross_validate(task: Task, config: LearnerConfig, settings: BuildSettings) 
     return folds
 
 
-def _probabilistic_metrics(pipe: Any, X: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
+def probabilistic_metrics(pipe: Any, X: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
     """Log loss (probabilistic learners only) and macro one-vs-rest ROC AUC.
 
     The AUC uses predict_proba when there is one, else decision_function scores; per class

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -63,6 +63,9 @@ class Task:
         Dropped column name -> reason.
     name, target : str
         Dataset name and target column name.
+    feature_columns : list of str
+        The input's feature columns (before dropping or date expansion), in input order;
+        what a fitted model expects to be given again at prediction time.
     """
 
     X: pd.DataFrame
@@ -71,6 +74,15 @@ class Task:
     dropped: dict[str, str] = field(default_factory=dict)
     name: str = "data"
     target: str = "target"
+    feature_columns: list[str] = field(default_factory=list)
+
+    def subset(self, rows: np.ndarray) -> Task:
+        """The same task restricted to ``rows`` (positions), re-indexed from 0."""
+        return replace(
+            self,
+            X=self.X.iloc[rows].reset_index(drop=True),
+            y=self.y.iloc[rows].reset_index(drop=True),
+        )
 
     @property
     def numeric_columns(self) -> list[str]:
@@ -132,7 +144,14 @@ def load_table(
     )
 
 
-def task_from_xy(X: object, y: object, *, name: str = "data", min_class_rows: int = 2) -> Task:
+def task_from_xy(
+    X: object,
+    y: object,
+    *,
+    name: str = "data",
+    min_class_rows: int = 2,
+    inf_as_missing: bool = False,
+) -> Task:
     """Validate an (X, y) pair, as given to ``fit``, into a Task (same rules as load_table).
 
     ``min_class_rows=1`` accepts classes with a single row (meta-features are defined for
@@ -155,7 +174,9 @@ def task_from_xy(X: object, y: object, *, name: str = "data", min_class_rows: in
     while target in frame.columns:
         target += "_"
     frame[target] = labels
-    return load_table(frame, target, name=name, min_class_rows=min_class_rows)
+    return load_table(
+        frame, target, name=name, min_class_rows=min_class_rows, inf_as_missing=inf_as_missing
+    )
 
 
 def _validate(
@@ -201,7 +222,9 @@ def _validate(
         reasons = "; ".join(f"'{c}': {r}" for c, r in list(dropped.items())[:10])
         raise BadInputError(f"Every feature column of {label} was dropped ({reasons}).")
     X_out = pd.DataFrame(columns, index=y.index).reset_index(drop=True)
-    return Task(X_out, y.reset_index(drop=True), kinds, dropped, name, target)
+    return Task(
+        X_out, y.reset_index(drop=True), kinds, dropped, name, target, [str(c) for c in X.columns]
+    )
 
 
 def _validate_target(raw: pd.Series, target: str, label: str, min_class_rows: int) -> pd.Series:

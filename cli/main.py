@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import autometa
-from autometa.exceptions import AutometaError, AutometaWarning, BadInputError
+from autometa.exceptions import BadInputError
+from cli import recommending
+from cli.console import err, guarded, out, state
 
 app = typer.Typer(
     help="autometa: learn from many datasets which scikit-learn learner to use on a new one.",
@@ -29,37 +26,6 @@ maml_app = typer.Typer(
     help="Meta-learn neural initialisations (MAML / Meta-SGD).", no_args_is_help=True
 )
 app.add_typer(maml_app, name="maml")
-
-out = Console()
-err = Console(stderr=True, soft_wrap=True, highlight=False)
-_state = {"debug": False}
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def guarded(fn: F) -> F:
-    """Turn AutometaError into one red line on stderr and exit code 2 (--debug: traceback)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("always", AutometaWarning)
-                warnings.showwarning = _show_warning
-                return fn(*args, **kwargs)
-        except AutometaError as exc:
-            if _state["debug"]:
-                raise
-            err.print(f"[bold red]Error:[/bold red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _show_warning(
-    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
-) -> None:
-    err.print(f"[yellow]Warning:[/yellow] {escape(str(message))}")
-
 
 # Placeholders accept any arguments so that documented commands reach the message below.
 _ANY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -84,7 +50,7 @@ def main_options(
     ),
 ) -> None:
     """autometa: meta-learning for scikit-learn."""
-    _state["debug"] = debug
+    state["debug"] = debug
 
 
 @app.command()
@@ -243,16 +209,8 @@ def _configs(spec: str | None) -> list[autometa.learners.LearnerConfig]:
     return chosen
 
 
-@app.command(context_settings=_ANY_ARGS)
-def recommend() -> None:
-    """Rank learner configurations for a table and search from them (not available yet)."""
-    _not_available("recommend", "it lands with the recommender issue")
-
-
-@app.command(context_settings=_ANY_ARGS)
-def predict() -> None:
-    """Predict with a saved model file (not available yet)."""
-    _not_available("predict", "it lands with the recommender issue")
+app.command("recommend")(guarded(recommending.recommend))
+app.command("predict")(guarded(recommending.predict))
 
 
 @app.command("train-metamodel")

@@ -1,0 +1,293 @@
+"""AutoMetaClassifier: recommend, search under a time budget, refit; a scikit-learn classifier."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from autometa.exceptions import BadInputError
+from autometa.model_file import save_model
+from autometa.recommend import Knowledge, Recommendation, recommend
+from autometa.schema import InputSchema
+from autometa.search import SearchEvent, search
+from autometa.tabular import Task, task_from_xy
+
+__all__ = ["AutoMetaClassifier"]
+
+
+def _has_proba(est: AutoMetaClassifier) -> bool:
+    # Before fit the method exists (and raises NotFittedError); after, as the model has it.
+    return not hasattr(est, "pipeline_") or hasattr(est.pipeline_, "predict_proba")
+
+
+class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
+    """Meta-learned model selection for tabular classification.
+
+    ``fit`` computes the table's meta-features, ranks the learner configurations with the
+    meta-model (:func:`autometa.recommend`), races the best of them with successive
+    halving within ``time_budget`` seconds (:func:`autometa.search.search`) and refits the
+    winner on all rows.
+
+    Parameters
+    ----------
+    time_budget : float
+        Wall-clock seconds for the whole ``fit`` (meta-features, search and refit; the
+        refit may end up to 10 % late).
+    top_k : int
+        Recommended configurations per bracket of the search.
+    metric : str
+        "accuracy", "balanced_accuracy", "roc_auc" or "log_loss".
+    cv : int
+        Cross-validation folds of each evaluation.
+    n_portfolio : int
+        Portfolio configurations added to the first bracket.
+    max_configs : int, optional
+        Evaluate at most this many configurations (then the result does not depend on
+        the machine's speed).
+    n_jobs : int
+        Threads per fit.
+    inf_as_missing : bool
+        Treat infinite feature values as missing instead of an error.
+    knowledge : Knowledge, optional
+        Meta-model and timing model; default the shipped ones.
+    random_state : int, optional
+        Seeds meta-features, subsamples, folds and learners (None: a fresh seed).
+    callback : callable, optional
+        Receives a :class:`autometa.search.SearchEvent` after each evaluation.
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str (only when X had string column names)
+    recommendation_ : Recommendation
+    leaderboard_ : DataFrame
+        One row per evaluation, best first (see ``SearchResult``).
+    best_config_ : str
+    best_score_ : float
+        Cross-validated score of ``best_config_`` on the largest rung.
+    pipeline_ : Pipeline
+        The fitted winner (on label codes 0..n_classes-1).
+    refit_ : str
+        "all rows" or "last CV fold" (the refit did not fit the budget).
+    schema_ : InputSchema
+    fit_seconds_ : float
+    """
+
+    def __init__(
+        self,
+        time_budget: float = 60.0,
+        top_k: int = 5,
+        metric: str = "accuracy",
+        cv: int = 3,
+        n_portfolio: int = 3,
+        max_configs: int | None = None,
+        n_jobs: int = 1,
+        inf_as_missing: bool = False,
+        knowledge: Knowledge | None = None,
+        random_state: int | None = None,
+        callback: Callable[[SearchEvent], None] | None = None,
+    ) -> None:
+        self.time_budget = time_budget
+        self.top_k = top_k
+        self.metric = metric
+        self.cv = cv
+        self.n_portfolio = n_portfolio
+        self.max_configs = max_configs
+        self.n_jobs = n_jobs
+        self.inf_as_missing = inf_as_missing
+        self.knowledge = knowledge
+        self.random_state = random_state
+        self.callback = callback
+
+    def fit(self, X: Any, y: Any) -> AutoMetaClassifier:
+        """Recommend, search and refit.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like, shape (n_rows, n_features)
+            Numeric and categorical (text) columns; missing values allowed.
+        y : array-like, shape (n_rows,)
+            Class labels.
+        """
+        start = time.perf_counter()
+        _check_budget(self.time_budget)
+        if y is None:
+            raise BadInputError(
+                "AutoMetaClassifier requires y to be passed, but the target y is None."
+            )
+        _check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+            y_arr = column_or_1d(y_arr, warn=True)  # scikit-learn's DataConversionWarning
+        check_classification_targets(y_arr)
+        if len(np.unique(y_arr)) < 2:
+            raise BadInputError(
+                f"y has one class ({y_arr[0]!r}); classification needs at least two classes."
+            )
+        encoder = LabelEncoder().fit(y_arr)
+        frame = X if isinstance(X, pd.DataFrame) else _as_frame(X)
+        task = task_from_xy(
+            frame, encoder.transform(y_arr), name="data", inf_as_missing=self.inf_as_missing
+        )
+        self._fit_codes(task, encoder.classes_, start)
+        return self
+
+    def fit_task(
+        self,
+        task: Task,
+        recommendation: Recommendation | None = None,
+        start: float | None = None,
+    ) -> AutoMetaClassifier:
+        """Fit on a validated Task, as :func:`autometa.load_table` returns it.
+
+        The model then expects the table's feature columns (``task.feature_columns``) at
+        prediction time; the target column may be present and is ignored.
+
+        Parameters
+        ----------
+        task : Task
+        recommendation : Recommendation, optional
+            Computed already for this task (with the same metric); else computed here.
+        start : float, optional
+            ``time.perf_counter()`` when the budget started (default: now).
+        """
+        start = time.perf_counter() if start is None else start
+        _check_budget(self.time_budget)
+        encoder = LabelEncoder().fit(task.y.to_numpy())
+        coded = replace(task, y=pd.Series(encoder.transform(task.y.to_numpy()), name=task.y.name))
+        self.n_features_in_ = len(task.feature_columns)
+        self.feature_names_in_ = np.asarray(task.feature_columns, dtype=object)
+        self._fit_codes(coded, encoder.classes_, start, recommendation)
+        self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
+        return self
+
+    def _fit_codes(
+        self,
+        task: Task,
+        classes: np.ndarray,
+        start: float,
+        recommendation: Recommendation | None = None,
+    ) -> None:
+        """Recommend, search and refit on a task whose labels are codes 0..n_classes-1."""
+        seed = (
+            self.random_state
+            if self.random_state is not None
+            else int(np.random.default_rng().integers(2**31 - 1))
+        )
+        self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
+        self.recommendation_ = recommendation or recommend(
+            task, top_k=self.top_k, metric=self.metric, knowledge=self.knowledge, random_state=seed
+        )
+        result = search(
+            task, self.recommendation_, time_budget=self.time_budget, metric=self.metric,
+            top_k=self.top_k, n_portfolio=self.n_portfolio, cv=self.cv,
+            max_configs=self.max_configs, n_jobs=self.n_jobs, random_state=seed, start=start,
+            callback=self.callback,
+        )  # fmt: skip
+        self.classes_ = classes
+        self.leaderboard_ = result.leaderboard
+        self.best_config_ = result.best_config
+        top = result.leaderboard[result.leaderboard["config_id"] == result.best_config]
+        self.best_score_ = float(top["score"].max())
+        self.pipeline_ = result.pipeline
+        self.refit_ = result.refit
+        self.fit_seconds_ = time.perf_counter() - start
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model and its input schema to a skops file (no pickle).
+
+        Read it back with :func:`autometa.load_model` or ``autometa predict``.
+        """
+        check_is_fitted(self, "pipeline_")
+        info = {
+            "config_id": self.best_config_, "metric": self.metric,
+            "cv_score": self.best_score_, "refit": self.refit_,
+        }  # fmt: skip
+        return save_model(path, self.pipeline_, self.schema_, self.classes_, info)
+
+    def _prepare(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "pipeline_")
+        _check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return self.schema_.transform(X if isinstance(X, pd.DataFrame) else _as_frame(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels, shape (n_rows,)."""
+        frame = self._prepare(X)
+        codes = self.pipeline_.predict(frame)
+        return self.classes_[np.asarray(codes, dtype=int)]
+
+    @available_if(_has_proba)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n_rows, n_classes), columns in ``classes_`` order."""
+        frame = self._prepare(X)
+        return self._proba(frame)
+
+    def _proba(self, frame: pd.DataFrame) -> np.ndarray:
+        proba = self.pipeline_.predict_proba(frame)
+        # A CV-fold model may have seen fewer classes; place its columns by code.
+        full = np.zeros((len(frame), len(self.classes_)))
+        full[:, np.asarray(self.pipeline_.classes_, dtype=int)] = proba
+        return full
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        # Under a time budget a faster machine evaluates more; max_configs removes that.
+        tags.non_deterministic = self.max_configs is None
+        return tags
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    """An array-like as a DataFrame with columns x0, x1, ... (numbers stay numbers)."""
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise BadInputError(f"X must be 2-dimensional; got an array of shape {arr.shape}.")
+    columns = [f"x{i}" for i in range(arr.shape[1])]
+    if arr.dtype.kind in "biuf":
+        return pd.DataFrame(arr, columns=columns)
+    return pd.DataFrame(arr.astype(object), columns=columns).infer_objects()
+
+
+def _check_2d(X: Any) -> None:
+    """Sparse, 1-d and featureless inputs get scikit-learn's messages (users know them)."""
+    if sp.issparse(X):
+        raise TypeError(
+            "Sparse input is not supported: autometa's learners need dense data; pass "
+            "X.toarray() (or a DataFrame)."
+        )
+    shape = X.shape if isinstance(X, np.ndarray | pd.DataFrame) else np.asarray(X).shape
+    if len(shape) != 2:
+        raise BadInputError(
+            f"Expected a 2-dimensional X; got shape {tuple(shape)}. Reshape your data with "
+            "X.reshape(-1, 1) if it has a single feature or X.reshape(1, -1) if it is one row."
+        )
+    if shape[0] == 0:
+        raise BadInputError(
+            f"Found array with 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is required."
+        )
+    if shape[1] == 0:
+        raise BadInputError(
+            f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is "
+            "required."
+        )
+
+
+def _check_budget(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise BadInputError(f"time_budget must be a positive number of seconds; got {value!r}.")

@@ -1,0 +1,134 @@
+"""Model files: a fitted pipeline and its input schema, saved with skops (no pickle).
+
+skops rebuilds objects from a description of their types and refuses types it does not
+trust, so loading a model file cannot run arbitrary code. Beyond skops's defaults
+(scikit-learn estimators, numpy arrays, builtins), autometa's learners need the few types
+in ``TRUSTED``; a file asking for any other type is refused with its name.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import BadInputError, IncompatibleArtifactError
+from autometa.schema import InputSchema
+
+__all__ = ["FORMAT_VERSION", "SavedModel", "load_model", "save_model"]
+
+FORMAT_VERSION = 1
+KIND = "autometa.model"
+# Types autometa's pipelines contain that skops does not trust by default (tree
+# structures, optimiser state, numpy dtypes, the validation function MLP keeps in a partial).
+TRUSTED = [
+    "functools.partial",
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.tree._tree.Tree",
+    "sklearn.utils.validation.check_array",
+]
+
+
+@dataclass
+class SavedModel:
+    """A fitted model as read from a file: predicts from raw tables.
+
+    Attributes
+    ----------
+    pipeline : Pipeline
+        Fitted on label codes 0..n_classes-1.
+    schema : InputSchema
+    classes : ndarray, shape (n_classes,)
+    info : dict
+        config_id, metric, score, autometa version, ...
+    """
+
+    pipeline: Any
+    schema: InputSchema
+    classes: np.ndarray
+    info: dict[str, Any]
+
+    def predict(self, X: Any, label: str = "the input") -> np.ndarray:
+        """Class labels, shape (n_rows,); ``X`` is checked against the schema first."""
+        codes = self.pipeline.predict(self.schema.transform(X, label))
+        return self.classes[np.asarray(codes, dtype=int)]
+
+    def predict_proba(self, X: Any, label: str = "the input") -> pd.DataFrame:
+        """Probabilities, shape (n_rows, n_classes), one column per class."""
+        if not hasattr(self.pipeline, "predict_proba"):
+            raise BadInputError(
+                f"The saved model ({self.info.get('config_id', 'unknown')}) gives no class "
+                "probabilities; predict labels only."
+            )
+        frame = self.schema.transform(X, label)
+        proba = np.zeros((len(frame), len(self.classes)))
+        proba[:, np.asarray(self.pipeline.classes_, dtype=int)] = self.pipeline.predict_proba(frame)
+        return pd.DataFrame(proba, columns=[str(c) for c in self.classes], index=frame.index)
+
+
+def save_model(
+    path: str | Path,
+    pipeline: Any,
+    schema: InputSchema,
+    classes: np.ndarray,
+    info: dict[str, Any] | None = None,
+) -> Path:
+    """Write a model file (skops format; ``.skops`` by convention)."""
+    import skops.io as sio
+
+    from autometa import __version__
+
+    payload = {
+        "kind": KIND,
+        "format_version": FORMAT_VERSION,
+        "autometa_version": __version__,
+        "pipeline": pipeline,
+        "schema": schema.to_dict(),
+        "classes": [c.item() if isinstance(c, np.generic) else c for c in classes],
+        "info": dict(info or {}),
+    }
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise BadInputError(f"Folder '{path.parent}' does not exist; cannot write '{path}'.")
+    sio.dump(payload, path)
+    return path
+
+
+def load_model(path: str | Path) -> SavedModel:
+    """Read a model file written by :func:`save_model`, refusing untrusted types."""
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"Model file '{path}' does not exist.")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise IncompatibleArtifactError(f"'{path}' is not an autometa model file ({exc}).") from exc
+    refused = [t for t in untrusted if t not in TRUSTED]
+    if refused:
+        raise IncompatibleArtifactError(
+            f"Model file '{path}' contains types autometa does not trust: {', '.join(refused)}. "
+            "It was not written by autometa; it was not loaded."
+        )
+    payload = sio.load(path, trusted=untrusted)
+    if not isinstance(payload, dict) or payload.get("kind") != KIND:
+        raise IncompatibleArtifactError(f"'{path}' is not an autometa model file.")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise IncompatibleArtifactError(
+            f"Model file '{path}' has format version {payload.get('format_version')}; this "
+            f"autometa reads {FORMAT_VERSION}. Refit and save the model again."
+        )
+    return SavedModel(
+        payload["pipeline"],
+        InputSchema.from_dict(payload["schema"]),
+        np.asarray(payload["classes"]),
+        dict(payload["info"]),
+    )

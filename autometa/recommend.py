@@ -1,0 +1,206 @@
+"""``recommend``: rank the learner configurations for a new table, with reasons.
+
+The ranking comes from the torch meta-model (``autometa/selectors/metamodel.py``) applied
+to the table's meta-features; predicted fit seconds come from a per-configuration timing
+model (``autometa/fit_time.py``). Both are learned from a meta-dataset: by default the one
+shipped in ``data/`` (loaded once per process), or any :class:`Knowledge` built from a
+meta-dataset (for a different metric, or with datasets held out as the benchmarks do).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import BadInputError
+from autometa.fit_time import FitTimeModel
+from autometa.metadata import MetaDataset
+from autometa.metafeatures import extract_metafeatures
+from autometa.tabular import Task, task_from_xy
+
+__all__ = ["METRICS", "Knowledge", "Recommendation", "recommend"]
+
+log = logging.getLogger(__name__)
+
+#: Metrics the recommender and the search understand (all larger-is-better as scored).
+METRICS = ("accuracy", "balanced_accuracy", "roc_auc", "log_loss")
+
+
+@dataclass
+class Knowledge:
+    """What the recommender learned from a meta-dataset.
+
+    Attributes
+    ----------
+    model : MetaModel
+        Ranks configurations from meta-features.
+    fit_time : FitTimeModel
+        Predicts fit seconds per configuration.
+    configs : DataFrame
+        config_id, family, params (JSON text).
+    """
+
+    model: Any  # MetaModel (imported lazily: torch)
+    fit_time: FitTimeModel
+    configs: pd.DataFrame
+
+    @classmethod
+    def from_metadataset(
+        cls, meta: MetaDataset, metric: str = "accuracy", random_state: int = 0
+    ) -> Knowledge:
+        """Train the meta-model and the timing model on ``meta`` (a few seconds)."""
+        from autometa.selectors.metamodel import MetaModel
+
+        _check_metric(metric)
+        model = MetaModel(random_state=random_state).fit(meta, metric)
+        return cls(model, FitTimeModel().fit(meta), meta.configs.copy())
+
+    @classmethod
+    def shipped(cls, metric: str = "accuracy") -> Knowledge:
+        """The shipped meta-model and meta-dataset (cached; other metrics trained once)."""
+        _check_metric(metric)
+        return _shipped(metric)
+
+    @property
+    def portfolio(self) -> list[str]:
+        """Greedy portfolio order (dataset-independent), best first."""
+        scores = self.model.portfolio_scores_
+        return [self.model.config_ids_[i] for i in np.argsort(-scores, kind="stable")]
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped(metric: str) -> Knowledge:
+    from autometa.paths import data_dir
+    from autometa.selectors.metamodel import MetaModel
+
+    meta = MetaDataset.load(data_dir() / "metadataset")
+    model = MetaModel.load(data_dir() / "metamodel.pt")
+    if model.metric_ != metric:
+        log.info(
+            "training a meta-model for metric %s (the shipped one ranks by %s)",
+            metric,
+            model.metric_,
+        )
+        model = MetaModel(random_state=0).fit(meta, metric)
+    return Knowledge(model, FitTimeModel().fit(meta), meta.configs.copy())
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise BadInputError(f"Unknown metric '{metric}'; choose one of: {', '.join(METRICS)}.")
+
+
+@dataclass
+class Recommendation:
+    """A ranking of learner configurations for one table.
+
+    Attributes
+    ----------
+    ranking : DataFrame, shape (n_configs, 7)
+        Every configuration in recommended order: rank, config_id, family, params,
+        predicted_score (normalised: 1 = the best configuration on a dataset, 0 = the
+        worst), predicted_fit_seconds (for one fit on all rows), uncertainty (spread of
+        the ensemble).
+    top_k : int
+        How many rows ``table`` shows.
+    metafeatures : Series
+        The table's meta-features.
+    notes : list of str
+        What the user should know (e.g. the table lies outside the training data).
+    seconds : float
+        Time taken (meta-features + ranking).
+    """
+
+    ranking: pd.DataFrame
+    top_k: int
+    metafeatures: pd.Series
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    knowledge: Knowledge | None = field(default=None, repr=False)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The top ``top_k`` rows of ``ranking``."""
+        return self.ranking.head(self.top_k).reset_index(drop=True)
+
+    def explain(self, n_neighbours: int = 3, n_features: int = 5) -> Any:
+        """Nearest training datasets and the meta-features that drove the top score.
+
+        Returns
+        -------
+        Explanation
+            ``neighbours`` (dataset, distance, best_config, best_family), ``attributions``
+            (feature, value, attribution) and ``ood``.
+        """
+        if self.knowledge is None:
+            raise BadInputError("This recommendation carries no model to explain it with.")
+        return self.knowledge.model.explain(self.metafeatures, n_neighbours, n_features)
+
+
+def recommend(
+    X: object,
+    y: object = None,
+    top_k: int = 5,
+    *,
+    metric: str = "accuracy",
+    knowledge: Knowledge | None = None,
+    random_state: int = 0,
+) -> Recommendation:
+    """Rank every learner configuration for a table.
+
+    Parameters
+    ----------
+    X : DataFrame or array of shape (n_rows, n_features), or a Task
+        Features (or a validated Task, then ``y`` is None).
+    y : array-like of shape (n_rows,)
+        Class labels.
+    top_k : int
+        Rows of ``Recommendation.table``.
+    metric : str
+        One of METRICS; the ranking predicts it.
+    knowledge : Knowledge, optional
+        Default: the shipped meta-model and meta-dataset.
+    random_state : int
+        Seeds the landmarking meta-features.
+
+    Returns
+    -------
+    Recommendation
+    """
+    start = time.perf_counter()
+    if not isinstance(top_k, int | np.integer) or top_k < 1:
+        raise BadInputError(f"top_k must be a positive integer; got {top_k!r}.")
+    task = X if isinstance(X, Task) and y is None else task_from_xy(X, y)
+    knowledge = knowledge or Knowledge.shipped(metric)
+    mf = extract_metafeatures(task, random_state=random_state)
+    model = knowledge.model
+    ranked = model.rank(mf)
+    _, std = model.predict(mf.to_frame().T)
+    position = {c: i for i, c in enumerate(model.config_ids_)}
+    idx = [position[c] for c in ranked.index]
+    times = knowledge.fit_time.predict(len(task.y), task.X.shape[1], task.n_classes)
+    configs = knowledge.configs.set_index("config_id")
+    ranking = pd.DataFrame({
+        "rank": np.arange(1, len(ranked) + 1),
+        "config_id": ranked.index,
+        "family": configs.loc[ranked.index, "family"].to_numpy(),
+        "params": configs.loc[ranked.index, "params"].to_numpy(),
+        "predicted_score": ranked.to_numpy(),
+        "predicted_fit_seconds": times.reindex(ranked.index).to_numpy(),
+        "uncertainty": std[0, idx],
+    })  # fmt: skip
+    notes = []
+    ood = model.ood(mf)
+    if ood["weight"] > 0:
+        notes.append(
+            f"This table's meta-features lie outside the training datasets (distance "
+            f"{ood['distance']:.1f} > threshold {ood['threshold']:.1f}); the ranking is "
+            f"blended {ood['weight']:.0%} towards the dataset-independent portfolio."
+        )
+    return Recommendation(ranking, top_k, mf, notes, time.perf_counter() - start, knowledge)

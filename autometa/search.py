@@ -1,0 +1,426 @@
+"""Warm-started successive halving under a wall-clock budget.
+
+The search takes the recommender's ranking and races configurations on the user's data:
+
+1. Brackets. The first bracket holds the top ``top_k`` recommended configurations plus
+   ``n_portfolio`` from the dataset-independent portfolio (a safety net when the
+   meta-model is wrong); each later bracket holds the next ``top_k + n_portfolio``
+   configurations of the ranking. Brackets run until the budget or the ranking runs out.
+2. Rungs. Within a bracket, every configuration is cross-validated (``cv`` stratified
+   folds) on a stratified subsample; the best ``1 / eta`` move on to a sample ``eta``
+   times larger, up to all rows. Tables of at most ``eta * min_rows`` rows have one rung.
+3. Planning. Before each evaluation the search predicts its cost: from the timing model
+   (``fit_time.py``) scaled by a machine factor it measures as it goes, or from the
+   configuration's own time on the previous rung scaled by rows (exponent at least 1; 2
+   for kernel SVMs). It skips configurations predicted not to finish in the time left
+   after reserving the refit of the best configuration so far, and interrupts a fit that
+   runs past that time (SIGALRM; in the main thread only, and a long single C call, e.g.
+   a kernel SVM, runs to its end first).
+4. Refit. The best configuration on the largest rung reached is refitted on all rows. If
+   that refit is predicted not to finish, or does not finish, by the budget + 10 %, the
+   model of its last CV fold is kept (and ``SearchResult.refit`` says so).
+
+The first evaluation always runs (the cheapest predicted candidate if none fits), so a
+result exists even under a budget that the meta-features alone exhaust. Under the same
+``random_state`` and a budget that is not reached (e.g. with ``max_configs``), the
+search evaluates the same configurations on the same folds and returns the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import parallel_config
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
+
+from autometa.builder import FitTimeout, probabilistic_metrics, time_limit
+from autometa.exceptions import AutometaError, BadInputError
+from autometa.learners import build_pipeline, get_config
+from autometa.recommend import Recommendation
+from autometa.tabular import Task, stratified_subsample
+
+__all__ = ["SearchError", "SearchEvent", "SearchResult", "search"]
+
+log = logging.getLogger(__name__)
+
+MIN_SECONDS = 0.05  # less time than this left: stop evaluating
+REFIT_SLACK = 0.10  # the refit may end up to 10 % of the budget late
+
+
+class SearchError(AutometaError):
+    """No configuration could be fitted on the data."""
+
+
+@dataclass
+class SearchEvent:
+    """What the search reports to a progress callback after each evaluation."""
+
+    elapsed: float
+    budget: float
+    config_id: str
+    rung: int
+    n_rows: int
+    status: str
+    score: float
+    best_config: str | None
+    best_score: float
+    n_evaluated: int
+
+
+@dataclass
+class SearchResult:
+    """Outcome of :func:`search`.
+
+    Attributes
+    ----------
+    leaderboard : DataFrame
+        One row per evaluation, best first (largest rung, then score): config_id,
+        family, params, rank (in the recommendation), rung, n_rows, score (mean CV value
+        of the metric; log loss is negated so that larger is better), score_std,
+        fit_seconds (mean per fold), seconds (the whole evaluation), status ("ok",
+        "timeout", "error", "skipped"), message.
+    best_config : str
+    pipeline : Pipeline
+        The best configuration, fitted (see ``refit``).
+    refit : str
+        "all rows", or "last CV fold" when the refit on all rows did not fit the budget.
+    seconds : float
+        Wall-clock seconds from the search's start, including the refit.
+    """
+
+    leaderboard: pd.DataFrame
+    best_config: str
+    pipeline: Any
+    refit: str
+    seconds: float
+
+
+@dataclass
+class _State:
+    """Book-keeping shared by the steps of one search."""
+
+    task: Task
+    metric: str
+    cv: int
+    deadline: float
+    budget: float
+    start: float
+    n_jobs: int
+    random_state: int
+    rec: Recommendation
+    rows_log_slope: dict[str, float]
+    callback: Callable[[SearchEvent], None] | None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    log_ratios: list[float] = field(default_factory=list)
+    # config -> (rows, mean fold fit seconds) of its largest evaluated rung
+    measured: dict[str, tuple[int, float]] = field(default_factory=dict)
+    fold_models: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def factor(self) -> float:
+        """Measured / predicted fit time on this machine (geometric mean; 1 before data)."""
+        return float(np.exp(np.mean(self.log_ratios))) if self.log_ratios else 1.0
+
+    def fit_seconds(self, config: str, rows: float) -> float:
+        """Predicted seconds of one fit on ``rows`` rows (upper estimate)."""
+        if config in self.measured:
+            m_rows, m_sec = self.measured[config]
+            exponent = max(
+                float(self.rec.knowledge.fit_time.min_exponent_[config]),  # type: ignore[union-attr]
+                self.rows_log_slope.get(config, 1.0),
+            )
+            return m_sec * max(rows / m_rows, 1.0) ** exponent
+        pred = self.rec.knowledge.fit_time.predict(  # type: ignore[union-attr]
+            rows, self.task.X.shape[1], self.task.n_classes, upper=True
+        )
+        return float(pred[config]) * self.factor
+
+    def eval_seconds(self, config: str, rows: int) -> float:
+        folds = min(self.cv, rows)
+        # fits on (folds - 1) / folds of the rows, plus about a third more for predicting
+        return 1.3 * folds * self.fit_seconds(config, rows * (folds - 1) / folds)
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def spare(self) -> float:
+        """Seconds left after reserving the refit of the current best configuration."""
+        best, _ = _incumbent(self, strict=False)
+        left = self.left()
+        reserve = self.fit_seconds(best, len(self.task.y)) if best else 0.0
+        # A refit that cannot fit anyway is not waited for: its CV-fold model is kept.
+        return left - reserve if reserve <= left else left
+
+
+def search(
+    task: Task,
+    recommendation: Recommendation,
+    *,
+    time_budget: float,
+    metric: str = "accuracy",
+    top_k: int = 5,
+    n_portfolio: int = 3,
+    cv: int = 3,
+    eta: int = 3,
+    min_rows: int = 500,
+    max_configs: int | None = None,
+    n_jobs: int = 1,
+    random_state: int = 0,
+    start: float | None = None,
+    callback: Callable[[SearchEvent], None] | None = None,
+) -> SearchResult:
+    """Race the recommended configurations on ``task`` within ``time_budget`` seconds.
+
+    Parameters
+    ----------
+    task : Task
+        The user's validated data.
+    recommendation : Recommendation
+        From :func:`autometa.recommend` (carries the timing model).
+    time_budget : float
+        Wall-clock seconds for the whole search, counted from ``start``.
+    metric : str
+        "accuracy", "balanced_accuracy", "roc_auc" or "log_loss".
+    top_k, n_portfolio : int
+        Configurations per bracket from the ranking and from the portfolio.
+    cv, eta, min_rows : int
+        Folds per evaluation; halving rate; smallest rung size.
+    max_configs : int, optional
+        Stop after evaluating this many configurations.
+    n_jobs : int
+        BLAS / OpenMP threads per fit.
+    random_state : int
+        Seeds subsamples, folds and the learners.
+    start : float, optional
+        ``time.perf_counter()`` when the budget started (default: now); lets a caller
+        count its own preparation, e.g. meta-features, against the budget.
+    callback : callable, optional
+        Called with a :class:`SearchEvent` after each evaluation.
+
+    Returns
+    -------
+    SearchResult
+    """
+    if not time_budget > 0:
+        raise BadInputError(
+            f"time_budget must be a positive number of seconds; got {time_budget!r}."
+        )
+    if recommendation.knowledge is None:
+        raise BadInputError("The recommendation carries no timing model; use autometa.recommend.")
+    start = time.perf_counter() if start is None else start
+    coef = recommendation.knowledge.fit_time.coef_["log_rows"]
+    state = _State(
+        task, metric, cv, start + time_budget, float(time_budget), start, n_jobs, random_state,
+        recommendation, {str(c): float(v) for c, v in coef.items()}, callback,
+    )  # fmt: skip
+    n = len(task.y)
+    sizes = [n]
+    while len(sizes) < 3 and sizes[0] / eta >= min_rows:
+        sizes.insert(0, int(sizes[0] / eta))
+    samples = [
+        np.arange(n) if s == n else stratified_subsample(task.y.to_numpy(), s, random_state, cv)
+        for s in sizes
+    ]
+    queue = _brackets(recommendation, top_k, n_portfolio)
+    evaluated = 0
+    for bracket in queue:
+        if max_configs is not None:
+            bracket = bracket[: max(max_configs - evaluated, 0)]
+        if not bracket or state.spare() < MIN_SECONDS:
+            break
+        evaluated += _run_bracket(state, bracket, samples, eta)
+    best, _ = _incumbent(state)
+    assert best is not None  # _incumbent raises when nothing was fitted
+    pipeline, refit = _refit(state, best)
+    board = pd.DataFrame(state.records)
+    board["_skipped"] = board["status"] == "skipped"
+    board = board.sort_values(
+        ["_skipped", "rung", "score"], ascending=[True, False, False], kind="stable"
+    ).drop(columns="_skipped")
+    return SearchResult(
+        board.reset_index(drop=True), best, pipeline, refit, time.perf_counter() - start
+    )
+
+
+def _brackets(rec: Recommendation, top_k: int, n_portfolio: int) -> list[list[str]]:
+    """The ranking cut into brackets; the first also takes the portfolio's head."""
+    ranking = list(rec.ranking["config_id"])
+    portfolio = rec.knowledge.portfolio if rec.knowledge is not None else []
+    first = ranking[:top_k]
+    first += [c for c in portfolio if c not in first][:n_portfolio]
+    rest = [c for c in ranking if c not in first]
+    size = top_k + n_portfolio
+    return [first] + [rest[i : i + size] for i in range(0, len(rest), size)]
+
+
+def _run_bracket(state: _State, bracket: list[str], samples: list[np.ndarray], eta: int) -> int:
+    """Successive halving over the rungs; returns how many configurations were evaluated."""
+    alive = list(bracket)
+    evaluated = 0
+    for rung, rows in enumerate(samples):
+        scores: dict[str, float] = {}
+        if not any(r["status"] == "ok" for r in state.records):
+            # Nothing fitted yet: what is predicted to fit first (in ranking order), then
+            # the rest from the cheapest, so that the one forced evaluation is cheap.
+            n = len(state.task.y)
+            cost = {c: state.eval_seconds(c, len(rows)) + state.fit_seconds(c, n) for c in alive}
+            fits = [c for c in alive if cost[c] <= state.left()]
+            alive = fits + sorted((c for c in alive if c not in fits), key=cost.__getitem__)
+        for config in alive:
+            if state.spare() < MIN_SECONDS and state.records:
+                break
+            record = _evaluate(state, config, rung, rows)
+            evaluated += rung == 0 and record["status"] != "skipped"
+            if record["status"] == "ok":
+                scores[config] = record["score"]
+        if not scores or rung == len(samples) - 1:
+            break
+        keep = max(1, math.ceil(len(scores) / eta))
+        alive = sorted(scores, key=lambda c: -scores[c])[:keep]
+    return evaluated
+
+
+def _evaluate(state: _State, config: str, rung: int, rows: np.ndarray) -> dict[str, Any]:
+    task = state.task
+    info = get_config(config)
+    ranks = dict(zip(state.rec.ranking["config_id"], state.rec.ranking["rank"], strict=True))
+    record: dict[str, Any] = {
+        "config_id": config, "family": info.family, "params": info.params_json,
+        "rank": int(ranks.get(config, -1)), "rung": rung, "n_rows": len(rows),
+        "score": float("nan"), "score_std": float("nan"), "fit_seconds": float("nan"),
+        "seconds": 0.0, "status": "ok", "message": "",
+    }  # fmt: skip
+    predicted = state.eval_seconds(config, len(rows))
+    allowed = state.spare()
+    if predicted > allowed and any(r["status"] == "ok" for r in state.records):
+        record.update(
+            status="skipped", message=f"predicted {predicted:.1f} s, {max(allowed, 0):.1f} s left"
+        )
+        state.records.append(record)
+        return record
+    t0 = time.perf_counter()
+    try:
+        # The forced first evaluation (nothing fitted yet) runs without a limit.
+        first = not any(r["status"] == "ok" for r in state.records)
+        limit = 1e6 if first else max(allowed, 0.05)
+        values, fit_times, model = _cross_validate(state, config, task.subset(rows), limit)
+        record.update(
+            score=float(np.mean(values)), score_std=float(np.std(values)),
+            fit_seconds=float(np.mean(fit_times)),
+        )  # fmt: skip
+        _learn_speed(state, config, len(rows), float(np.mean(fit_times)))
+        state.fold_models[config] = model
+    except FitTimeout as exc:
+        record.update(status="timeout", message=str(exc))
+    except Exception as exc:  # one configuration failing must not end the search
+        record.update(status="error", message=f"{type(exc).__name__}: {exc}"[:300])
+    record["seconds"] = time.perf_counter() - t0
+    state.records.append(record)
+    if state.callback is not None:
+        best, _ = _incumbent(state, strict=False)
+        best_score = max(
+            (r["score"] for r in state.records if r["config_id"] == best), default=float("nan")
+        )
+        state.callback(SearchEvent(
+            time.perf_counter() - state.start, state.budget, config, rung, len(rows),
+            record["status"], record["score"], best, best_score,
+            sum(r["status"] != "skipped" for r in state.records),
+        ))  # fmt: skip
+    return record
+
+
+def _cross_validate(
+    state: _State, config: str, task: Task, seconds: float
+) -> tuple[list[float], list[float], Any]:
+    y = task.y.to_numpy()
+    folds = int(min(state.cv, task.y.value_counts().min()))
+    cv = StratifiedKFold(folds, shuffle=True, random_state=state.random_state)
+    values, fit_times = [], []
+    pipe = None
+    deadline = time.perf_counter() + seconds
+    with (
+        threadpool_limits(state.n_jobs),
+        parallel_config(backend="sequential"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        for train, test in cv.split(task.X, y):
+            pipe = build_pipeline(
+                get_config(config),
+                task.numeric_columns,
+                task.categorical_columns,
+                state.random_state,
+            )
+            t0 = time.perf_counter()
+            with time_limit(max(deadline - t0, 0.05)):
+                pipe.fit(task.X.iloc[train], y[train])
+                fit_times.append(time.perf_counter() - t0)
+                values.append(_score(pipe, task.X.iloc[test], y[test], state.metric))
+    return values, fit_times, pipe
+
+
+def _score(pipe: Any, X: pd.DataFrame, y: np.ndarray, metric: str) -> float:
+    if metric == "accuracy":
+        return float(accuracy_score(y, pipe.predict(X)))
+    if metric == "balanced_accuracy":
+        return float(balanced_accuracy_score(y, pipe.predict(X)))
+    if metric == "log_loss" and not hasattr(pipe, "predict_proba"):
+        raise BadInputError("log_loss needs class probabilities; this learner has none.")
+    values = probabilistic_metrics(pipe, X, y)
+    return -values["log_loss"] if metric == "log_loss" else values["roc_auc"]
+
+
+def _learn_speed(state: _State, config: str, rows: int, fit_seconds: float) -> None:
+    folds = min(state.cv, rows)
+    train_rows = rows * (folds - 1) / folds
+    if config not in state.measured:  # compare with the timing model once per configuration
+        predicted = state.rec.knowledge.fit_time.predict(  # type: ignore[union-attr]
+            train_rows, state.task.X.shape[1], state.task.n_classes, upper=True
+        )[config]
+        state.log_ratios.append(math.log(max(fit_seconds, 1e-4) / max(float(predicted), 1e-4)))
+    state.measured[config] = (int(train_rows), fit_seconds)
+
+
+def _incumbent(state: _State, strict: bool = True) -> tuple[str | None, int]:
+    """Best configuration on the largest rung with a successful evaluation."""
+    ok = [r for r in state.records if r["status"] == "ok"]
+    if not ok:
+        if strict:
+            reasons = "; ".join(f"{r['config_id']}: {r['message']}" for r in state.records[:5])
+            raise SearchError(f"No configuration could be fitted within the budget ({reasons}).")
+        return None, -1
+    top = max(r["rung"] for r in ok)
+    best = max((r for r in ok if r["rung"] == top), key=lambda r: r["score"])
+    return best["config_id"], top
+
+
+def _refit(state: _State, config: str) -> tuple[Any, str]:
+    task = state.task
+    allowed = state.left() + REFIT_SLACK * state.budget
+    if state.fit_seconds(config, len(task.y)) > allowed and config in state.fold_models:
+        log.info("refit of %s predicted not to fit the budget; keeping its CV fold model", config)
+        return state.fold_models[config], "last CV fold"
+    pipe = build_pipeline(
+        get_config(config), task.numeric_columns, task.categorical_columns, state.random_state
+    )
+    try:
+        with (
+            threadpool_limits(state.n_jobs),
+            warnings.catch_warnings(),
+            time_limit(max(allowed, 0.5)),
+        ):
+            warnings.simplefilter("ignore")
+            pipe.fit(task.X, task.y.to_numpy())
+    except FitTimeout:
+        return state.fold_models[config], "last CV fold"
+    return pipe, "all rows"

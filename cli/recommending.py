@@ -1,0 +1,189 @@
+"""`autometa recommend` and `autometa predict`: parse, call the library, render."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import autometa
+from autometa.exceptions import BadInputError
+from cli.console import err, out
+
+
+def recommend(
+    data: Path = typer.Argument(..., help="CSV/TSV (optionally .gz/.zip) or parquet file."),
+    target: str = typer.Option(..., "--target", "-t", help="Name of the class column."),
+    top: int = typer.Option(5, "--top", min=1, help="Configurations to show and race first."),
+    budget: float = typer.Option(
+        60.0, "--budget", min=0.0, help="Seconds for the search; 0: recommend only."
+    ),
+    metric: str = typer.Option(
+        "accuracy", "--metric", help="accuracy, balanced_accuracy, roc_auc or log_loss."
+    ),
+    save: Path = typer.Option(None, "--save", help="Write the fitted model (.skops)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document only."),
+    explain: bool = typer.Option(False, "--explain", help="Say why the ranking is what it is."),
+    seed: int = typer.Option(0, "--seed", help="Random state of meta-features and search."),
+    inf_as_missing: bool = typer.Option(
+        False, "--inf-as-missing", help="Treat infinite values as missing instead of an error."
+    ),
+) -> None:
+    """Rank learner configurations for a table, then search from them within a budget."""
+    start = time.perf_counter()
+    if save is not None and budget == 0:
+        raise BadInputError("--save needs a fitted model: give a --budget above 0.")
+    task = autometa.load_table(data, target=target, inf_as_missing=inf_as_missing)
+    rec = autometa.recommend(task, top_k=top, metric=metric, random_state=seed)
+    doc: dict[str, Any] = {
+        "data": str(data),
+        "rows": len(task.y),
+        "metric": metric,
+        "recommendation": _records(rec.table),
+        "notes": rec.notes,
+    }
+    if not as_json:
+        _print_ranking(rec, task.name)
+    if explain:
+        doc["explanation"] = _explanation(rec, as_json)
+    if budget > 0:
+        clf = autometa.AutoMetaClassifier(
+            time_budget=budget, top_k=top, metric=metric, random_state=seed,
+            inf_as_missing=inf_as_missing,
+        )  # fmt: skip
+        _search(clf, task, rec, start, as_json)
+        board = clf.leaderboard_
+        doc.update(
+            best_config=clf.best_config_, best_score=clf.best_score_, refit=clf.refit_,
+            seconds=round(clf.fit_seconds_, 3), leaderboard=_records(board),
+        )  # fmt: skip
+        if save is not None:
+            doc["saved"] = str(clf.save(save))
+        if not as_json:
+            _print_leaderboard(clf, budget, save)
+    if as_json:
+        print(json.dumps(doc, indent=2, default=_json_default))
+
+
+def predict(
+    model_file: Path = typer.Argument(..., help="Model file written by `recommend --save`."),
+    data: Path = typer.Argument(..., help="Table with the model's feature columns."),
+    output: Path = typer.Option(None, "--output", "-o", help="CSV to write (default: stdout)."),
+    proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
+) -> None:
+    """Predict the class of every row of a table with a saved model."""
+    from autometa.reading import read_file
+
+    model = autometa.load_model(model_file)
+    frame = read_file(data)
+    label = f"'{data}'"
+    result = pd.DataFrame({"prediction": model.predict(frame, label)}, index=frame.index)
+    if proba:
+        probabilities = model.predict_proba(frame, label)
+        result = result.join(probabilities.add_prefix("proba_"))
+    if output is None:
+        result.to_csv(sys.stdout, index=False)
+        return
+    result.to_csv(output, index=False)
+    err.print(f"{len(result)} predictions -> {output}")
+
+
+def _search(
+    clf: autometa.AutoMetaClassifier, task: autometa.Task, rec: Any, start: float, quiet: bool
+) -> None:
+    budget = float(clf.time_budget)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=quiet,
+    ) as bar:  # fmt: skip
+        job = bar.add_task("searching", total=budget)
+
+        def show(event: Any) -> None:
+            best = f"best {event.best_config} {event.best_score:.4f}" if event.best_config else ""
+            text = f"{event.n_evaluated} evaluated, {best} (now {event.config_id})"
+            bar.update(job, completed=min(event.elapsed, budget), description=text)
+
+        clf.callback = show
+        clf.fit_task(task, recommendation=rec, start=start)
+
+
+def _print_ranking(rec: Any, name: str) -> None:
+    table = Table(title=f"Recommended for {name} ({rec.seconds:.2f} s)")
+    for col, justify in [("rank", "right"), ("config", "left"), ("family", "left"),
+                         ("params", "left"), ("predicted score", "right"),
+                         ("fit s (pred.)", "right"), ("uncertainty", "right")]:  # fmt: skip
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for row in rec.table.itertuples():
+        table.add_row(
+            str(row.rank), row.config_id, row.family, row.params, f"{row.predicted_score:.3f}",
+            f"{row.predicted_fit_seconds:.2g}", f"{row.uncertainty:.3f}",
+        )  # fmt: skip
+    out.print(table)
+    for note in rec.notes:
+        out.print(f"[yellow]Note:[/yellow] {note}")
+
+
+def _explanation(rec: Any, quiet: bool) -> dict[str, Any]:
+    exp = rec.explain()
+    if not quiet:
+        near = Table(title="Nearest training datasets")
+        for col in ("dataset", "distance", "best config", "best family"):
+            near.add_column(col)
+        for row in exp.neighbours.itertuples():
+            near.add_row(row.dataset, f"{row.distance:.2f}", row.best_config, row.best_family)
+        drivers = Table(title=f"Meta-features that moved {rec.table['config_id'][0]}'s score most")
+        for col in ("meta-feature", "value", "effect on score"):
+            drivers.add_column(col)
+        for row in exp.attributions.itertuples():
+            drivers.add_row(row.feature, f"{row.value:.4g}", f"{row.attribution:+.4f}")
+        out.print(near, drivers)
+    return {
+        "neighbours": _records(exp.neighbours),
+        "attributions": _records(exp.attributions),
+        "ood": exp.ood,
+    }
+
+
+def _print_leaderboard(clf: Any, budget: float, save: Path | None) -> None:
+    board = clf.leaderboard_
+    done = board[board["status"] != "skipped"]
+    table = Table(title=f"Leaderboard ({len(done)} evaluations, {clf.metric}, CV mean)")
+    for col in ("config", "family", "rows", "score", "± sd", "fit s", "status"):
+        table.add_column(col)
+    for row in done.head(10).itertuples():
+        table.add_row(
+            row.config_id, row.family, str(row.n_rows), _fmt(row.score), _fmt(row.score_std),
+            _fmt(row.fit_seconds, "{:.2g}"), row.status,
+        )  # fmt: skip
+    out.print(table)
+    out.print(
+        f"Best: [bold]{clf.best_config_}[/bold] ({clf.metric} {clf.best_score_:.4f}), refit on "
+        f"{clf.refit_}; {clf.fit_seconds_:.1f} s of a {budget:g} s budget."
+    )
+    if save is not None:
+        out.print(f"Model saved to {save} (predict with: autometa predict {save} DATA.csv)")
+
+
+def _fmt(value: float, pattern: str = "{:.4f}") -> str:
+    return "" if value != value else pattern.format(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

@@ -1,0 +1,80 @@
+"""AutoMetaClassifier: scikit-learn's estimator checks, mixed tables, model files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import autometa
+from autometa import AutoMetaClassifier
+from autometa.exceptions import BadInputError, IncompatibleArtifactError
+
+DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+# max_configs makes the result independent of the machine's speed, so the checks that
+# compare two fits (pipeline consistency, subset invariance...) apply too.
+@parametrize_with_checks([AutoMetaClassifier(time_budget=5, max_configs=3, random_state=0)])
+def test_sklearn_estimator_checks(estimator: AutoMetaClassifier, check: object) -> None:
+    check(estimator)  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def titanic() -> pd.DataFrame:
+    return pd.read_csv(DEMO / "titanic.csv")
+
+
+def test_mixed_table_with_missing_values(titanic: pd.DataFrame) -> None:
+    X, y = titanic.drop(columns="survived"), titanic["survived"]
+    clf = AutoMetaClassifier(time_budget=8, random_state=0).fit(X.iloc[:1000], y.iloc[:1000])
+    assert list(clf.classes_) == ["died", "survived"]
+    assert list(clf.feature_names_in_) == list(X.columns)
+    pred = clf.predict(X.iloc[1000:])
+    assert set(pred) <= {"died", "survived"}
+    # Titanic from these columns: a model worse than 75 % would be broken.
+    assert (pred == y.iloc[1000:].to_numpy()).mean() > 0.75
+    assert clf.best_config_ == clf.leaderboard_["config_id"].iloc[0]
+    assert clf.fit_seconds_ <= 8 * 1.1 + 1.0
+    # scikit-learn's own feature-name check speaks first, as for any estimator.
+    with pytest.raises(ValueError, match=r"(?s)seen at fit time, yet now missing.*age"):
+        clf.predict(X.drop(columns="age"))
+
+
+def test_model_file_round_trip(tmp_path: Path) -> None:
+    task = autometa.load_table(DEMO / "penguins.csv", "species")
+    clf = AutoMetaClassifier(time_budget=30, max_configs=3, random_state=0).fit_task(task)
+    path = clf.save(tmp_path / "model.skops")
+    model = autometa.load_model(path)
+    raw = pd.read_csv(DEMO / "penguins.csv")
+    np.testing.assert_array_equal(model.predict(raw), clf.predict(raw.drop(columns="species")))
+    assert model.info["config_id"] == clf.best_config_
+    assert model.schema.target == "species"
+
+
+def test_untrusted_or_foreign_files_are_refused(tmp_path: Path) -> None:
+    import os
+
+    import skops.io as sio
+
+    evil = tmp_path / "evil.skops"
+    sio.dump({"kind": "autometa.model", "payload": os.system}, evil)
+    with pytest.raises(IncompatibleArtifactError, match="types autometa does not trust"):
+        autometa.load_model(evil)
+    junk = tmp_path / "junk.skops"
+    junk.write_bytes(b"not a zip file")
+    with pytest.raises(IncompatibleArtifactError, match="not an autometa model file"):
+        autometa.load_model(junk)
+    with pytest.raises(BadInputError, match="does not exist"):
+        autometa.load_model(tmp_path / "missing.skops")
+
+
+def test_bad_parameters_are_clear_errors() -> None:
+    X, y = np.zeros((10, 2)), np.array([0, 1] * 5)
+    with pytest.raises(BadInputError, match="time_budget must be a positive number"):
+        AutoMetaClassifier(time_budget=0).fit(X, y)
+    with pytest.raises(BadInputError, match="Unknown metric 'f1'"):
+        AutoMetaClassifier(metric="f1").fit(X + np.arange(10)[:, None], y)

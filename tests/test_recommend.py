@@ -1,0 +1,60 @@
+"""recommend(): a ranking of every configuration with predicted fit times and reasons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import autometa
+from autometa.exceptions import BadInputError
+
+DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def penguins() -> autometa.Task:
+    return autometa.load_table(DEMO / "penguins.csv", "species")
+
+
+def test_table_ranks_every_configuration(penguins: autometa.Task) -> None:
+    rec = autometa.recommend(penguins, top_k=4)
+    assert list(rec.table.columns) == [
+        "rank", "config_id", "family", "params", "predicted_score",
+        "predicted_fit_seconds", "uncertainty",
+    ]  # fmt: skip
+    assert len(rec.table) == 4 and len(rec.ranking) == 110
+    assert rec.ranking["config_id"].is_unique
+    assert list(rec.ranking["rank"]) == list(range(1, 111))
+    assert (rec.ranking["predicted_fit_seconds"] > 0).all()
+    assert (rec.ranking["uncertainty"] >= 0).all()
+    for params in rec.table["params"]:
+        json.loads(params)
+    # The same table through X, y gives the same ranking.
+    again = autometa.recommend(penguins.X, penguins.y, top_k=4)
+    assert list(again.table["config_id"]) == list(rec.table["config_id"])
+
+
+def test_explain_names_neighbours_and_features(penguins: autometa.Task) -> None:
+    exp = autometa.recommend(penguins).explain(n_neighbours=2, n_features=3)
+    assert len(exp.neighbours) == 2 and len(exp.attributions) == 3
+    assert exp.neighbours["distance"].is_monotonic_increasing
+    assert set(exp.attributions["feature"]) <= set(autometa.recommend(penguins).metafeatures.index)
+
+
+def test_far_away_table_gets_a_note() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.lognormal(0, 4, size=(300, 400)))  # heavy tails, wide
+    y = rng.integers(0, 40, size=300)
+    rec = autometa.recommend(X, y)
+    assert rec.notes and "outside the training datasets" in rec.notes[0]
+
+
+def test_bad_arguments(penguins: autometa.Task) -> None:
+    with pytest.raises(BadInputError, match="top_k must be a positive integer"):
+        autometa.recommend(penguins, top_k=0)
+    with pytest.raises(BadInputError, match="Unknown metric 'f1'"):
+        autometa.recommend(penguins, metric="f1")
