@@ -121,8 +121,6 @@ def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> di
     wall = time.perf_counter() - t0
     acc = float((result.pipeline.predict(test.X) == test.y.to_numpy()).mean())
     board = result.leaderboard
-    if os.environ.get("TTA_DEBUG"):
-        print(board.head(12).to_string())
     return {"accuracy": acc, "wall": wall, "best": result.best_config, "refit": result.refit,
             "evaluations": int((board["status"] != "skipped").sum())}  # fmt: skip
 
