@@ -13,7 +13,7 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
-from cli import recommending
+from cli import maml_cmd, recommending
 from cli.console import err, guarded, out, state
 
 app = typer.Typer(
@@ -26,14 +26,6 @@ maml_app = typer.Typer(
     help="Meta-learn neural initialisations (MAML / Meta-SGD).", no_args_is_help=True
 )
 app.add_typer(maml_app, name="maml")
-
-# Placeholders accept any arguments so that documented commands reach the message below.
-_ANY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
-
-
-def _not_available(what: str, issue: str) -> None:
-    err.print(f"[bold red]Error:[/bold red] '{what}' is not available yet ({issue}).")
-    raise typer.Exit(3)
 
 
 def _version(value: bool) -> None:
@@ -292,10 +284,8 @@ def evaluate(
     out.print(table)
 
 
-@maml_app.command("train", context_settings=_ANY_ARGS)
-def maml_train() -> None:
-    """Meta-train an initialisation on a family of tasks (not available yet)."""
-    _not_available("maml train", "it lands with the MAML issue")
+maml_app.command("train")(guarded(maml_cmd.train))
+maml_app.command("adapt")(guarded(maml_cmd.adapt))
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The Typer app: version, help, errors as one red line with exit code 2, placeholders."""
+"""The Typer app: version, help, errors as one red line with exit code 2, recommend / predict."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 import autometa
@@ -51,13 +50,6 @@ def test_metafeatures_json_is_one_document() -> None:
     values = json.loads(result.stdout)
     assert values["NumberOfInstances"] == 344
     assert values["NumberOfClasses"] == 3
-
-
-@pytest.mark.parametrize("command", [["maml", "train"]])
-def test_placeholders_say_not_available_and_fail(command: list[str]) -> None:
-    result = runner.invoke(app, command)
-    assert result.exit_code == 3
-    assert "not available yet" in result.stderr
 
 
 def test_train_metamodel_and_evaluate_on_a_small_meta_dataset(tmp_path: Path) -> None:
