@@ -56,7 +56,7 @@ class _MAMLBase(BaseEstimator):
         k_shot: int = 10,
         k_query: int = 10,
         adapt_steps: int = 10,
-        max_grad_norm: float = 10.0,
+        grad_clip: float = 10.0,
         device: str = "auto",
         random_state: int = 0,
     ) -> None:
@@ -70,7 +70,7 @@ class _MAMLBase(BaseEstimator):
         self.k_shot = k_shot
         self.k_query = k_query
         self.adapt_steps = adapt_steps
-        self.max_grad_norm = max_grad_norm
+        self.grad_clip = grad_clip
         self.device = device
         self.random_state = random_state
 
@@ -122,7 +122,7 @@ class _MAMLBase(BaseEstimator):
             mlp(self.n_features_in_, tuple(self.hidden), n_out),
             loss=cross_entropy_loss if self._classification else mse_loss,
             algorithm=self.algorithm, inner_steps=self.inner_steps, inner_lr=self.inner_lr,
-            meta_lr=self.meta_lr, max_grad_norm=self.max_grad_norm, device=self.device,
+            meta_lr=self.meta_lr, grad_clip=self.grad_clip, device=self.device,
             random_state=self.random_state,
         )  # fmt: skip
 
@@ -177,7 +177,7 @@ class _MAMLBase(BaseEstimator):
             raise NotFittedError("Nothing to save: call meta_fit first.")
         params = {k: getattr(self, k) for k in ("algorithm", "inner_steps", "inner_lr", "meta_lr",
                   "meta_batch", "meta_iterations", "k_shot", "k_query", "adapt_steps",
-                  "max_grad_norm", "random_state")}  # fmt: skip
+                  "grad_clip", "random_state")}  # fmt: skip
         payload = {
             "kind": FILE_KIND,
             "schema_version": SCHEMA_VERSION,
@@ -216,8 +216,8 @@ class MAMLRegressor(RegressorMixin, _MAMLBase):
         Support / query rows drawn from each task in meta-training.
     adapt_steps : int
         Gradient steps of ``fit`` on a new task.
-    max_grad_norm : float
-        Per-task cap on inner gradient norms (divergence guard).
+    grad_clip : float
+        Bound on every inner gradient entry (divergence guard).
     device : str
     random_state : int
     """
