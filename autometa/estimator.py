@@ -77,7 +77,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         One row per evaluation, best first (see ``SearchResult``).
     best_config_ : str
     best_score_ : float
-        Cross-validated score of ``best_config_`` on the largest rung.
+        Cross-validated score of ``best_config_`` on the largest rung it reached.
     pipeline_ : Pipeline
         The fitted winner (on label codes 0..n_classes-1).
     refit_ : str
@@ -201,8 +201,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self.leaderboard_ = result.leaderboard
         self.best_config_ = result.best_config
-        top = result.leaderboard[result.leaderboard["config_id"] == result.best_config]
-        self.best_score_ = float(top["score"].max())
+        self.best_score_ = result.best_score
         self.pipeline_ = result.pipeline
         self.refit_ = result.refit
         self.fit_seconds_ = time.perf_counter() - start

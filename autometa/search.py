@@ -16,7 +16,8 @@ The search takes the recommender's ranking and races configurations on the user'
    after reserving the refit of the best configuration so far, and interrupts a fit that
    runs past that time (SIGALRM; in the main thread only, and a long single C call, e.g.
    a kernel SVM, runs to its end first).
-4. Refit. The best configuration on the largest rung reached is refitted on all rows. If
+4. Refit. The best configuration (by its score on the largest rung it reached; see
+   ``_incumbent``) is refitted on all rows. If
    that refit is predicted not to finish, or does not finish, by the budget + 10 %, the
    model of its last CV fold is kept (and ``SearchResult.refit`` says so).
 
@@ -84,12 +85,15 @@ class SearchResult:
     Attributes
     ----------
     leaderboard : DataFrame
-        One row per evaluation, best first (largest rung, then score): config_id,
+        One row per evaluation: first every configuration's evaluation on the largest
+        rung it reached (``final``), best score first, then the others. config_id,
         family, params, rank (in the recommendation), rung, n_rows, score (mean CV value
         of the metric; log loss is negated so that larger is better), score_std,
         fit_seconds (mean per fold), seconds (the whole evaluation), status ("ok",
-        "timeout", "error", "skipped"), message.
+        "timeout", "error", "skipped"), message, final.
     best_config : str
+    best_score : float
+        Its score on the largest rung it reached.
     pipeline : Pipeline
         The best configuration, fitted (see ``refit``).
     refit : str
@@ -100,6 +104,7 @@ class SearchResult:
 
     leaderboard: pd.DataFrame
     best_config: str
+    best_score: float
     pipeline: Any
     refit: str
     seconds: float
@@ -155,7 +160,7 @@ class _State:
 
     def spare(self) -> float:
         """Seconds left after reserving the refit of the current best configuration."""
-        best, _ = _incumbent(self, strict=False)
+        best = _incumbent(self, strict=False).get("config_id")
         left = self.left()
         reserve = self.fit_seconds(best, len(self.task.y)) if best else 0.0
         # A refit that cannot fit anyway is not waited for: its CV-fold model is kept.
@@ -239,16 +244,21 @@ def search(
         if not bracket or state.spare() < MIN_SECONDS:
             break
         evaluated += _run_bracket(state, bracket, samples, eta)
-    best, _ = _incumbent(state)
-    assert best is not None  # _incumbent raises when nothing was fitted
-    pipeline, refit = _refit(state, best)
+    top = _incumbent(state)
+    pipeline, refit = _refit(state, top["config_id"])
     board = pd.DataFrame(state.records)
-    board["_skipped"] = board["status"] == "skipped"
+    final = {id(r) for r in _latest(state).values()}
+    board["final"] = [id(r) in final for r in state.records]
     board = board.sort_values(
-        ["_skipped", "rung", "score"], ascending=[True, False, False], kind="stable"
-    ).drop(columns="_skipped")
+        ["final", "score", "rung"], ascending=[False, False, False], kind="stable"
+    )
     return SearchResult(
-        board.reset_index(drop=True), best, pipeline, refit, time.perf_counter() - start
+        board.reset_index(drop=True),
+        top["config_id"],
+        float(top["score"]),
+        pipeline,
+        refit,
+        time.perf_counter() - start,
     )
 
 
@@ -327,13 +337,10 @@ def _evaluate(state: _State, config: str, rung: int, rows: np.ndarray) -> dict[s
     record["seconds"] = time.perf_counter() - t0
     state.records.append(record)
     if state.callback is not None:
-        best, _ = _incumbent(state, strict=False)
-        best_score = max(
-            (r["score"] for r in state.records if r["config_id"] == best), default=float("nan")
-        )
+        top = _incumbent(state, strict=False)
         state.callback(SearchEvent(
             time.perf_counter() - state.start, state.budget, config, rung, len(rows),
-            record["status"], record["score"], best, best_score,
+            record["status"], record["score"], top.get("config_id"), top.get("score", float("nan")),
             sum(r["status"] != "skipped" for r in state.records),
         ))  # fmt: skip
     return record
@@ -391,17 +398,31 @@ def _learn_speed(state: _State, config: str, rows: int, fit_seconds: float) -> N
     state.measured[config] = (int(train_rows), fit_seconds)
 
 
-def _incumbent(state: _State, strict: bool = True) -> tuple[str | None, int]:
-    """Best configuration on the largest rung with a successful evaluation."""
+def _latest(state: _State) -> dict[str, dict[str, Any]]:
+    """Each configuration's successful record on the largest rung it reached."""
+    latest: dict[str, dict[str, Any]] = {}
+    for r in state.records:
+        if r["status"] == "ok" and (
+            r["config_id"] not in latest or r["rung"] > latest[r["config_id"]]["rung"]
+        ):
+            latest[r["config_id"]] = r
+    return latest
+
+
+def _incumbent(state: _State, strict: bool = True) -> dict[str, Any]:
+    """Best configuration by its score on the largest rung it reached.
+
+    A score on a smaller sample is a pessimistic estimate (learning curves rise), so a
+    configuration that beats the others on a small rung is not overruled by a weaker one
+    that happened to be promoted further; ties go to the larger rung.
+    """
     ok = [r for r in state.records if r["status"] == "ok"]
     if not ok:
         if strict:
             reasons = "; ".join(f"{r['config_id']}: {r['message']}" for r in state.records[:5])
             raise SearchError(f"No configuration could be fitted within the budget ({reasons}).")
-        return None, -1
-    top = max(r["rung"] for r in ok)
-    best = max((r for r in ok if r["rung"] == top), key=lambda r: r["score"])
-    return best["config_id"], top
+        return {}
+    return max(_latest(state).values(), key=lambda r: (r["score"], r["rung"]))
 
 
 def _refit(state: _State, config: str) -> tuple[Any, str]:

@@ -33,9 +33,11 @@ def test_halving_on_growing_rungs_within_the_budget(task: autometa.Task) -> None
     first = done[done["config_id"].isin(rec.ranking["config_id"][:5])]
     per_rung = first.groupby("rung").size()
     assert per_rung.is_monotonic_decreasing and per_rung.iloc[0] >= 2
-    # The winner is the best on the largest rung reached, and it was refitted.
-    top = done[done["rung"] == done["rung"].max()]
-    assert result.best_config == top.loc[top["score"].idxmax(), "config_id"]
+    # The winner has the best score on the largest rung it reached, and it was refitted.
+    final = done[done["final"]]
+    assert final["config_id"].is_unique
+    assert result.best_config == final.loc[final["score"].idxmax(), "config_id"]
+    assert result.best_config == board["config_id"].iloc[0]
     assert result.pipeline.predict(task.X.head(3)).shape == (3,)
 
 
