@@ -81,7 +81,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     pipeline_ : Pipeline
         The fitted winner (on label codes 0..n_classes-1).
     refit_ : str
-        "all rows" or "last CV fold" (the refit did not fit the budget).
+        What the final model was fitted on: "all rows", "M of N rows" or "last CV fold"
+        (see :func:`autometa.search.search`).
     schema_ : InputSchema
     fit_seconds_ : float
     """

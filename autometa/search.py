@@ -13,13 +13,15 @@ The search takes the recommender's ranking and races configurations on the user'
    (``fit_time.py``) scaled by a machine factor it measures as it goes, or from the
    configuration's own time on the previous rung scaled by rows (exponent at least 1; 2
    for kernel SVMs). It skips configurations predicted not to finish in the time left
-   after reserving the refit of the best configuration so far, and interrupts a fit that
-   runs past that time (SIGALRM; in the main thread only, and a long single C call, e.g.
-   a kernel SVM, runs to its end first).
+   after holding back time for the refit of the best configuration so far (see 4), and
+   interrupts a fit that runs past that time (SIGALRM; in the main thread only, and a
+   long single C call, e.g. a kernel SVM, runs to its end first).
 4. Refit. The best configuration (by its score on the largest rung it reached; see
-   ``_incumbent``) is refitted on all rows. If
-   that refit is predicted not to finish, or does not finish, by the budget + 10 %, the
-   model of its last CV fold is kept (and ``SearchResult.refit`` says so).
+   ``_incumbent``) is refitted on all rows. The search holds back the predicted refit
+   time, but at most a quarter of the budget; when a refit on all rows is predicted not
+   to end by the budget + 10 %, the winner is refitted on the largest stratified sample
+   predicted to fit, and when that is no larger than a CV fold (or the refit runs out of
+   time), the model of its last CV fold is kept. ``SearchResult.refit`` says which.
 
 The first evaluation always runs (the cheapest predicted candidate if none fits), so a
 result exists even under a budget that the meta-features alone exhaust. Under the same
@@ -56,6 +58,7 @@ log = logging.getLogger(__name__)
 
 MIN_SECONDS = 0.05  # less time than this left: stop evaluating
 REFIT_SLACK = 0.10  # the refit may end up to 10 % of the budget late
+RESERVE_SHARE = 0.25  # at most this share of the budget is held back for the refit
 
 
 class SearchError(AutometaError):
@@ -97,7 +100,8 @@ class SearchResult:
     pipeline : Pipeline
         The best configuration, fitted (see ``refit``).
     refit : str
-        "all rows", or "last CV fold" when the refit on all rows did not fit the budget.
+        "all rows", "M of N rows" (a stratified sample: all rows were predicted not to fit
+        the budget) or "last CV fold".
     seconds : float
         Wall-clock seconds from the search's start, including the refit.
     """
@@ -161,10 +165,10 @@ class _State:
     def spare(self) -> float:
         """Seconds left after reserving the refit of the current best configuration."""
         best = _incumbent(self, strict=False).get("config_id")
-        left = self.left()
         reserve = self.fit_seconds(best, len(self.task.y)) if best else 0.0
-        # A refit that cannot fit anyway is not waited for: its CV-fold model is kept.
-        return left - reserve if reserve <= left else left
+        # At most a share of the budget is held back: a slow winner is then refitted on
+        # the largest sample that fits (see _refit) rather than stopping the search early.
+        return self.left() - min(reserve, RESERVE_SHARE * self.budget)
 
 
 def search(
@@ -426,11 +430,26 @@ def _incumbent(state: _State, strict: bool = True) -> dict[str, Any]:
 
 
 def _refit(state: _State, config: str) -> tuple[Any, str]:
+    """Fit the winner on all rows, or on the largest stratified sample predicted to fit."""
     task = state.task
+    n = len(task.y)
     allowed = state.left() + REFIT_SLACK * state.budget
-    if state.fit_seconds(config, len(task.y)) > allowed and config in state.fold_models:
-        log.info("refit of %s predicted not to fit the budget; keeping its CV fold model", config)
+    fold_rows = state.measured.get(config, (0, 0.0))[0]
+    rows = n
+    if state.fit_seconds(config, n) > allowed:
+        lo, hi = fold_rows, n  # fit time grows with rows: bisect for the largest that fits
+        while hi - lo > max(n // 100, 1):
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if state.fit_seconds(config, mid) <= allowed else (lo, mid)
+        rows = lo
+    if rows <= fold_rows and config in state.fold_models:
+        log.info("no refit of %s fits the time left; keeping its CV fold model", config)
         return state.fold_models[config], "last CV fold"
+    sub = (
+        task
+        if rows == n
+        else task.subset(stratified_subsample(task.y.to_numpy(), rows, state.random_state, 1))
+    )
     pipe = build_pipeline(
         get_config(config), task.numeric_columns, task.categorical_columns, state.random_state
     )
@@ -441,7 +460,7 @@ def _refit(state: _State, config: str) -> tuple[Any, str]:
             time_limit(max(allowed, 0.5)),
         ):
             warnings.simplefilter("ignore")
-            pipe.fit(task.X, task.y.to_numpy())
+            pipe.fit(sub.X, sub.y.to_numpy())
     except FitTimeout:
         return state.fold_models[config], "last CV fold"
-    return pipe, "all rows"
+    return pipe, "all rows" if rows == n else f"{rows} of {n} rows"
