@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -82,3 +83,20 @@ def test_log_loss_search_records_learners_without_probabilities(task: autometa.T
     assert set(errors["family"]) <= {"linear_svm", "svc_rbf", "sgd"}
     assert (board.loc[board["status"] == "ok", "score"] < 0).all()  # negated log loss
     assert hasattr(result.pipeline, "predict_proba")
+
+
+def test_a_slow_winner_is_refitted_on_the_largest_sample_that_fits(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa import search as search_module
+
+    small = task.subset(np.arange(3000))
+    rec = autometa.recommend(small)
+    # Every fit is claimed to take 2 ms per row: all 3,000 rows (6 s) cannot fit a 4 s
+    # budget, about 1,700 rows can; a CV fold of the first rung trains on 667.
+    monkeypatch.setattr(search_module._State, "fit_seconds", lambda self, c, rows: rows * 2e-3)
+    result = search(small, rec, time_budget=4.0, random_state=0)
+    assert re.fullmatch(r"\d+ of 3000 rows", result.refit), result.refit
+    rows = int(result.refit.split()[0])
+    assert 667 < rows < 3000
+    assert result.pipeline.predict(small.X.head(2)).shape == (2,)
