@@ -32,6 +32,8 @@ def train(
     k_shot: int = typer.Option(10, "--k-shot", min=1, help="Support rows per task."),
     k_query: int = typer.Option(10, "--k-query", min=1, help="Query rows per task."),
     adapt_steps: int = typer.Option(10, "--adapt-steps", min=1, help="Steps of a later adapt."),
+    inner_lr: float = typer.Option(0.01, "--inner-lr", min=0.0, help="Inner step size."),
+    inner_steps: int = typer.Option(1, "--inner-steps", min=1, help="Inner steps in training."),
     seed: int = typer.Option(0, "--seed"),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:
@@ -52,7 +54,8 @@ def train(
     )
     cls = MAMLRegressor if regression else MAMLClassifier
     est = cls(algorithm=algorithm, meta_iterations=iterations, k_shot=k_shot, k_query=k_query,
-              adapt_steps=adapt_steps, device=device, random_state=seed)  # fmt: skip
+              adapt_steps=adapt_steps, inner_lr=inner_lr, inner_steps=inner_steps,
+              device=device, random_state=seed)  # fmt: skip
     data = [(frame[names], frame[target].to_numpy() if regression else frame[target].astype(str).to_numpy())
             for _, frame in frames]  # fmt: skip
     start = time.perf_counter()
