@@ -39,7 +39,6 @@ __all__ = ["Explanation", "MetaModel", "resolve_device"]
 
 SCHEMA_VERSION = 1
 SHRINKAGE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
-MARGIN_GRID = (0.0, 0.01, 0.02, 0.05, 0.1)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -113,10 +112,7 @@ class MetaModel(BaseSelector):
         Standard deviation of Gaussian noise added to scaled meta-features in training.
     shrinkage : float or "auto"
         Weight of the learned residual on top of the single-best prior; "auto" chooses it
-        from (0, 0.25, 0.5, 1, 2), together with a confidence margin from (0, 0.01, 0.02,
-        0.05, 0.1) (the model's top pick replaces the single best only when its predicted
-        score is higher by more than the margin), by inner cross-validation on the
-        training datasets.
+        from (0, 0.25, 0.5, 1, 2) by inner cross-validation on the training datasets.
     diversify : int
         Length of the diversified head of the ranking (see ``rank``); 0 or 1: plain order.
     device : str
@@ -171,32 +167,24 @@ class MetaModel(BaseSelector):
         )
         Y = self.train_scores_.to_numpy(dtype=np.float32)
         self._C = torch.tensor(C, device=self.device_)
-        self.margin_ = 0.0
         if self.shrinkage == "auto":
             families = meta.datasets.set_index("name")["family"].reindex(self.train_features_.index)
-            self.shrinkage_, self.margin_ = self._choose_shrinkage(
-                X, Y, families.fillna("").to_numpy()
-            )
+            self.shrinkage_ = self._choose_shrinkage(X, Y, families.fillna("").to_numpy())
         else:
             self.shrinkage_ = float(self.shrinkage)
         self.prior_ = torch.tensor(Y.mean(axis=0), device=self.device_)
         self.members_ = self._train_ensemble(X, Y, self.prior_)
         self._fit_guard(X, Y)
 
-    def _choose_shrinkage(
-        self, X: np.ndarray, Y: np.ndarray, families: np.ndarray
-    ) -> tuple[float, float]:
-        """Pick how far to move from the single-best prior, and the margin by which the
-        model's top pick must beat the single best's predicted score to replace it (else
-        the single best stays first), by inner cross-validation over the training datasets
-        only (3 folds of whole families): the pair with the best mean normalised score of
-        the top-1 pick; ties go to the smaller move and the larger margin."""
+    def _choose_shrinkage(self, X: np.ndarray, Y: np.ndarray, families: np.ndarray) -> float:
+        """Pick how far to move from the single-best prior by inner cross-validation over
+        the training datasets only (3 folds of whole families): the candidate with the best
+        mean normalised score of the top-1 pick; ties go to the smaller move."""
         rng = np.random.default_rng(self.random_state)
         groups = np.unique(families)
         fold_of = dict(zip(groups, rng.permutation(len(groups)) % 3, strict=True))
         folds = np.array([fold_of[f] for f in families])
-        grid = [(a, m) for a in SHRINKAGE_GRID for m in MARGIN_GRID]
-        picked: dict[tuple[float, float], list[float]] = {g: [] for g in grid}
+        picked: dict[float, list[float]] = {alpha: [] for alpha in SHRINKAGE_GRID}
         for k in range(3):
             train, test = folds != k, folds == k
             if train.sum() < 2 or test.sum() == 0:
@@ -206,18 +194,12 @@ class MetaModel(BaseSelector):
             with torch.no_grad():
                 Xt = torch.tensor(X[test], device=self.device_)
                 residual = torch.stack([m(Xt, self._C) for m in members]).mean(0).cpu().numpy()
-            p = prior.cpu().numpy()
-            sbs = int(p.argmax())
-            rows = np.arange(test.sum())
-            for alpha, margin in grid:
-                pred = p + alpha * residual
-                top = pred.argmax(axis=1)
-                top = np.where(pred[rows, top] - pred[:, sbs] > margin, top, sbs)
-                picked[(alpha, margin)].extend(Y[test][rows, top])
-        means = {g: np.mean(v) if v else -np.inf for g, v in picked.items()}
+            for alpha in SHRINKAGE_GRID:
+                top = (prior.cpu().numpy() + alpha * residual).argmax(axis=1)
+                picked[alpha].extend(Y[test][np.arange(test.sum()), top])
+        means = {alpha: np.mean(v) if v else -np.inf for alpha, v in picked.items()}
         best = max(means.values())
-        return min((g for g, m in means.items() if m >= best - 1e-12),
-                   key=lambda g: (g[0], -g[1]))  # fmt: skip
+        return min(alpha for alpha, m in means.items() if m >= best - 1e-12)
 
     def _train_ensemble(self, X: np.ndarray, Y: np.ndarray, prior: torch.Tensor) -> list[_Scorer]:
         """Train all members at once: their parameters are stacked and the forward pass is
@@ -292,12 +274,7 @@ class MetaModel(BaseSelector):
     def _scores(self, x: pd.Series) -> np.ndarray:
         mean, _ = self.predict(x.to_frame().T)
         w = self.ood(x)["weight"]
-        scores = (1.0 - w) * mean[0] + w * self.portfolio_scores_
-        sbs = int(self.prior_.argmax())
-        if scores.max() - scores[sbs] <= self.margin_:  # not confident: the single best first
-            scores = scores.copy()
-            scores[sbs] = scores.max() + 1e-6
-        return scores
+        return (1.0 - w) * mean[0] + w * self.portfolio_scores_
 
     def rank(self, meta_features: pd.Series) -> pd.Series:
         """Predicted scores of every configuration, in recommended order.
@@ -382,7 +359,6 @@ class MetaModel(BaseSelector):
                        "diversify", "random_state")},
             "metric": self.metric_,
             "shrinkage_": self.shrinkage_,
-            "margin_": self.margin_,
             "metafeature_names": list(self.train_features_.columns),
             "scaler": self.scaler_.to_dict(),
             "configs": {c: self._configs[c].tolist() for c in ("config_id", "family", "params")},
@@ -418,7 +394,6 @@ class MetaModel(BaseSelector):
         model.device_ = resolve_device(device)
         model.metric_ = payload["metric"]
         model.shrinkage_ = float(payload["shrinkage_"])
-        model.margin_ = float(payload.get("margin_", 0.0))
         model._configs = pd.DataFrame(payload["configs"])
         model.config_ids_ = list(model._configs["config_id"])
         names, datasets = payload["metafeature_names"], payload["training_datasets"]
