@@ -24,7 +24,7 @@ from autometa.metadata import MetaDataset
 from autometa.metafeatures import extract_metafeatures
 from autometa.tabular import Task, task_from_xy
 
-__all__ = ["METRICS", "Knowledge", "Recommendation", "recommend"]
+__all__ = ["METRICS", "Knowledge", "Recommendation", "check_metric", "recommend"]
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,14 @@ class Knowledge:
         """Train the meta-model and the timing model on ``meta`` (a few seconds)."""
         from autometa.selectors.metamodel import MetaModel
 
-        _check_metric(metric)
+        check_metric(metric)
         model = MetaModel(random_state=random_state).fit(meta, metric)
         return cls(model, FitTimeModel().fit(meta), meta.configs.copy())
 
     @classmethod
     def shipped(cls, metric: str = "accuracy") -> Knowledge:
         """The shipped meta-model and meta-dataset (cached; other metrics trained once)."""
-        _check_metric(metric)
+        check_metric(metric)
         return _shipped(metric)
 
     @property
@@ -91,7 +91,8 @@ def _shipped(metric: str) -> Knowledge:
     return Knowledge(model, FitTimeModel().fit(meta), meta.configs.copy())
 
 
-def _check_metric(metric: str) -> None:
+def check_metric(metric: str) -> None:
+    """Raise BadInputError unless ``metric`` is one of METRICS."""
     if metric not in METRICS:
         raise BadInputError(f"Unknown metric '{metric}'; choose one of: {', '.join(METRICS)}.")
 

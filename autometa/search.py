@@ -49,7 +49,7 @@ from threadpoolctl import threadpool_limits
 from autometa.builder import FitTimeout, probabilistic_metrics, time_limit
 from autometa.exceptions import AutometaError, BadInputError
 from autometa.learners import build_pipeline, get_config
-from autometa.recommend import Recommendation
+from autometa.recommend import Recommendation, check_metric
 from autometa.tabular import Task, stratified_subsample
 
 __all__ = ["SearchError", "SearchEvent", "SearchResult", "search"]
@@ -226,6 +226,7 @@ def search(
         )
     if recommendation.knowledge is None:
         raise BadInputError("The recommendation carries no timing model; use autometa.recommend.")
+    check_metric(metric)
     start = time.perf_counter() if start is None else start
     coef = recommendation.knowledge.fit_time.coef_["log_rows"]
     state = _State(
