@@ -136,6 +136,14 @@ class _State:
     fold_models: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def ranks(self) -> dict[str, int]:
+        """config_id -> rank in the recommendation (built once)."""
+        if not hasattr(self, "_ranks"):
+            r = self.rec.ranking
+            self._ranks = dict(zip(r["config_id"], r["rank"], strict=True))
+        return self._ranks
+
+    @property
     def factor(self) -> float:
         """Measured / predicted fit time on this machine (geometric mean; 1 before data)."""
         return float(np.exp(np.mean(self.log_ratios))) if self.log_ratios else 1.0
@@ -308,10 +316,9 @@ def _run_bracket(state: _State, bracket: list[str], samples: list[np.ndarray], e
 def _evaluate(state: _State, config: str, rung: int, rows: np.ndarray) -> dict[str, Any]:
     task = state.task
     info = get_config(config)
-    ranks = dict(zip(state.rec.ranking["config_id"], state.rec.ranking["rank"], strict=True))
     record: dict[str, Any] = {
         "config_id": config, "family": info.family, "params": info.params_json,
-        "rank": int(ranks.get(config, -1)), "rung": rung, "n_rows": len(rows),
+        "rank": int(state.ranks.get(config, -1)), "rung": rung, "n_rows": len(rows),
         "score": float("nan"), "score_std": float("nan"), "fit_seconds": float("nan"),
         "seconds": 0.0, "status": "ok", "message": "",
     }  # fmt: skip

@@ -49,6 +49,7 @@ import pandas as pd  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import autometa  # noqa: E402
+from autometa.builder import read_jsonl  # noqa: E402
 from autometa.learners import LearnerConfig, build_pipeline  # noqa: E402
 from autometa.metadata import MetaDataset  # noqa: E402
 from autometa.paths import data_dir  # noqa: E402
@@ -155,15 +156,10 @@ def run_default(train: Task, test: Task, method: str) -> dict[str, Any]:
 
 
 def finished() -> set[tuple[str, str, int]]:
-    done: set[tuple[str, str, int]] = set()
-    for path in RUNS.glob("runs-*.jsonl"):
-        for line in path.read_text().splitlines():
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError:  # a torn last line of a killed run
-                continue
-            done.add((r["dataset"], r["method"], int(r["budget"])))
-    return done
+    runs = load_runs()
+    if runs.empty:
+        return set()
+    return set(zip(runs["dataset"], runs["method"], runs["budget"].astype(int), strict=True))
 
 
 def run(
@@ -215,13 +211,8 @@ def run(
 
 
 def load_runs() -> pd.DataFrame:
-    rows = []
-    for path in sorted(RUNS.glob("runs-*.jsonl")):
-        for line in path.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
+    """Every recorded run (a torn last line of a killed run is skipped)."""
+    rows = [r for path in sorted(RUNS.glob("runs-*.jsonl")) for r in read_jsonl(path)]
     return pd.DataFrame(rows)
 
 
