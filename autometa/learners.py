@@ -19,6 +19,7 @@ family needs for a Task's column kinds:
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,17 @@ from sklearn.tree import DecisionTreeClassifier
 
 from autometa.exceptions import BadInputError
 
-__all__ = ["FAMILIES", "LearnerConfig", "build_pipeline", "config_table", "get_config", "space"]
+__all__ = [
+    "FAMILIES",
+    "TUNABLE",
+    "LearnerConfig",
+    "build_pipeline",
+    "config_table",
+    "get_config",
+    "neighbours",
+    "root_id",
+    "space",
+]
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,31 @@ _SETTINGS: dict[str, list[dict[str, Any]]] = {
 }  # fmt: skip
 
 
+# Numeric hyperparameters the search may move off the grid (see :func:`neighbours`):
+# name -> (low, high). Integers stay integers. A parameter whose current value (its own
+# or the estimator's default) is not a positive number, e.g. max_depth=None, stays put.
+TUNABLE: dict[str, dict[str, tuple[float, float]]] = {
+    "logistic_regression": {"C": (1e-4, 1e5)},
+    "linear_svm": {"C": (1e-4, 1e4)},
+    "svc_rbf": {"C": (1e-3, 1e4), "gamma": (1e-5, 10.0)},
+    "knn": {"n_neighbors": (1, 100)},
+    "gaussian_nb": {"var_smoothing": (1e-12, 1.0)},
+    "qda": {"reg_param": (1e-4, 1.0)},
+    "decision_tree": {"min_samples_leaf": (1, 200), "max_depth": (1, 50)},
+    "random_forest": {"n_estimators": (10, 1000), "min_samples_leaf": (1, 100), "max_features": (0.05, 1.0)},
+    "extra_trees": {"n_estimators": (10, 1000), "min_samples_leaf": (1, 100), "max_features": (0.05, 1.0)},
+    "hist_gradient_boosting": {
+        "learning_rate": (0.005, 1.0), "max_iter": (20, 3000), "max_leaf_nodes": (4, 512),
+        "min_samples_leaf": (1, 500), "l2_regularization": (1e-3, 100.0),
+    },
+    "adaboost": {"n_estimators": (10, 1000), "learning_rate": (0.01, 2.0)},
+    "mlp": {"alpha": (1e-7, 10.0), "learning_rate_init": (1e-4, 0.1)},
+    "sgd": {"alpha": (1e-7, 1.0)},
+}  # fmt: skip
+# Parameters a fit's cost grows with about linearly (used to predict a neighbour's time).
+COST_PARAMS = ("n_estimators", "max_iter", "max_leaf_nodes")
+
+
 @dataclass(frozen=True)
 class LearnerConfig:
     """One point of the learner space."""
@@ -174,12 +210,85 @@ def space(families: list[str] | None = None) -> list[LearnerConfig]:
     ]
 
 
+def root_id(config_id: str) -> str:
+    """The grid configuration a :func:`neighbours` id was derived from (itself if none)."""
+    return config_id.partition("[")[0]
+
+
 def get_config(config_id: str) -> LearnerConfig:
-    """Look up one configuration by its id."""
+    """Look up one configuration by its id, including ids made by :func:`neighbours`."""
+    root, _, moved = config_id.partition("[")
     for config in space():
-        if config.config_id == config_id:
-            return config
-    raise BadInputError(f"Unknown configuration id '{config_id}'.")
+        if config.config_id == root:
+            break
+    else:
+        raise BadInputError(f"Unknown configuration id '{config_id}'.")
+    if not moved:
+        return config
+    defaults = FAMILIES[config.family].estimator().get_params()
+    params = dict(config.params)
+    for item in moved.rstrip("]").split(","):
+        name, _, text = item.partition("=")
+        if name not in TUNABLE.get(config.family, {}) or not text:
+            raise BadInputError(f"Unknown configuration id '{config_id}'.")
+        kind = int if _is_int(params.get(name, defaults[name])) else float
+        params[name] = kind(float(text))
+    return LearnerConfig(config_id, config.family, params)
+
+
+def neighbours(config: LearnerConfig) -> list[tuple[LearnerConfig, float]]:
+    """Configurations one step away from ``config`` along each tunable parameter.
+
+    The steps of each parameter of :data:`TUNABLE` lie on one grid of half decades,
+    10 ** (j / 2) (1, 3.16, 10, 31.6, ...; integers rounded, moving by at least one;
+    clipped to the range), so that up then down returns to the same value and two grid
+    configurations that differ in one parameter reach the same point between them. The
+    new id is the grid configuration's id followed by the values that differ from it,
+    e.g. ``lr_05[C=316]``; :func:`get_config` reads it back.
+
+    Returns
+    -------
+    list of (LearnerConfig, float)
+        Each neighbour with its predicted cost relative to ``config`` (the ratio of the
+        parameters in ``COST_PARAMS``; 1 for the others).
+    """
+    root = get_config(root_id(config.config_id))
+    defaults = FAMILIES[config.family].estimator().get_params()
+    out = []
+    for name, (low, high) in TUNABLE.get(config.family, {}).items():
+        value = config.params.get(name, defaults[name])
+        if not _is_number(value):
+            continue
+        j = round(2 * math.log10(value))
+        for new in (10 ** ((j + 1) / 2), 10 ** ((j - 1) / 2)):
+            if _is_int(value):
+                new = int(round(new))
+                new = max(new, value + 1) if new > value else min(new, value - 1)
+            else:
+                new = float(f"{new:.3g}")
+            new = type(new)(min(max(new, low), high))
+            if new == value:
+                continue
+            params = {**config.params, name: new}
+            if name not in root.params and new == defaults[name]:
+                del params[name]  # back to the default: the same point as the root's
+            moved = {k: v for k, v in params.items() if root.params.get(k) != v}
+            config_id = root.config_id + (
+                "[" + ",".join(f"{k}={v:g}" for k, v in sorted(moved.items())) + "]"
+                if moved
+                else ""
+            )
+            cost = new / value if name in COST_PARAMS else 1.0
+            out.append((LearnerConfig(config_id, config.family, params), float(cost)))
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def config_table(configs: list[LearnerConfig] | None = None) -> pd.DataFrame:

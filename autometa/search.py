@@ -22,6 +22,13 @@ The search takes the recommender's ranking and races configurations on the user'
    to end by the budget + 10 %, the winner is refitted on the largest stratified sample
    predicted to fit, and when that is no larger than a CV fold (or the refit runs out of
    time), the model of its last CV fold is kept. ``SearchResult.refit`` says which.
+5. Local search. The grid of the meta-dataset is coarse (e.g. C in powers of ten), so
+   when the whole ranking has been raced and time is left, the search steps off the
+   grid around the best configurations: a random untried neighbour (one tunable
+   parameter up or down by half a decade, see ``learners.neighbours``) of the best of the
+   top three that has one, cross-validated on the same rung as its centre. A better
+   neighbour becomes the next centre. It ends with the budget or when the top three
+   have no untried neighbour.
 
 The first evaluation always runs (the cheapest predicted candidate if none fits), so a
 result exists even under a budget that the meta-features alone exhaust. Under the same
@@ -48,7 +55,7 @@ from threadpoolctl import threadpool_limits
 
 from autometa.builder import FitTimeout, probabilistic_metrics, time_limit
 from autometa.exceptions import AutometaError, BadInputError
-from autometa.learners import build_pipeline, get_config
+from autometa.learners import LearnerConfig, build_pipeline, get_config, neighbours, root_id
 from autometa.recommend import Recommendation, check_metric
 from autometa.tabular import Task, stratified_subsample
 
@@ -59,6 +66,7 @@ log = logging.getLogger(__name__)
 MIN_SECONDS = 0.05  # less time than this left: stop evaluating
 REFIT_SLACK = 0.10  # the refit may end up to 10 % of the budget late
 RESERVE_SHARE = 0.25  # at most this share of the budget is held back for the refit
+N_CENTRES = 3  # local search steps around the best this many configurations
 
 
 class SearchError(AutometaError):
@@ -134,6 +142,12 @@ class _State:
     # config -> (rows, mean fold fit seconds) of its largest evaluated rung
     measured: dict[str, tuple[int, float]] = field(default_factory=dict)
     fold_models: dict[str, Any] = field(default_factory=dict)
+    # off-grid configurations made by the local search, and (parent id, cost ratio)
+    configs: dict[str, LearnerConfig] = field(default_factory=dict)
+    parents: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def config(self, config_id: str) -> LearnerConfig:
+        return self.configs.get(config_id) or get_config(config_id)
 
     @property
     def ranks(self) -> dict[str, int]:
@@ -153,10 +167,13 @@ class _State:
         if config in self.measured:
             m_rows, m_sec = self.measured[config]
             exponent = max(
-                float(self.rec.knowledge.fit_time.min_exponent_[config]),  # type: ignore[union-attr]
-                self.rows_log_slope.get(config, 1.0),
+                float(self.rec.knowledge.fit_time.min_exponent_[root_id(config)]),  # type: ignore[union-attr]
+                self.rows_log_slope.get(root_id(config), 1.0),
             )
             return m_sec * max(rows / m_rows, 1.0) ** exponent
+        if config in self.parents:  # an untried neighbour: its parent's time, scaled
+            parent, cost = self.parents[config]
+            return self.fit_seconds(parent, rows) * cost
         pred = self.rec.knowledge.fit_time.predict(  # type: ignore[union-attr]
             rows, self.task.X.shape[1], self.task.n_classes, upper=True
         )
@@ -191,6 +208,7 @@ def search(
     eta: int = 3,
     min_rows: int = 500,
     max_configs: int | None = None,
+    local_search: bool = True,
     n_jobs: int = 1,
     random_state: int = 0,
     start: float | None = None,
@@ -214,6 +232,8 @@ def search(
         Folds per evaluation; halving rate; smallest rung size.
     max_configs : int, optional
         Stop after evaluating this many configurations.
+    local_search : bool
+        Step off the grid around the best configurations (see 5. above).
     n_jobs : int
         BLAS / OpenMP threads per fit.
     random_state : int
@@ -251,12 +271,17 @@ def search(
     ]
     queue = _brackets(recommendation, top_k, n_portfolio)
     evaluated = 0
+    limit = max_configs if max_configs is not None else math.inf
+    local = limit if local_search else 0
     for bracket in queue:
-        if max_configs is not None:
-            bracket = bracket[: max(max_configs - evaluated, 0)]
+        bracket = bracket[: max(int(min(limit - evaluated, len(bracket))), 0)]
         if not bracket or state.spare() < MIN_SECONDS:
             break
         evaluated += _run_bracket(state, bracket, samples, eta)
+    # Only once the ranking is exhausted: a trial that gave local search as much time as
+    # each bracket took spent it around an early, slow incumbent (Hill_Valley: random
+    # forests) instead of reaching the cheap linear models further down the ranking.
+    evaluated += _local_search(state, samples, local - evaluated)
     top = _incumbent(state)
     pipeline, refit = _refit(state, top["config_id"])
     board = pd.DataFrame(state.records)
@@ -313,9 +338,40 @@ def _run_bracket(state: _State, bracket: list[str], samples: list[np.ndarray], e
     return evaluated
 
 
+def _local_search(state: _State, samples: list[np.ndarray], limit: float) -> int:
+    """Evaluate untried neighbours of the best configurations while time is left.
+
+    Returns how many were evaluated (skipped ones do not count).
+    """
+    evaluated = 0
+    rng = np.random.default_rng([state.random_state, len(state.records)])
+    while evaluated < limit and state.spare() >= MIN_SECONDS:
+        # By family and params: lr_04[C=31.6] and lr_05[C=31.6] are one point.
+        tried = {(state.config(r["config_id"]).family, r["params"]) for r in state.records}
+        centres = sorted(_latest(state).values(), key=lambda r: (-r["score"], -r["rung"]))
+        options: list[tuple[LearnerConfig, float]] = []
+        for centre in centres[:N_CENTRES]:
+            options = [
+                (c, cost)
+                for c, cost in neighbours(state.config(centre["config_id"]))
+                if (c.family, c.params_json) not in tried
+            ]
+            if options:
+                break
+        if not options:
+            break
+        config, cost = options[int(rng.integers(len(options)))]
+        state.configs[config.config_id] = config
+        state.parents[config.config_id] = (centre["config_id"], cost)
+        rung = centre["rung"]
+        record = _evaluate(state, config.config_id, rung, samples[rung])
+        evaluated += record["status"] != "skipped"
+    return evaluated
+
+
 def _evaluate(state: _State, config: str, rung: int, rows: np.ndarray) -> dict[str, Any]:
     task = state.task
-    info = get_config(config)
+    info = state.config(config)
     record: dict[str, Any] = {
         "config_id": config, "family": info.family, "params": info.params_json,
         "rank": int(state.ranks.get(config, -1)), "rung": rung, "n_rows": len(rows),
@@ -375,7 +431,7 @@ def _cross_validate(
         warnings.simplefilter("ignore")
         for train, test in cv.split(task.X, y):
             pipe = build_pipeline(
-                get_config(config),
+                state.config(config),
                 task.numeric_columns,
                 task.categorical_columns,
                 state.random_state,
@@ -402,7 +458,8 @@ def _score(pipe: Any, X: pd.DataFrame, y: np.ndarray, metric: str) -> float:
 def _learn_speed(state: _State, config: str, rows: int, fit_seconds: float) -> None:
     folds = min(state.cv, rows)
     train_rows = rows * (folds - 1) / folds
-    if config not in state.measured:  # compare with the timing model once per configuration
+    if config not in state.measured and config not in state.parents:
+        # compare with the timing model once per grid configuration
         predicted = state.rec.knowledge.fit_time.predict(  # type: ignore[union-attr]
             train_rows, state.task.X.shape[1], state.task.n_classes, upper=True
         )[config]
@@ -459,7 +516,7 @@ def _refit(state: _State, config: str) -> tuple[Any, str]:
         else task.subset(stratified_subsample(task.y.to_numpy(), rows, state.random_state, 1))
     )
     pipe = build_pipeline(
-        get_config(config), task.numeric_columns, task.categorical_columns, state.random_state
+        state.config(config), task.numeric_columns, task.categorical_columns, state.random_state
     )
     try:
         with (

@@ -12,8 +12,8 @@ Protocol (one run per dataset, method and budget):
   never reach the model).
 - Methods, all single-threaded (OMP / MKL / OpenBLAS threads 1, n_jobs=1):
   autometa       AutoMetaClassifier(time_budget=B, random_state=0)
-  random search  the same search engine with the configurations in a random order (seed
-                 0), no portfolio and no halving: what the meta-learning adds
+  random search  the same search engine with the grid's configurations in a random order
+                 (seed 0), no portfolio, no halving and no local search off the grid
   FLAML          flaml.AutoML(time_budget=B, metric="accuracy", n_jobs=1, seed=0)
   RF(300), HGB   RandomForest(n_estimators=300) and HistGradientBoosting defaults, with
                  autometa's preprocessing (no budget)
@@ -118,7 +118,7 @@ def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> di
     })  # fmt: skip
     rec = Recommendation(ranking, 5, pd.Series(dtype=float), knowledge=knowledge)
     result = search(train, rec, time_budget=budget, n_portfolio=0, min_rows=10**12,
-                    random_state=0, start=t0)  # fmt: skip
+                    local_search=False, random_state=0, start=t0)  # fmt: skip
     wall = time.perf_counter() - t0
     acc = float((result.pipeline.predict(test.X) == test.y.to_numpy()).mean())
     board = result.leaderboard

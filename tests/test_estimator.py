@@ -38,7 +38,7 @@ def test_mixed_table_with_missing_values(titanic: pd.DataFrame) -> None:
     # Titanic from these columns: a model worse than 75 % would be broken.
     assert (pred == y.iloc[1000:].to_numpy()).mean() > 0.75
     assert clf.best_config_ == clf.leaderboard_["config_id"].iloc[0]
-    assert clf.fit_seconds_ <= 8 * 1.1 + 1.0
+    assert clf.fit_seconds_ <= 8 * 1.3 + 2.0  # gross overruns only, as in test_search
     # scikit-learn's own feature-name check speaks first, as for any estimator.
     with pytest.raises(ValueError, match=r"(?s)seen at fit time, yet now missing.*age"):
         clf.predict(X.drop(columns="age"))

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from autometa import BadInputError, load_table
-from autometa.learners import FAMILIES, build_pipeline, config_table, get_config, space
+from autometa.learners import (
+    FAMILIES,
+    build_pipeline,
+    config_table,
+    get_config,
+    neighbours,
+    space,
+)
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 
@@ -45,3 +52,29 @@ def test_default_of_each_family_fits_mixed_columns_with_missing_values(family: s
         pipe.fit(task.X, task.y)
     accuracy = (pipe.predict(task.X) == task.y).mean()
     assert accuracy > 0.6, (family, accuracy)  # majority class is 0.44: a broken pipeline fails
+
+
+def test_neighbours_step_off_the_grid_and_read_back() -> None:
+    lr = get_config("lr_05")  # C=100
+    steps = {c.config_id: (c.params, cost) for c, cost in neighbours(lr)}
+    assert steps == {"lr_05[C=316]": ({"C": 316.0}, 1.0), "lr_05[C=31.6]": ({"C": 31.6}, 1.0)}
+    # Up then down is the grid point again; neighbouring grid points meet half-way.
+    up = neighbours(lr)[0][0]
+    assert neighbours(up)[1][0] == lr
+    assert neighbours(get_config("lr_04"))[0][0].params == neighbours(lr)[1][0].params
+    hgb = get_config("hgb_00")
+    by_id = {c.config_id: (c, cost) for c, cost in neighbours(hgb)}
+    more, cost = by_id["hgb_00[max_iter=316]"]
+    assert more.params == {"max_iter": 316} and isinstance(more.params["max_iter"], int)
+    assert cost == 3.16  # iterations cost time; the timing of a neighbour scales with it
+    # Back to the estimator's default is the grid configuration itself, params and id.
+    assert get_config("hgb_00") in [c for c, _ in neighbours(more)]
+    for config, _ in neighbours(more) + neighbours(get_config("rf_01")):
+        assert get_config(config.config_id) == config
+    # Parameters that are not positive numbers stay put (max_depth=None, max_features="sqrt").
+    assert not any("max_depth" in c.config_id for c, _ in neighbours(get_config("rf_00")))
+    assert not any("max_features" in c.config_id for c, _ in neighbours(get_config("rf_00")))
+    # Ranges clip: n_neighbors=1 has only an upward step.
+    assert [c.config_id for c, _ in neighbours(get_config("knn_01"))] == ["knn_01[n_neighbors=3]"]
+    with pytest.raises(BadInputError, match=r"Unknown configuration id 'lr_05\[gamma=1\]'"):
+        get_config("lr_05[gamma=1]")
