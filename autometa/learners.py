@@ -262,7 +262,7 @@ def neighbours(config: LearnerConfig) -> list[tuple[LearnerConfig, float]]:
         j = round(2 * math.log10(value))
         for new in (10 ** ((j + 1) / 2), 10 ** ((j - 1) / 2)):
             if _is_int(value):
-                new = int(round(new))
+                new = round(new)
                 new = max(new, value + 1) if new > value else min(new, value - 1)
             else:
                 new = float(f"{new:.3g}")

@@ -120,7 +120,9 @@ def test_local_search_steps_off_the_grid_once_the_ranking_is_raced(task: automet
     assert (off["rank"] == -1).all()  # not in the recommendation
     # The winner is the best score, whichever side of the grid it is on, and is refitted.
     assert result.best_score == board["score"].max()
-    assert result.pipeline.named_steps["model"].C == get_config(result.best_config).params.get("C", 1.0)
+    assert result.pipeline.named_steps["model"].C == get_config(result.best_config).params.get(
+        "C", 1.0
+    )
     again = search(small, rec, time_budget=60, n_portfolio=0, max_configs=8, random_state=0)
     assert list(again.leaderboard["config_id"]) == list(board["config_id"])
     grid_only = search(small, rec, time_budget=60, n_portfolio=0, local_search=False)
