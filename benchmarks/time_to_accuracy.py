@@ -203,6 +203,7 @@ def run(
                         record.update(run_default(train, test, method))
             except Exception as exc:  # recorded: one failure must not stop the benchmark
                 record["error"] = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            record["load_average"] = round(os.getloadavg()[0], 2)  # other work on the cores
             with out.open("a") as fh:
                 fh.write(json.dumps(record) + "\n")
                 fh.flush()
