@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -108,7 +109,8 @@ def _search(
 
         def show(event: Any) -> None:
             best = f"best {event.best_config} {event.best_score:.4f}" if event.best_config else ""
-            text = f"{event.n_evaluated} evaluated, {best} (now {event.config_id})"
+            # Off-grid ids hold brackets, e.g. hgb_00[max_iter=316]: not rich markup.
+            text = escape(f"{event.n_evaluated} evaluated, {best} (now {event.config_id})")
             bar.update(job, completed=min(event.elapsed, budget), description=text)
 
         clf.callback = show
@@ -123,7 +125,8 @@ def _print_ranking(rec: Any, name: str) -> None:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in rec.table.itertuples():
         table.add_row(
-            str(row.rank), row.config_id, row.family, row.params, f"{row.predicted_score:.3f}",
+            str(row.rank), escape(row.config_id), row.family, escape(row.params),
+            f"{row.predicted_score:.3f}",
             f"{row.predicted_fit_seconds:.2g}", f"{row.uncertainty:.3f}",
         )  # fmt: skip
     out.print(table)
@@ -160,12 +163,12 @@ def _print_leaderboard(clf: Any, budget: float, save: Path | None) -> None:
         table.add_column(col)
     for row in done.head(10).itertuples():
         table.add_row(
-            row.config_id, row.family, str(row.n_rows), _fmt(row.score), _fmt(row.score_std),
+            escape(row.config_id), row.family, str(row.n_rows), _fmt(row.score), _fmt(row.score_std),
             _fmt(row.fit_seconds, "{:.2g}"), row.status,
         )  # fmt: skip
     out.print(table)
     out.print(
-        f"Best: [bold]{clf.best_config_}[/bold] ({clf.metric} {clf.best_score_:.4f}), refit on "
+        f"Best: [bold]{escape(clf.best_config_)}[/bold] ({clf.metric} {clf.best_score_:.4f}), refit on "
         f"{clf.refit_}; {clf.fit_seconds_:.1f} s of a {budget:g} s budget."
     )
     if save is not None:

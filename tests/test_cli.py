@@ -115,3 +115,29 @@ def test_predict_with_a_missing_column_is_one_red_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["recommend", str(data), "-t", "species", "--budget", "0",
                                  "--save", str(model)])  # fmt: skip
     assert result.exit_code == 2 and "--save needs a fitted model" in result.stderr
+
+
+def test_leaderboard_prints_off_grid_ids_whole() -> None:
+    # Local-search ids hold brackets; rich would read "[max_iter=316]" as a style tag.
+    from types import SimpleNamespace
+
+    from cli.console import out
+    from cli.recommending import _print_leaderboard
+
+    board = pd.DataFrame([{
+        "config_id": "hgb_00[learning_rate=0.316,max_iter=316]", "family": "hist_gradient_boosting",
+        "n_rows": 300, "score": 0.9, "score_std": 0.01, "fit_seconds": 0.2, "status": "ok",
+    }])  # fmt: skip
+    clf = SimpleNamespace(
+        leaderboard_=board, metric="accuracy", best_config_=board["config_id"][0],
+        best_score_=0.9, refit_="all rows", fit_seconds_=1.0,
+    )  # fmt: skip
+    width, out.width = out.width, 200  # no wrapping inside the cell
+    try:
+        with out.capture() as captured:
+            _print_leaderboard(clf, 10.0, None)
+    finally:
+        out.width = width
+    table, best = captured.get().split("Best:")
+    assert "hgb_00[learning_rate=0.316,max_iter=316]" in table
+    assert best.startswith(" hgb_00[learning_rate=0.316,max_iter=316] (accuracy 0.9000)")
