@@ -76,6 +76,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     leaderboard_ : DataFrame
         One row per evaluation, best first (see ``SearchResult``).
     best_config_ : str
+        A grid id (``hgb_08``) or, found by the local search, an off-grid one
+        (``hgb_08[max_iter=316]``); ``autometa.learners.get_config`` reads either.
     best_score_ : float
         Cross-validated score of ``best_config_`` on the largest rung it reached.
     pipeline_ : Pipeline
