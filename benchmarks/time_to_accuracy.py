@@ -270,6 +270,20 @@ def report() -> None:
                 f"{(diff > 1e-12).sum()} / {(diff.abs() <= 1e-12).sum()} / {(diff < -1e-12).sum()}"
             )
         lines.append(f"| {b} s | " + " | ".join(cells) + " |")
+    lines += ["", "Mean accuracy difference, autometa minus each (95 % bootstrap interval over "
+              "datasets, 2,000 resamples, seed 0):", "",
+              "| budget | " + " | ".join(m for m in METHODS if m != "autometa") + " |",
+              "|---|" + "---|" * (len(METHODS) - 1)]  # fmt: skip
+    rng = np.random.default_rng(0)
+    boot = rng.integers(0, n, size=(2000, n))
+    for b in BUDGETS:
+        ours = complete[("autometa", b)].to_numpy()
+        cells = []
+        for m in METHODS[1:]:
+            diff = ours - complete[(m, b if m not in DEFAULTS else 0)].to_numpy()
+            lo, hi = np.quantile(diff[boot].mean(axis=1), [0.025, 0.975])
+            cells.append(f"{diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]")
+        lines.append(f"| {b} s | " + " | ".join(cells) + " |")
     ours30 = complete[("autometa", 30)]
     beat_both = ((ours30 > complete[("RF(300)", 0)]) & (ours30 > complete[("HGB", 0)])).mean()
     at_least = ((ours30 >= complete[("RF(300)", 0)]) & (ours30 >= complete[("HGB", 0)])).mean()
@@ -291,6 +305,10 @@ def report() -> None:
         lines.append(
             f"| {m} | none | median fit {r['wall'].median():.1f} s | max {r['wall'].max():.1f} s | |"
         )
+    if "load_average" in ok:
+        load = ok["load_average"].dropna()
+        lines += ["", f"Load average (1 min) at the end of the {len(load)} runs that recorded it "
+                  f"(2 cores): median {load.median():.2f}, max {load.max():.2f}."]  # fmt: skip
     if len(errors):
         lines += [
             "",
