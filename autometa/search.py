@@ -347,7 +347,7 @@ def _local_search(state: _State, samples: list[np.ndarray], limit: float) -> int
     rng = np.random.default_rng([state.random_state, len(state.records)])
     while evaluated < limit and state.spare() >= MIN_SECONDS:
         # By family and params: lr_04[C=31.6] and lr_05[C=31.6] are one point.
-        tried = {(state.config(r["config_id"]).family, r["params"]) for r in state.records}
+        tried = {(r["family"], r["params"]) for r in state.records}
         centres = sorted(_latest(state).values(), key=lambda r: (-r["score"], -r["rung"]))
         options: list[tuple[LearnerConfig, float]] = []
         for centre in centres[:N_CENTRES]:
