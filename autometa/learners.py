@@ -223,16 +223,22 @@ def get_config(config_id: str) -> LearnerConfig:
             break
     else:
         raise BadInputError(f"Unknown configuration id '{config_id}'.")
-    if not moved:
+    if root == config_id:
         return config
+    unknown = BadInputError(f"Unknown configuration id '{config_id}'.")
+    if not moved.endswith("]"):
+        raise unknown
     defaults = FAMILIES[config.family].estimator().get_params()
     params = dict(config.params)
-    for item in moved.rstrip("]").split(","):
+    for item in moved[:-1].split(","):
         name, _, text = item.partition("=")
-        if name not in TUNABLE.get(config.family, {}) or not text:
-            raise BadInputError(f"Unknown configuration id '{config_id}'.")
+        if name not in TUNABLE.get(config.family, {}):
+            raise unknown
         kind = int if _is_int(params.get(name, defaults[name])) else float
-        params[name] = kind(float(text))
+        try:
+            params[name] = kind(float(text))
+        except ValueError:
+            raise unknown from None
     return LearnerConfig(config_id, config.family, params)
 
 

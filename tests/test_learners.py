@@ -76,5 +76,6 @@ def test_neighbours_step_off_the_grid_and_read_back() -> None:
     assert not any("max_features" in c.config_id for c, _ in neighbours(get_config("rf_00")))
     # Ranges clip: n_neighbors=1 has only an upward step.
     assert [c.config_id for c, _ in neighbours(get_config("knn_01"))] == ["knn_01[n_neighbors=3]"]
-    with pytest.raises(BadInputError, match=r"Unknown configuration id 'lr_05\[gamma=1\]'"):
-        get_config("lr_05[gamma=1]")
+    for bad in ("lr_05[gamma=1]", "lr_05[C=abc]", "lr_05[C=3", "lr_05[", "lr_05[]"):
+        with pytest.raises(BadInputError, match="Unknown configuration id"):
+            get_config(bad)
