@@ -28,7 +28,7 @@ from autometa.metadata import MetaDataset
 from autometa.selectors.base import Selector
 from autometa.selectors.baselines import SingleBest
 
-__all__ = ["KS", "evaluate", "summarize"]
+__all__ = ["KS", "evaluate", "raw_filled", "summarize"]
 
 logger = logging.getLogger(__name__)
 KS = (1, 3, 5, 10)
@@ -61,7 +61,7 @@ def evaluate(
     if families.nunique() < 2:
         raise BadInputError("Leave-one-family-out needs at least two families.")
     norm = meta.normalized_scores(metric)
-    raw = _raw_filled(meta, metric)
+    raw = raw_filled(meta, metric)
     sign = 1.0 if meta.maximize.get(metric, True) else -1.0
     rows = []
     groups = list(dict.fromkeys(families.loc[meta.dataset_names]))
@@ -88,7 +88,7 @@ def evaluate(
     return pd.DataFrame(rows)
 
 
-def _raw_filled(meta: MetaDataset, metric: str) -> pd.DataFrame:
+def raw_filled(meta: MetaDataset, metric: str) -> pd.DataFrame:
     """Raw scores, sign-adjusted so larger is better, failed units at the dataset's worst."""
     raw = meta.scores(metric)
     if not meta.maximize.get(metric, True):

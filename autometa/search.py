@@ -142,12 +142,8 @@ class _State:
     # config -> (rows, mean fold fit seconds) of its largest evaluated rung
     measured: dict[str, tuple[int, float]] = field(default_factory=dict)
     fold_models: dict[str, Any] = field(default_factory=dict)
-    # off-grid configurations made by the local search, and (parent id, cost ratio)
-    configs: dict[str, LearnerConfig] = field(default_factory=dict)
+    # off-grid configuration made by the local search -> (parent id, cost ratio)
     parents: dict[str, tuple[str, float]] = field(default_factory=dict)
-
-    def config(self, config_id: str) -> LearnerConfig:
-        return self.configs.get(config_id) or get_config(config_id)
 
     @property
     def ranks(self) -> dict[str, int]:
@@ -353,7 +349,7 @@ def _local_search(state: _State, samples: list[np.ndarray], limit: float) -> int
         for centre in centres[:N_CENTRES]:
             options = [
                 (c, cost)
-                for c, cost in neighbours(state.config(centre["config_id"]))
+                for c, cost in neighbours(get_config(centre["config_id"]))
                 if (c.family, c.params_json) not in tried
             ]
             if options:
@@ -361,7 +357,6 @@ def _local_search(state: _State, samples: list[np.ndarray], limit: float) -> int
         if not options:
             break
         config, cost = options[int(rng.integers(len(options)))]
-        state.configs[config.config_id] = config
         state.parents[config.config_id] = (centre["config_id"], cost)
         rung = centre["rung"]
         record = _evaluate(state, config.config_id, rung, samples[rung])
@@ -371,7 +366,7 @@ def _local_search(state: _State, samples: list[np.ndarray], limit: float) -> int
 
 def _evaluate(state: _State, config: str, rung: int, rows: np.ndarray) -> dict[str, Any]:
     task = state.task
-    info = state.config(config)
+    info = get_config(config)
     record: dict[str, Any] = {
         "config_id": config, "family": info.family, "params": info.params_json,
         "rank": int(state.ranks.get(config, -1)), "rung": rung, "n_rows": len(rows),
@@ -431,7 +426,7 @@ def _cross_validate(
         warnings.simplefilter("ignore")
         for train, test in cv.split(task.X, y):
             pipe = build_pipeline(
-                state.config(config),
+                get_config(config),
                 task.numeric_columns,
                 task.categorical_columns,
                 state.random_state,
@@ -516,7 +511,7 @@ def _refit(state: _State, config: str) -> tuple[Any, str]:
         else task.subset(stratified_subsample(task.y.to_numpy(), rows, state.random_state, 1))
     )
     pipe = build_pipeline(
-        state.config(config), task.numeric_columns, task.categorical_columns, state.random_state
+        get_config(config), task.numeric_columns, task.categorical_columns, state.random_state
     )
     try:
         with (

@@ -32,7 +32,7 @@ import pandas as pd
 from sklearn.ensemble import ExtraTreesRegressor
 
 import autometa
-from autometa.evaluation import evaluate, summarize
+from autometa.evaluation import evaluate, raw_filled, summarize
 from autometa.metadata import MetaDataset
 from autometa.paths import data_dir
 from autometa.selectors import MetaModel, Selector, SingleBest
@@ -44,11 +44,9 @@ ASLIB = HERE.parent.parent / "shared" / "benchmarks" / "aslib" / "OPENML-WEKA-20
 
 
 def raw_scores(meta: MetaDataset, metric: str, index: pd.Index, configs: list[str]) -> pd.DataFrame:
-    """Raw values, larger is better, failed units at the dataset's worst value."""
-    raw = meta.scores(metric).loc[index, configs]
-    if not meta.maximize.get(metric, True):
-        raw = -raw
-    return raw.apply(lambda row: row.fillna(row.min()), axis=1).fillna(0.0)
+    """The evaluation's raw values (larger is better, failed units at the dataset's worst)
+    for these datasets and configurations; a dataset where every unit failed gets 0."""
+    return raw_filled(meta, metric).loc[index, configs].fillna(0.0)
 
 
 class RawMetaModel(MetaModel):
