@@ -54,7 +54,7 @@ class Knowledge:
     def from_metadataset(
         cls, meta: MetaDataset, metric: str = "accuracy", random_state: int = 0
     ) -> Knowledge:
-        """Train the meta-model and the timing model on ``meta`` (a few seconds)."""
+        """Train the meta-model and the timing model on ``meta`` (tens of seconds on a CPU)."""
         from autometa.selectors.metamodel import MetaModel
 
         check_metric(metric)

@@ -224,7 +224,8 @@ def train_metamodel(
     model.save(out_file)
     out.print(
         f"trained on {len(meta.dataset_names)} datasets x {len(meta.config_ids)} configurations "
-        f"in {time.perf_counter() - start:.1f} s (shrinkage {model.shrinkage_:g}) -> {out_file}"
+        f"in {time.perf_counter() - start:.1f} s (shrinkage {model.shrinkage_:g}, tree weight "
+        f"{model.tree_weight_:g}, chosen by inner CV) -> {out_file}"
     )
 
 

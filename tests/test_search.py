@@ -26,11 +26,13 @@ def test_halving_on_growing_rungs_within_the_budget(task: autometa.Task) -> None
     task = task.subset(np.arange(3000))
     start = time.perf_counter()
     rec = autometa.recommend(task)
-    result = search(task, rec, time_budget=10.0, start=start, random_state=0)
+    # 20 s: the recommended head (300 trees, an MLP, AdaBoost) must reach the second rung
+    # on a loaded two-core machine too.
+    result = search(task, rec, time_budget=20.0, start=start, random_state=0)
     elapsed = time.perf_counter() - start
     # A guard against gross overruns only: the +10 % target is measured over many datasets
     # by benchmarks/time_to_accuracy.py; one fit on a loaded CI machine can overrun more.
-    assert elapsed <= 10.0 * 1.3 + 2.0, elapsed
+    assert elapsed <= 20.0 * 1.3 + 2.0, elapsed
     board = result.leaderboard
     done = board[board["status"] == "ok"]
     assert set(done["n_rows"]) == {1000, 3000}

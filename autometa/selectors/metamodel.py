@@ -1,4 +1,5 @@
-"""MetaModel: a small torch ensemble that scores (dataset, configuration) pairs.
+"""MetaModel: a small torch ensemble, plus a tree component, that scores (dataset,
+configuration) pairs.
 
 Each member embeds the scaled meta-features and the configuration description (id,
 family, hyperparameters: see encoding.py) in two towers and scores every pair (their dot
@@ -7,8 +8,16 @@ the configuration's mean normalised score in training (the single-best prior, so
 model departs from the single best only where the data supports it); it is trained on all
 training datasets at once with a listwise objective (ListNet: cross-entropy between the
 softmax of the normalised scores and of the predicted scores, temperature 0.1) plus a
-pointwise squared error that keeps predictions on the normalised-score scale. The
-ensemble's mean is the prediction and its spread the uncertainty.
+pointwise squared error that keeps predictions on the normalised-score scale. Beside it,
+a multi-output ExtraTrees regressor of the same residuals (forest.py): trees pick the few
+meta-features that matter out of ~100 on ~100 datasets, where the dense network spreads
+its weight over all of them. The prediction is
+
+    prior + shrinkage * ((1 - tree_weight) * network + tree_weight * trees)
+
+with ``shrinkage`` and ``tree_weight`` chosen together by inner cross-validation on the
+training datasets (see ``_choose_blend``). The uncertainty is the spread of single
+members (network members and trees, weighted as in the blend).
 
 Out-of-distribution guard: a dataset whose L1 distance (scaled meta-features) to its
 nearest training dataset exceeds the 95th percentile of the training datasets'
@@ -34,11 +43,14 @@ from autometa.metadata import MetaDataset
 from autometa.selectors.base import BaseSelector
 from autometa.selectors.baselines import greedy_portfolio
 from autometa.selectors.encoding import FeatureScaler, config_matrix
+from autometa.selectors.forest import fit_forest, predict_forest
 
 __all__ = ["Explanation", "MetaModel", "resolve_device"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SHRINKAGE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
+TREE_WEIGHT_GRID = (0.0, 0.5, 1.0)
+INNER_FOLDS = 5
 
 
 def resolve_device(device: str) -> torch.device:
@@ -83,8 +95,8 @@ class Explanation:
         Nearest training datasets: dataset, distance, best_config, best_family.
     attributions : DataFrame
         Meta-features that moved the top configuration's score most: feature, value,
-        attribution (gradient x scaled input of the learned residual, summed over the
-        ensemble and scaled by the chosen shrinkage; positive raises the score).
+        attribution (how much the learned part of its score drops when the feature is set
+        to its training median, i.e. occlusion; positive: the feature raises the score).
     ood : dict
         distance, threshold, weight of the out-of-distribution blend.
     """
@@ -113,6 +125,11 @@ class MetaModel(BaseSelector):
     shrinkage : float or "auto"
         Weight of the learned residual on top of the single-best prior; "auto" chooses it
         from (0, 0.25, 0.5, 1, 2) by inner cross-validation on the training datasets.
+    trees : int
+        Number of ExtraTrees in the tree component; 0: network only.
+    tree_weight : float or "auto"
+        Share of the tree component in the residual; "auto" chooses it from (0, 0.5, 1)
+        together with the shrinkage.
     diversify : int
         Length of the diversified head of the ranking (see ``rank``); 0 or 1: plain order.
     device : str
@@ -131,6 +148,8 @@ class MetaModel(BaseSelector):
         mse_weight: float = 1.0,
         noise: float = 0.1,
         shrinkage: float | str = "auto",
+        trees: int = 100,
+        tree_weight: float | str = "auto",
         diversify: int = 10,
         device: str = "auto",
         random_state: int = 0,
@@ -144,6 +163,8 @@ class MetaModel(BaseSelector):
         self.mse_weight = mse_weight
         self.noise = noise
         self.shrinkage = shrinkage
+        self.trees = trees
+        self.tree_weight = tree_weight
         self.diversify = diversify
         self.device = device
         self.random_state = random_state
@@ -167,25 +188,44 @@ class MetaModel(BaseSelector):
         )
         Y = self.train_scores_.to_numpy(dtype=np.float32)
         self._C = torch.tensor(C, device=self.device_)
-        if self.shrinkage == "auto":
-            families = meta.datasets.set_index("name")["family"].reindex(self.train_features_.index)
-            self.shrinkage_ = self._choose_shrinkage(X, Y, families.fillna("").to_numpy())
-        else:
-            self.shrinkage_ = float(self.shrinkage)
+        families = meta.datasets.set_index("name")["family"].reindex(self.train_features_.index)
+        self.shrinkage_, self.tree_weight_ = self._choose_blend(
+            X, Y, families.fillna("").to_numpy()
+        )
         self.prior_ = torch.tensor(Y.mean(axis=0), device=self.device_)
         self.members_ = self._train_ensemble(X, Y, self.prior_)
+        self.forest_ = self._train_forest(X, Y)
         self._fit_guard(X, Y)
 
-    def _choose_shrinkage(self, X: np.ndarray, Y: np.ndarray, families: np.ndarray) -> float:
-        """Pick how far to move from the single-best prior by inner cross-validation over
-        the training datasets only (3 folds of whole families): the candidate with the best
-        mean normalised score of the top-1 pick; ties go to the smaller move."""
+    def _grids(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        alphas = SHRINKAGE_GRID if self.shrinkage == "auto" else (float(self.shrinkage),)
+        if self.trees <= 0:
+            betas: tuple[float, ...] = (0.0,)
+        else:
+            betas = TREE_WEIGHT_GRID if self.tree_weight == "auto" else (float(self.tree_weight),)
+        return alphas, betas
+
+    def _choose_blend(
+        self, X: np.ndarray, Y: np.ndarray, families: np.ndarray
+    ) -> tuple[float, float]:
+        """Pick the shrinkage and the tree weight by inner cross-validation over the training
+        datasets only (INNER_FOLDS folds of whole families): the pair with the best mean
+        normalised score of the top-1 pick; ties go to the smaller move, then to the smaller
+        tree weight. The table of every pair's score is kept in ``inner_cv_``."""
+        alphas, betas = self._grids()
+        pairs = [(a, b) for a in alphas for b in betas]
+        self.inner_cv_ = pd.DataFrame(
+            {"shrinkage": [a for a, _ in pairs], "tree_weight": [b for _, b in pairs]}
+        )
+        if len(pairs) == 1:
+            self.inner_cv_["top1_score"] = np.nan
+            return pairs[0]
         rng = np.random.default_rng(self.random_state)
         groups = np.unique(families)
-        fold_of = dict(zip(groups, rng.permutation(len(groups)) % 3, strict=True))
+        fold_of = dict(zip(groups, rng.permutation(len(groups)) % INNER_FOLDS, strict=True))
         folds = np.array([fold_of[f] for f in families])
-        picked: dict[float, list[float]] = {alpha: [] for alpha in SHRINKAGE_GRID}
-        for k in range(3):
+        picked: dict[tuple[float, float], list[float]] = {pair: [] for pair in pairs}
+        for k in range(INNER_FOLDS):
             train, test = folds != k, folds == k
             if train.sum() < 2 or test.sum() == 0:
                 continue
@@ -193,13 +233,25 @@ class MetaModel(BaseSelector):
             members = self._train_ensemble(X[train], Y[train], prior)
             with torch.no_grad():
                 Xt = torch.tensor(X[test], device=self.device_)
-                residual = torch.stack([m(Xt, self._C) for m in members]).mean(0).cpu().numpy()
-            for alpha in SHRINKAGE_GRID:
-                top = (prior.cpu().numpy() + alpha * residual).argmax(axis=1)
-                picked[alpha].extend(Y[test][np.arange(test.sum()), top])
-        means = {alpha: np.mean(v) if v else -np.inf for alpha, v in picked.items()}
-        best = max(means.values())
-        return min(alpha for alpha, m in means.items() if m >= best - 1e-12)
+                network = torch.stack([m(Xt, self._C) for m in members]).mean(0).cpu().numpy()
+            trees = (
+                predict_forest(self._train_forest(X[train], Y[train]), X[test])
+                if max(betas) > 0
+                else 0.0
+            )
+            for a, b in pairs:
+                top = (prior.cpu().numpy() + a * ((1 - b) * network + b * trees)).argmax(axis=1)
+                picked[a, b].extend(Y[test][np.arange(test.sum()), top])
+        means = [float(np.mean(picked[p])) if picked[p] else -np.inf for p in pairs]
+        self.inner_cv_["top1_score"] = means
+        best = max(means)
+        return min(p for p, m in zip(pairs, means, strict=True) if m >= best - 1e-12)
+
+    def _train_forest(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+        """The tree component: ExtraTrees of the residuals around the training means."""
+        if self.trees <= 0:
+            return {}
+        return fit_forest(X, Y - Y.mean(axis=0), self.trees, self.random_state)
 
     def _train_ensemble(self, X: np.ndarray, Y: np.ndarray, prior: torch.Tensor) -> list[_Scorer]:
         """Train all members at once: their parameters are stacked and the forward pass is
@@ -257,11 +309,23 @@ class MetaModel(BaseSelector):
         mean, std : arrays, shape (n_datasets, n_configs)
         """
         self._check_fitted()
-        X = torch.as_tensor(self.scaler_.transform(meta_features), device=self.device_)
+        network, trees = self._residuals(self.scaler_.transform(meta_features))
+        a, b = self.shrinkage_, self.tree_weight_
+        mean = self.prior_.cpu().numpy() + a * ((1 - b) * network.mean(0) + b * trees.mean(0))
+        # Spread of single members: network members and trees, weighted as in the blend.
+        std = a * np.sqrt(((1 - b) * network.std(0)) ** 2 + (b * trees.std(0)) ** 2)
+        return mean, std
+
+    def _residuals(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Residuals of each network member (M, B, n_configs) and of each tree
+        (T, B, n_configs; zeros (1, B, n_configs) without trees) for scaled meta-features
+        Z (B, n_scaled)."""
         with torch.no_grad():
-            residual = torch.stack([m(X, self._C) for m in self.members_])
-            preds = (self.prior_ + self.shrinkage_ * residual).cpu().numpy()
-        return preds.mean(axis=0), preds.std(axis=0)
+            Zt = torch.as_tensor(Z, device=self.device_)
+            network = torch.stack([m(Zt, self._C) for m in self.members_]).cpu().numpy()
+        if not self.forest_:
+            return network, np.zeros_like(network[:1])
+        return network, predict_forest(self.forest_, Z, per_tree=True)
 
     def ood(self, meta_features: pd.Series) -> dict[str, float]:
         """Distance to the nearest training dataset, the threshold and the blend weight."""
@@ -324,10 +388,14 @@ class MetaModel(BaseSelector):
             "best_family": [families[best[i]] for i in near],
         })  # fmt: skip
         top = int(self.rank(x).index.map(self.config_ids_.index)[0])
-        zt = torch.tensor(z, device=self.device_, requires_grad=True)
-        total = sum(m(zt, self._C)[0, top] for m in self.members_)  # the prior has no gradient
-        (grad,) = torch.autograd.grad(total, zt)
-        contrib = self.shrinkage_ * (grad * zt).detach().cpu().numpy()[0]
+        # Occlusion: row 0 is the dataset, row i + 1 the dataset with feature i at its
+        # training median (0 after scaling; 0 = "not missing" for an indicator).
+        occluded = np.repeat(z, z.shape[1] + 1, axis=0)
+        occluded[np.arange(1, z.shape[1] + 1), np.arange(z.shape[1])] = 0.0
+        network, trees = self._residuals(occluded)
+        b = self.tree_weight_
+        learned = self.shrinkage_ * ((1 - b) * network.mean(0) + b * trees.mean(0))[:, top]
+        contrib = learned[0] - learned[1:]
         names = self.scaler_.output_names
         order = np.argsort(-np.abs(contrib), kind="stable")[:n_features]
         attributions = pd.DataFrame({
@@ -356,9 +424,11 @@ class MetaModel(BaseSelector):
             "kind": "autometa.MetaModel",
             "params": {k: getattr(self, k) for k in ("n_members", "hidden", "epochs", "lr",
                        "weight_decay", "temperature", "mse_weight", "noise", "shrinkage",
-                       "diversify", "random_state")},
+                       "trees", "tree_weight", "diversify", "random_state")},
             "metric": self.metric_,
             "shrinkage_": self.shrinkage_,
+            "tree_weight_": self.tree_weight_,
+            "inner_cv": {c: self.inner_cv_[c].tolist() for c in self.inner_cv_.columns},
             "metafeature_names": list(self.train_features_.columns),
             "scaler": self.scaler_.to_dict(),
             "configs": {c: self._configs[c].tolist() for c in ("config_id", "family", "params")},
@@ -367,6 +437,7 @@ class MetaModel(BaseSelector):
             "train_features": torch.tensor(self.train_features_.to_numpy(dtype=np.float64)),
             "train_scores": torch.tensor(self.train_scores_.to_numpy(dtype=np.float64)),
             "members": [{k: v.cpu() for k, v in m.state_dict().items()} for m in self.members_],
+            "forest": {k: torch.from_numpy(v) for k, v in self.forest_.items()},
         }  # fmt: skip
         path = Path(path)
         torch.save(payload, path)
@@ -394,6 +465,9 @@ class MetaModel(BaseSelector):
         model.device_ = resolve_device(device)
         model.metric_ = payload["metric"]
         model.shrinkage_ = float(payload["shrinkage_"])
+        model.tree_weight_ = float(payload["tree_weight_"])
+        model.inner_cv_ = pd.DataFrame(payload["inner_cv"])
+        model.forest_ = {k: v.numpy() for k, v in payload["forest"].items()}
         model._configs = pd.DataFrame(payload["configs"])
         model.config_ids_ = list(model._configs["config_id"])
         names, datasets = payload["metafeature_names"], payload["training_datasets"]

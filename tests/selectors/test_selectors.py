@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import ExtraTreesRegressor
 
 from autometa import IncompatibleArtifactError, MetaDataset, NotFittedError
 from autometa.evaluation import evaluate, summarize
@@ -20,6 +21,7 @@ from autometa.selectors import (
     SingleBest,
 )
 from autometa.selectors.baselines import greedy_portfolio
+from autometa.selectors.forest import fit_forest, predict_forest
 from autometa.selectors.metamodel import resolve_device
 
 
@@ -97,6 +99,38 @@ def test_metamodel_is_deterministic_and_round_trips(tmp_path: Path) -> None:
     (tmp_path / "bad.pt").write_bytes(b"not a model")
     with pytest.raises(IncompatibleArtifactError, match="is not an autometa meta-model"):
         MetaModel.load(tmp_path / "bad.pt")
+
+
+def test_exported_forest_predicts_as_scikit_learn() -> None:
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(60, 8)).astype(np.float32), rng.normal(size=(60, 4))
+    forest = fit_forest(X, Y, n_trees=20, random_state=1)
+    reference = ExtraTreesRegressor(20, min_samples_leaf=3, max_features=0.5, random_state=1)
+    Xt = rng.normal(size=(30, 8)).astype(np.float32)
+    np.testing.assert_allclose(
+        predict_forest(forest, Xt), reference.fit(X, Y).predict(Xt), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_blend_is_chosen_by_inner_cv_and_each_component_learns_the_rule() -> None:
+    meta = synthetic()
+    model = MetaModel(random_state=0, n_members=2, epochs=100).fit(meta)
+    table = model.inner_cv_
+    assert len(table) == 15 and table["top1_score"].notna().all()
+    best = table.loc[table["top1_score"].idxmax()]
+    assert best["top1_score"] == pytest.approx(
+        table.set_index(["shrinkage", "tree_weight"]).loc[
+            (model.shrinkage_, model.tree_weight_), "top1_score"
+        ]
+    )
+    # Single best alone (no move) cannot tell lin from tree: any learned blend beats it.
+    assert model.shrinkage_ > 0 and best["top1_score"] > table["top1_score"].iloc[0]
+    low, high = query(meta, -1.5), query(meta, 1.5)
+    for weight in (0.0, 1.0):  # the network alone, the trees alone
+        fixed = MetaModel(random_state=0, n_members=2, epochs=150, shrinkage=1.0,
+                          tree_weight=weight).fit(meta)  # fmt: skip
+        assert fixed.rank(low).index[0] == "lin" and fixed.rank(high).index[0] == "tree"
+        assert len(fixed.inner_cv_) == 1  # nothing to choose
 
 
 def test_explanation_and_ood_guard() -> None:
