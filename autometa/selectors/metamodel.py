@@ -9,15 +9,18 @@ model departs from the single best only where the data supports it); it is train
 training datasets at once with a listwise objective (ListNet: cross-entropy between the
 softmax of the normalised scores and of the predicted scores, temperature 0.1) plus a
 pointwise squared error that keeps predictions on the normalised-score scale. Beside it,
-a multi-output ExtraTrees regressor of the same residuals (forest.py): trees pick the few
-meta-features that matter out of ~100 on ~100 datasets, where the dense network spreads
-its weight over all of them. The prediction is
+an optional multi-output ExtraTrees regressor of the same residuals (forest.py). The
+prediction is
 
     prior + shrinkage * ((1 - tree_weight) * network + tree_weight * trees)
 
-with ``shrinkage`` and ``tree_weight`` chosen together by inner cross-validation on the
-training datasets (see ``_choose_blend``). The uncertainty is the spread of single
-members (network members and trees, weighted as in the blend).
+with ``shrinkage`` (and, with ``tree_weight="auto"``, the tree weight) chosen by inner
+cross-validation on the training datasets (see ``_choose_blend``). The uncertainty is the
+spread of single members (network members and trees, weighted as in the blend).
+
+The default is the network alone (``tree_weight=0``): the blend with the weight chosen by
+inner CV was evaluated once, on both meta-datasets, and did not do better (see
+benchmarks/results/selection_variants.md), so it is an option, not the default.
 
 Out-of-distribution guard: a dataset whose L1 distance (scaled meta-features) to its
 nearest training dataset exceeds the 95th percentile of the training datasets'
@@ -50,7 +53,6 @@ __all__ = ["Explanation", "MetaModel", "resolve_device"]
 SCHEMA_VERSION = 2
 SHRINKAGE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
 TREE_WEIGHT_GRID = (0.0, 0.5, 1.0)
-INNER_FOLDS = 5
 
 
 def resolve_device(device: str) -> torch.device:
@@ -129,7 +131,9 @@ class MetaModel(BaseSelector):
         Number of ExtraTrees in the tree component; 0: network only.
     tree_weight : float or "auto"
         Share of the tree component in the residual; "auto" chooses it from (0, 0.5, 1)
-        together with the shrinkage.
+        together with the shrinkage; 0 (default): no trees are trained.
+    inner_folds : int
+        Folds (of whole families) of the inner cross-validation.
     diversify : int
         Length of the diversified head of the ranking (see ``rank``); 0 or 1: plain order.
     device : str
@@ -149,7 +153,8 @@ class MetaModel(BaseSelector):
         noise: float = 0.1,
         shrinkage: float | str = "auto",
         trees: int = 100,
-        tree_weight: float | str = "auto",
+        tree_weight: float | str = 0.0,
+        inner_folds: int = 3,
         diversify: int = 10,
         device: str = "auto",
         random_state: int = 0,
@@ -165,6 +170,7 @@ class MetaModel(BaseSelector):
         self.shrinkage = shrinkage
         self.trees = trees
         self.tree_weight = tree_weight
+        self.inner_folds = inner_folds
         self.diversify = diversify
         self.device = device
         self.random_state = random_state
@@ -199,7 +205,7 @@ class MetaModel(BaseSelector):
 
     def _grids(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         alphas = SHRINKAGE_GRID if self.shrinkage == "auto" else (float(self.shrinkage),)
-        if self.trees <= 0:
+        if not self._with_trees:
             betas: tuple[float, ...] = (0.0,)
         else:
             betas = TREE_WEIGHT_GRID if self.tree_weight == "auto" else (float(self.tree_weight),)
@@ -209,7 +215,7 @@ class MetaModel(BaseSelector):
         self, X: np.ndarray, Y: np.ndarray, families: np.ndarray
     ) -> tuple[float, float]:
         """Pick the shrinkage and the tree weight by inner cross-validation over the training
-        datasets only (INNER_FOLDS folds of whole families): the pair with the best mean
+        datasets only (``inner_folds`` folds of whole families): the pair with the best mean
         normalised score of the top-1 pick; ties go to the smaller move, then to the smaller
         tree weight. The table of every pair's score is kept in ``inner_cv_``."""
         alphas, betas = self._grids()
@@ -222,10 +228,10 @@ class MetaModel(BaseSelector):
             return pairs[0]
         rng = np.random.default_rng(self.random_state)
         groups = np.unique(families)
-        fold_of = dict(zip(groups, rng.permutation(len(groups)) % INNER_FOLDS, strict=True))
+        fold_of = dict(zip(groups, rng.permutation(len(groups)) % self.inner_folds, strict=True))
         folds = np.array([fold_of[f] for f in families])
         picked: dict[tuple[float, float], list[float]] = {pair: [] for pair in pairs}
-        for k in range(INNER_FOLDS):
+        for k in range(self.inner_folds):
             train, test = folds != k, folds == k
             if train.sum() < 2 or test.sum() == 0:
                 continue
@@ -247,9 +253,13 @@ class MetaModel(BaseSelector):
         best = max(means)
         return min(p for p, m in zip(pairs, means, strict=True) if m >= best - 1e-12)
 
+    @property
+    def _with_trees(self) -> bool:
+        return self.trees > 0 and self.tree_weight != 0
+
     def _train_forest(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
         """The tree component: ExtraTrees of the residuals around the training means."""
-        if self.trees <= 0:
+        if not self._with_trees:
             return {}
         return fit_forest(X, Y - Y.mean(axis=0), self.trees, self.random_state)
 
@@ -424,7 +434,7 @@ class MetaModel(BaseSelector):
             "kind": "autometa.MetaModel",
             "params": {k: getattr(self, k) for k in ("n_members", "hidden", "epochs", "lr",
                        "weight_decay", "temperature", "mse_weight", "noise", "shrinkage",
-                       "trees", "tree_weight", "diversify", "random_state")},
+                       "trees", "tree_weight", "inner_folds", "diversify", "random_state")},
             "metric": self.metric_,
             "shrinkage_": self.shrinkage_,
             "tree_weight_": self.tree_weight_,

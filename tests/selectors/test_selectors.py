@@ -114,7 +114,9 @@ def test_exported_forest_predicts_as_scikit_learn() -> None:
 
 def test_blend_is_chosen_by_inner_cv_and_each_component_learns_the_rule() -> None:
     meta = synthetic()
-    model = MetaModel(random_state=0, n_members=2, epochs=100).fit(meta)
+    default = MetaModel(random_state=0, n_members=2, epochs=100).fit(meta)
+    assert len(default.inner_cv_) == 5 and default.forest_ == {}  # the network alone
+    model = MetaModel(random_state=0, n_members=2, epochs=100, tree_weight="auto").fit(meta)
     table = model.inner_cv_
     assert len(table) == 15 and table["top1_score"].notna().all()
     best = table.loc[table["top1_score"].idxmax()]
