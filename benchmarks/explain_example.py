@@ -53,7 +53,13 @@ def main() -> None:
         "## Meta-features that moved the top configuration's score most",
         "",
         "Occlusion: how much the learned part of the score drops when the feature is set to "
-        "its training median.",
+        "its training median."
+        + (
+            " The inner CV chose shrinkage 0 for this training set: the scores are the single "
+            "best prior, nothing is learned from the meta-features, so every attribution is 0."
+            if model.shrinkage_ == 0
+            else ""
+        ),
         "",
         why.attributions.to_markdown(index=False, floatfmt=".3g"),
         "",
