@@ -283,6 +283,7 @@ def search(
     board = pd.DataFrame(state.records)
     final = {id(r) for r in _latest(state).values()}
     board["final"] = [id(r) in final for r in state.records]
+    # stable: ties keep evaluation order, as in _ranked
     board = board.sort_values(
         ["final", "score", "rung"], ascending=[False, False, False], kind="stable"
     )
@@ -344,7 +345,7 @@ def _local_search(state: _State, samples: list[np.ndarray], limit: float) -> int
     while evaluated < limit and state.spare() >= MIN_SECONDS:
         # By family and params: lr_04[C=31.6] and lr_05[C=31.6] are one point.
         tried = {(r["family"], r["params"]) for r in state.records}
-        centres = sorted(_latest(state).values(), key=lambda r: (-r["score"], -r["rung"]))
+        centres = _ranked(state)
         options: list[tuple[LearnerConfig, float]] = []
         for centre in centres[:N_CENTRES]:
             options = [
@@ -478,7 +479,8 @@ def _incumbent(state: _State, strict: bool = True) -> dict[str, Any]:
 
     A score on a smaller sample is a pessimistic estimate (learning curves rise), so a
     configuration that beats the others on a small rung is not overruled by a weaker one
-    that happened to be promoted further; ties go to the larger rung.
+    that happened to be promoted further. Ties: see :func:`_ranked`; the leaderboard
+    uses the same order.
     """
     ok = [r for r in state.records if r["status"] == "ok"]
     if not ok:
@@ -486,7 +488,18 @@ def _incumbent(state: _State, strict: bool = True) -> dict[str, Any]:
             reasons = "; ".join(f"{r['config_id']}: {r['message']}" for r in state.records[:5])
             raise SearchError(f"No configuration could be fitted within the budget ({reasons}).")
         return {}
-    return max(_latest(state).values(), key=lambda r: (r["score"], r["rung"]))
+    return _ranked(state)[0]
+
+
+def _ranked(state: _State) -> list[dict[str, Any]]:
+    """Each configuration's latest record (see :func:`_latest`), in leaderboard order.
+
+    Best score first; ties (accuracy on a few thousand rows ties often) go to the larger
+    rung, then to the record evaluated first, which on a promoted rung is the one that did
+    better on the smaller sample. Deterministic under a seed, unlike fit times.
+    """
+    position = {id(r): i for i, r in enumerate(state.records)}
+    return sorted(_latest(state).values(), key=lambda r: (-r["score"], -r["rung"], position[id(r)]))
 
 
 def _refit(state: _State, config: str) -> tuple[Any, str]:
