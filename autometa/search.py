@@ -280,13 +280,14 @@ def search(
     evaluated += _local_search(state, samples, local - evaluated)
     top = _incumbent(state)
     pipeline, refit = _refit(state, top["config_id"])
-    board = pd.DataFrame(state.records)
-    final = {id(r) for r in _latest(state).values()}
-    board["final"] = [id(r) in final for r in state.records]
-    # stable: ties keep evaluation order, as in _ranked
-    board = board.sort_values(
-        ["final", "score", "rung"], ascending=[False, False, False], kind="stable"
-    )
+    # Each configuration's final record in incumbent order, then the earlier rungs and the
+    # failures (best first, failures last).
+    final = _ranked(state)
+    final_ids = {id(r) for r in final}
+    rest = pd.DataFrame([r for r in state.records if id(r) not in final_ids])
+    if not rest.empty:
+        rest = rest.sort_values(["score", "rung"], ascending=False, kind="stable")
+    board = pd.concat([pd.DataFrame(final).assign(final=True), rest.assign(final=False)])
     return SearchResult(
         board.reset_index(drop=True),
         top["config_id"],
@@ -479,8 +480,8 @@ def _incumbent(state: _State, strict: bool = True) -> dict[str, Any]:
 
     A score on a smaller sample is a pessimistic estimate (learning curves rise), so a
     configuration that beats the others on a small rung is not overruled by a weaker one
-    that happened to be promoted further. Ties: see :func:`_ranked`; the leaderboard
-    uses the same order.
+    that happened to be promoted further. Ties: see :func:`_ranked`, which also orders
+    the leaderboard.
     """
     ok = [r for r in state.records if r["status"] == "ok"]
     if not ok:
