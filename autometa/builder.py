@@ -1,17 +1,31 @@
-"""The resumable meta-dataset builder.
+"""The resumable meta-dataset builder: learning curves of every configuration on every table.
 
-A *unit* is one (dataset, configuration) pair: stratified k-fold cross-validation of the
-configuration's pipeline on the dataset. Units run in parallel through joblib. The main
-process appends each finished unit as one JSON line to ``runs.jsonl`` (one ``write`` +
-``fsync``), so a SIGKILL at any moment loses only the units in flight; rerunning the same
-build skips every unit already in the file. A unit never raises: failures are recorded
-with their message (status "error") and a fit that exceeds the per-fit time limit is
-interrupted and recorded as "timeout".
+A *unit* is one (dataset, configuration) pair climbing some rungs of the table's ladder
+(``autometa/curves.py``: training sizes, holdout or cross-validation). Each rung gives one
+*record*: every metric of the registry on every validation part, fit and predict seconds,
+and a status:
 
-Row cap (documented, memory-safe): classes with fewer rows than folds are dropped, then a
-dataset larger than ``max_rows`` is stratified-subsampled to ``max_rows`` rows (each class
-keeps at least ``folds`` rows). Meta-features are computed on those same rows, so they
-describe the data the performance was measured on.
+- "ok";
+- "censored": the fit ran past the per-fit limit (``limit`` seconds at ``rows`` rows; "did
+  not finish in T s at n rows" is knowledge too); the unit climbs no further;
+- "error": the learner raised (message kept); the unit climbs no further.
+
+Stages, per chunk of datasets:
+
+1. **Base rungs** (training sizes up to ``base_max``, 1,000 rows): every configuration.
+2. **Upper rungs** (4,000 and 16,000 rows, or the pool): only the configurations
+   *promoted* from the rung below, the ``promote_top`` best by accuracy there plus the
+   best of every family within ``reach`` of the best (so the curves show how families
+   trade places with size); see :func:`promoted`.
+
+The main process appends each finished unit's records to ``runs.jsonl`` (one ``write`` +
+``fsync`` per unit), so a SIGKILL loses only units in flight; a rerun skips every
+(dataset, config, rows) already recorded and recomputes the same promotions. A table that
+cannot be loaded or prepared is written to ``skipped.jsonl`` with its reason, never a crash.
+
+Row cap: classes with fewer than ``MIN_CLASS_ROWS`` rows are dropped, then a table larger
+than ``max_rows`` (21,000: the largest rung plus the largest holdout) is stratified-
+subsampled to it. Meta-features are computed on those same rows.
 """
 
 from __future__ import annotations
@@ -19,77 +33,85 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
-import threading
 import time
 import traceback
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
 
+from autometa.curves import LADDER, MAX_HOLDOUT, Plan, plan
 from autometa.exceptions import AutometaError, BadInputError
-from autometa.learners import LearnerConfig, build_pipeline, config_table
+from autometa.fitting import FitTimeout, fit_and_score
+from autometa.learners import LearnerConfig, config_table
 from autometa.metadata import MetaDataset
+from autometa.metrics import METRICS
 from autometa.sources import DatasetRef
 from autometa.tabular import Task, stratified_subsample
 
-__all__ = ["BuildSettings", "assemble", "build", "prepare_task", "read_jsonl", "run_unit"]
+__all__ = [
+    "BuildSettings",
+    "assemble",
+    "build",
+    "payload",
+    "prepare_task",
+    "promoted",
+    "read_jsonl",
+    "run_unit",
+]
 
 logger = logging.getLogger(__name__)
 
 RUNS_FILE = "runs.jsonl"
 DATASETS_FILE = "datasets.jsonl"
+SKIPPED_FILE = "skipped.jsonl"
 SETTINGS_FILE = "build.json"
 METAFEATURES_FILE = "metafeatures.jsonl"
-METRICS = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc", "fit_seconds", "predict_seconds")
+MIN_CLASS_ROWS = 5
+CHUNK = 8  # datasets per round of stages: finished tables early, little idle time
 
 
 @dataclass(frozen=True)
 class BuildSettings:
-    """What a build measures; a resumed build must use the same settings."""
+    """What a build measures; a resumed build must use the same settings.
 
-    folds: int = 3
-    max_rows: int = 2000
+    Attributes
+    ----------
+    ladder : tuple of int
+        Training sizes (see ``autometa/curves.py``).
+    base_max : int
+        Rungs up to this size run every configuration.
+    promote_top, reach : int, float
+        Promotion to an upper rung: the ``promote_top`` best by accuracy on the rung below,
+        plus each family's best within ``reach`` (accuracy) of the best.
+    time_limit : float
+        Seconds allowed per fit; a longer fit is recorded as censored.
+    max_rows : int
+        Row cap of a table (stratified subsample).
+    random_state : int
+    """
+
+    ladder: tuple[int, ...] = LADDER
+    base_max: int = 1000
+    promote_top: int = 10
+    reach: float = 0.05
     time_limit: float = 60.0
+    max_rows: int = LADDER[-1] + MAX_HOLDOUT
     random_state: int = 0
 
 
-class FitTimeout(Exception):
-    """Raised inside a worker when a fit exceeds the per-fit time limit."""
+@dataclass
+class Prepared:
+    """A table ready for units: the capped task, its plan and what was done to it."""
 
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` (SIGALRM; only in a process's main thread).
-
-    The alarm interrupts at the next Python-level step (a tree, an iteration, an epoch); a
-    single long C call finishes first, which the row cap keeps short. In worker threads
-    (e.g. some Dask setups) no alarm is possible and the block runs unlimited.
-    """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def _raise(signum: int, frame: object) -> None:
-        raise FitTimeout(f"fit exceeded the {seconds:g} s limit")
-
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    ref: DatasetRef
+    task: Task
+    plan: Plan
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare_task(task: Task, settings: BuildSettings) -> tuple[Task, dict[str, Any]]:
@@ -98,108 +120,136 @@ def prepare_task(task: Task, settings: BuildSettings) -> tuple[Task, dict[str, A
     Returns
     -------
     task : Task
-        At most ``settings.max_rows`` rows, every class with >= ``settings.folds`` rows.
+        At most ``settings.max_rows`` rows, every class with >= ``MIN_CLASS_ROWS`` rows.
     info : dict
         n_rows (original), n_rows_used, rare_classes_dropped.
     """
     y = task.y
     counts = y.value_counts()
-    rare = [str(c) for c in counts.index[counts < settings.folds]]
-    keep = ~y.isin(counts.index[counts < settings.folds]).to_numpy()
-    idx = np.flatnonzero(keep)
-    if len(set(y.iloc[idx])) < 2:
+    rare = counts.index[counts < MIN_CLASS_ROWS]
+    idx = np.flatnonzero(~y.isin(rare).to_numpy())
+    if y.iloc[idx].nunique() < 2:
         raise BadInputError(
-            f"Dataset '{task.name}' has fewer than two classes with >= {settings.folds} rows."
+            f"Dataset '{task.name}' has fewer than two classes with >= {MIN_CLASS_ROWS} rows."
         )
     if len(idx) > settings.max_rows:
-        # Proportional allocation with a floor of `folds` rows per class.
-        sub_idx = stratified_subsample(
-            y.iloc[idx].to_numpy(), settings.max_rows, settings.random_state, settings.folds
+        sub = stratified_subsample(
+            y.iloc[idx].to_numpy(), settings.max_rows, settings.random_state, MIN_CLASS_ROWS
         )
-        idx = idx[sub_idx]
-    sub = task.subset(idx)
-    info = {"n_rows": len(y), "n_rows_used": len(idx), "rare_classes_dropped": rare}
-    return sub, info
+        idx = idx[sub]
+    info = {
+        "n_rows": len(y),
+        "n_rows_used": len(idx),
+        "rare_classes_dropped": [str(c) for c in rare],
+    }
+    return task.subset(idx), info
 
 
-def run_unit(task: Task, config: LearnerConfig, settings: BuildSettings) -> dict[str, Any]:
-    """Cross-validate one configuration on one (prepared) task; never raises.
+def _prepare(ref: DatasetRef, settings: BuildSettings) -> Prepared:
+    task, info = prepare_task(ref.load(), settings)
+    design = plan(task.y.to_numpy(), settings.random_state, settings.ladder)
+    info.update(validation=design.validation, rungs=list(design.rungs))
+    return Prepared(ref, task, design, info)
+
+
+Splits = list[tuple[np.ndarray, list[np.ndarray]]]  # per split: training rows, validation parts
+
+
+def payload(p: Prepared, rungs: list[int]) -> tuple[Task, dict[int, Splits]]:
+    """The rows a unit needs, as a small task, and each rung's splits in its positions.
+
+    A worker gets only these rows (at most the largest rung plus the holdout), not the
+    whole capped table.
+    """
+    by_rung = {
+        r: [(p.plan.train_rows(s, r), parts) for s, (_, parts) in enumerate(p.plan.splits)]
+        for r in rungs
+    }
+    needed = np.unique(
+        np.concatenate([a for sp in by_rung.values() for t, ps in sp for a in (t, *ps)])
+    )
+    where = np.full(len(p.task.y), -1)
+    where[needed] = np.arange(len(needed))
+    local = {r: [(where[t], [where[q] for q in ps]) for t, ps in sp] for r, sp in by_rung.items()}
+    return p.task.subset(needed), local
+
+
+def run_unit(
+    task: Task, splits: dict[int, Splits], config: LearnerConfig, settings: BuildSettings
+) -> list[dict[str, Any]]:
+    """Climb the rungs of ``splits`` (in increasing order) with one configuration; never raises.
+
+    Parameters
+    ----------
+    task : Task
+        The rows the unit needs (see :func:`payload`).
+    splits : dict
+        Training size -> one (training rows, validation parts) pair per split.
 
     Returns
     -------
-    dict
-        dataset, config_id, status ("ok" | "timeout" | "error"), message, seconds and
-        ``folds``: one dict of METRICS per fold (empty unless status is "ok").
+    list of dict
+        One record per rung attempted: dataset, config_id, rows, status ("ok" | "censored"
+        | "error"), limit, message, seconds, fit_seconds and predict_seconds (mean over
+        splits) and ``parts``: one dict of metrics per validation part (all splits' parts in
+        order; empty unless ok). The climb stops at the first rung that is not ok.
     """
-    start = time.perf_counter()
-    record: dict[str, Any] = {"dataset": task.name, "config_id": config.config_id}
-    try:
-        # One thread, and no nested joblib parallelism: under the Dask backend, joblib
-        # would otherwise send a forest's trees back to the cluster as tasks (see
-        # benchmarks/builder_throughput.py for the per-unit times).
-        with threadpool_limits(1), parallel_config(backend="sequential"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            record["folds"] = _cross_validate(task, config, settings)
-        record.update(status="ok", message="")
-    except FitTimeout as exc:
-        record.update(status="timeout", message=str(exc), folds=[])
-    except Exception as exc:  # recorded, never raised: one bad fit must not stop a build
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        record.update(status="error", message=last[:500], folds=[])
-    record["seconds"] = round(time.perf_counter() - start, 4)
-    return record
+    records = []
+    for rung in sorted(splits):
+        start = time.perf_counter()
+        record: dict[str, Any] = {
+            "dataset": task.name, "config_id": config.config_id, "rows": int(rung),
+            "status": "ok", "limit": settings.time_limit, "message": "", "parts": [],
+        }  # fmt: skip
+        try:
+            results = [
+                fit_and_score(
+                    config,
+                    task,
+                    train,
+                    parts,
+                    seconds=settings.time_limit,
+                    random_state=settings.random_state,
+                )
+                for train, parts in splits[rung]
+            ]
+            record["parts"] = [p for r in results for p in r.parts]
+            record["fit_seconds"] = float(np.mean([r.fit_seconds for r in results]))
+            record["predict_seconds"] = float(np.mean([r.predict_seconds for r in results]))
+        except FitTimeout as exc:
+            record.update(status="censored", message=str(exc))
+        except Exception as exc:  # recorded, never raised: one bad fit must not stop a build
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            record.update(status="error", message=last[:500])
+        record["seconds"] = round(time.perf_counter() - start, 4)
+        records.append(record)
+        if record["status"] != "ok":
+            break
+    return records
 
 
-def _cross_validate(task: Task, config: LearnerConfig, settings: BuildSettings) -> list[dict]:
-    X, y = task.X, task.y.to_numpy()
-    cv = StratifiedKFold(settings.folds, shuffle=True, random_state=settings.random_state)
-    folds = []
-    for train, test in cv.split(X, y):
-        pipe = build_pipeline(
-            config, task.numeric_columns, task.categorical_columns, settings.random_state
-        )
-        t0 = time.perf_counter()
-        with time_limit(settings.time_limit):
-            pipe.fit(X.iloc[train], y[train])
-        t1 = time.perf_counter()
-        pred = pipe.predict(X.iloc[test])
-        t2 = time.perf_counter()
-        folds.append(
-            {
-                "accuracy": float(accuracy_score(y[test], pred)),
-                "balanced_accuracy": float(balanced_accuracy_score(y[test], pred)),
-                **probabilistic_metrics(pipe, X.iloc[test], y[test]),
-                "fit_seconds": t1 - t0,
-                "predict_seconds": t2 - t1,
-            }
-        )
-    return folds
+def promoted(
+    scores: dict[str, float], configs: list[LearnerConfig], settings: BuildSettings
+) -> list[LearnerConfig]:
+    """Configurations that climb to the next rung, in ``configs`` order.
 
-
-def probabilistic_metrics(pipe: Any, X: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
-    """Log loss (probabilistic learners only) and macro one-vs-rest ROC AUC.
-
-    The AUC uses predict_proba when there is one, else decision_function scores; per class
-    it only needs a ranking of the rows, so uncalibrated scores are fine.
+    Parameters
+    ----------
+    scores : dict
+        config_id -> mean accuracy on the rung below (ok records only).
     """
-    classes = pipe.classes_
-    out = {"log_loss": float("nan"), "roc_auc": float("nan")}
-    if hasattr(pipe, "predict_proba"):
-        scores = pipe.predict_proba(X)
-        out["log_loss"] = float(log_loss(y, scores, labels=classes))
-    elif hasattr(pipe, "decision_function"):
-        scores = pipe.decision_function(X)
-    else:
-        return out
-    if scores.ndim == 1:
-        scores = np.column_stack([-scores, scores])
-    aucs = [
-        roc_auc_score(y == c, scores[:, k])
-        for k, c in enumerate(classes)
-        if 0 < (y == c).sum() < len(y)
-    ]
-    out["roc_auc"] = float(np.mean(aucs)) if aucs else float("nan")
-    return out
+    ok = [c for c in configs if c.config_id in scores]
+    if not ok:
+        return []
+    order = sorted(ok, key=lambda c: -scores[c.config_id])  # stable: ties in configs order
+    keep = {c.config_id for c in order[: settings.promote_top]}
+    best = scores[order[0].config_id]
+    seen: set[str] = set()
+    for c in order:
+        if c.family not in seen and scores[c.config_id] >= best - settings.reach:
+            keep.add(c.config_id)
+        seen.add(c.family)
+    return [c for c in configs if c.config_id in keep]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -215,28 +265,41 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _append(path: Path, record: dict[str, Any]) -> None:
-    line = (json.dumps(record, allow_nan=True) + "\n").encode("utf-8")
+def _append(path: Path, records: list[dict[str, Any]]) -> None:
+    """Append records as JSON lines with one write and one fsync (all or nothing)."""
+    text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in records)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
+        os.write(fd, text.encode("utf-8"))
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
+def _settings_json(settings: BuildSettings) -> dict[str, Any]:
+    return json.loads(json.dumps(asdict(settings)))  # tuples as lists, as read back
+
+
 def _check_settings(out: Path, settings: BuildSettings) -> None:
     path = out / SETTINGS_FILE
+    wanted = _settings_json(settings)
     if path.exists():
         saved = json.loads(path.read_text())
-        if saved != asdict(settings):
+        if saved != wanted:
             raise BadInputError(
-                f"'{out}' was built with settings {saved}; this run asks for {asdict(settings)}. "
+                f"'{out}' was built with settings {saved}; this run asks for {wanted}. "
                 "Use the same settings to resume, or another --out folder."
             )
     else:
         out.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(settings), indent=2))
+        path.write_text(json.dumps(wanted, indent=2))
+
+
+def read_settings(out: str | Path) -> BuildSettings:
+    """The settings a build folder was made with."""
+    saved = json.loads((Path(out) / SETTINGS_FILE).read_text())
+    saved["ladder"] = tuple(saved["ladder"])
+    return BuildSettings(**saved)
 
 
 def build(
@@ -248,76 +311,156 @@ def build(
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
     backend: str = "loky",
 ) -> dict[str, int]:
-    """Run every missing (dataset, config) unit, appending results to ``out/runs.jsonl``.
+    """Measure every missing learning-curve point, appending records to ``out/runs.jsonl``.
 
     Parameters
     ----------
     datasets, configs : lists
-        What to evaluate; the build is their cross product.
+        What to evaluate.
     out : path
         Build folder; created if missing, resumed if it holds runs of the same settings.
     settings : BuildSettings
     n_jobs : int
         joblib workers (-1: all; with the Dask backend, all workers of the cluster).
+    progress : callable, optional
+        Called as ``progress(done, total, record)`` after every unit (and once at start with
+        an empty record); ``total`` grows as promotions are decided.
     backend : str
         joblib backend: "loky" (local processes) or "dask" (inside
         ``autometa.distributed.dask_client()``).
-    progress : callable, optional
-        Called as ``progress(done, total, record)`` after every unit (and once at start with
-        an empty record), e.g. to drive a progress bar.
 
     Returns
     -------
     dict
-        Counts: total, skipped (already done), ran, ok, timeout, error, dataset_errors.
+        Counts: units (run), skipped_units (already done), records, ok, censored, error,
+        dataset_errors.
     """
     out = Path(out)
     _check_settings(out, settings)
-    done = {(r["dataset"], r["config_id"]) for r in read_jsonl(out / RUNS_FILE)}
+    done: dict[tuple[str, str, int], dict[str, Any]] = {
+        (r["dataset"], r["config_id"], r["rows"]): r for r in read_jsonl(out / RUNS_FILE)
+    }
     known = {r["name"] for r in read_jsonl(out / DATASETS_FILE)}
+    skipped = {r["name"] for r in read_jsonl(out / SKIPPED_FILE)}
+    counts = dict.fromkeys(
+        ("units", "skipped_units", "records", "ok", "censored", "error", "dataset_errors"), 0
+    )
     total = len(datasets) * len(configs)
-    todo = [(d, [c for c in configs if (d.name, c.config_id) not in done]) for d in datasets]
-    counts = {"total": total, "skipped": total - sum(len(c) for _, c in todo), "ran": 0,
-              "ok": 0, "timeout": 0, "error": 0, "dataset_errors": 0}  # fmt: skip
+    finished = 0
     if progress:
-        progress(counts["skipped"], total, {})
+        progress(0, total, {})
 
-    def units() -> Iterator[Any]:
-        for ref, missing in todo:
-            if not missing:
+    def run(jobs: list[tuple[Prepared, LearnerConfig, list[int]]]) -> None:
+        nonlocal finished
+        calls = (delayed(run_unit)(*payload(p, rungs), c, settings) for p, c, rungs in jobs)
+        with parallel_config(backend=backend):
+            parallel = Parallel(
+                n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs"
+            )
+            for records in parallel(calls):
+                now = round(time.time(), 3)  # wall clock, for build timing
+                for r in records:
+                    r["finished_at"] = now
+                    done[(r["dataset"], r["config_id"], r["rows"])] = r
+                    counts[r["status"]] += 1
+                _append(out / RUNS_FILE, records)
+                counts["units"] += 1
+                counts["records"] += len(records)
+                finished += 1
+                if progress:
+                    progress(finished, total, records[-1])
+
+    for start in range(0, len(datasets), CHUNK):
+        chunk: list[Prepared] = []
+        for ref in datasets[start : start + CHUNK]:
+            if ref.name in skipped:
+                counts["dataset_errors"] += 1
                 continue
             try:
-                task, info = prepare_task(ref.load(), settings)
-            except AutometaError as exc:
-                logger.warning("dataset %s skipped: %s", ref.name, exc)
+                prepared = _prepare(ref, settings)
+            except Exception as exc:  # a table that cannot be used is reported, not fatal
+                reason = exc if isinstance(exc, AutometaError) else f"{type(exc).__name__}: {exc}"
+                logger.warning("dataset %s skipped: %s", ref.name, reason)
+                _append(out / SKIPPED_FILE, [{"name": ref.name, "source": ref.source,
+                                               "reason": str(reason)[:500]}])  # fmt: skip
+                skipped.add(ref.name)
                 counts["dataset_errors"] += 1
                 continue
             if ref.name not in known:
-                _append(out / DATASETS_FILE, _dataset_record(ref, task, info))
+                _append(out / DATASETS_FILE, [_dataset_record(prepared)])
                 known.add(ref.name)
-            for config in missing:
-                yield delayed(run_unit)(task, config, settings)
-
-    finished = counts["skipped"]
-    with parallel_config(backend=backend):
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs")
-        for record in parallel(units()):
-            record["finished_at"] = round(time.time(), 3)  # wall clock, for build timing
-            _append(out / RUNS_FILE, record)
-            counts["ran"] += 1
-            counts[record["status"]] += 1
-            finished += 1
-            if progress:
-                progress(finished, total, record)
+            chunk.append(prepared)
+        # Stage 1: the base rungs, every configuration.
+        jobs = []
+        for p in chunk:
+            base = _base(p.plan.rungs, settings)
+            for c in configs:
+                missing = [r for r in base if (p.ref.name, c.config_id, r) not in done]
+                if missing and not _stopped(done, p.ref.name, c.config_id, base, missing[0]):
+                    jobs.append((p, c, missing))
+                else:
+                    counts["skipped_units"] += 1
+                    finished += 1
+        run(jobs)
+        # Stage 2: each upper rung in turn, the configurations promoted from the rung below.
+        levels = max((len(p.plan.rungs) - len(_base(p.plan.rungs, settings)) for p in chunk),
+                     default=0)  # fmt: skip
+        for level in range(levels):
+            jobs = []
+            for p in chunk:
+                rungs = list(p.plan.rungs)
+                at = len(_base(p.plan.rungs, settings)) + level
+                if at >= len(rungs):
+                    continue
+                scores = _scores_at(done, p.ref.name, rungs[at - 1])
+                for c in promoted(scores, configs, settings):
+                    total += 1
+                    if (p.ref.name, c.config_id, rungs[at]) in done:
+                        counts["skipped_units"] += 1
+                        finished += 1
+                    else:
+                        jobs.append((p, c, [rungs[at]]))
+            run(jobs)
     return counts
 
 
-def _dataset_record(ref: DatasetRef, task: Task, info: dict[str, Any]) -> dict[str, Any]:
+def _base(rungs: tuple[int, ...], settings: BuildSettings) -> list[int]:
+    """The rungs every configuration climbs (at least the first)."""
+    return [r for r in rungs if r <= settings.base_max] or [rungs[0]]
+
+
+def _stopped(
+    done: dict[tuple[str, str, int], dict[str, Any]],
+    dataset: str,
+    config: str,
+    rungs: list[int],
+    first_missing: int,
+) -> bool:
+    """True when an earlier rung of this climb ended it (censored or error)."""
+    return any(
+        (dataset, config, r) in done and done[(dataset, config, r)]["status"] != "ok"
+        for r in rungs
+        if r < first_missing
+    )
+
+
+def _scores_at(
+    done: dict[tuple[str, str, int], dict[str, Any]], dataset: str, rows: int
+) -> dict[str, float]:
     return {
-        "name": ref.name,
-        "family": ref.family,
-        "source": ref.source,
-        **info,
+        config: float(np.mean([p["accuracy"] for p in r["parts"]]))
+        for (d, config, n), r in done.items()
+        if d == dataset and n == rows and r["status"] == "ok"
+    }
+
+
+def _dataset_record(p: Prepared) -> dict[str, Any]:
+    task = p.task
+    return {
+        "name": p.ref.name,
+        "family": p.ref.family,
+        "source": p.ref.source,
+        **p.info,
         "n_features": len(task.kinds),
         "n_numeric": len(task.numeric_columns),
         "n_categorical": len(task.categorical_columns),
@@ -341,14 +484,13 @@ def assemble(
     from autometa.metafeatures import extract_metafeatures, feature_names
 
     out = Path(out)
-    settings = BuildSettings(**json.loads((out / SETTINGS_FILE).read_text()))
+    settings = read_settings(out)
     names = feature_names()
     cached = {
         r["dataset"]: r["values"]
         for r in read_jsonl(out / METAFEATURES_FILE)
         if r.get("names") == names
     }
-    runs = read_jsonl(out / RUNS_FILE)
     info_rows = {r["name"]: r for r in read_jsonl(out / DATASETS_FILE)}
     wanted = [d for d in datasets if d.name in info_rows]
     for ref in wanted:
@@ -356,28 +498,37 @@ def assemble(
             task, _ = prepare_task(ref.load(), settings)
             values = extract_metafeatures(task, random_state=random_state)
             record = {"dataset": ref.name, "names": names, "values": values.tolist()}
-            _append(out / METAFEATURES_FILE, record)
+            _append(out / METAFEATURES_FILE, [record])
             cached[ref.name] = record["values"]
     config_ids = {c.config_id for c in configs}
     keep = {d.name for d in wanted}
-    perf_rows: list[tuple[str, str, int, str, float]] = []
-    unit_rows: list[tuple[str, str, str, str, float]] = []
-    for r in runs:
+    perf_rows: list[tuple[str, str, int, int, str, float]] = []
+    unit_rows: list[tuple[Any, ...]] = []
+    for r in read_jsonl(out / RUNS_FILE):
         if r["dataset"] not in keep or r["config_id"] not in config_ids:
             continue
-        unit_rows.append((r["dataset"], r["config_id"], r["status"], r["message"], r["seconds"]))
-        for fold, metrics in enumerate(r["folds"]):
-            perf_rows.extend((r["dataset"], r["config_id"], fold, m, v) for m, v in metrics.items())
+        unit_rows.append((
+            r["dataset"], r["config_id"], r["rows"], r["status"], r["limit"], r["message"],
+            r["seconds"], r.get("fit_seconds", np.nan), r.get("predict_seconds", np.nan),
+        ))  # fmt: skip
+        for part, metrics in enumerate(r["parts"]):
+            perf_rows.extend(
+                (r["dataset"], r["config_id"], r["rows"], part, m, metrics[m]) for m in METRICS
+            )
     metafeatures = pd.DataFrame(
         [cached[d.name] for d in wanted], index=[d.name for d in wanted], columns=names
     )
+    datasets_frame = pd.DataFrame([info_rows[d.name] for d in wanted])
+    datasets_frame["rungs"] = datasets_frame["rungs"].map(lambda r: " ".join(map(str, r)))
     meta = MetaDataset(
         metafeatures,
-        pd.DataFrame(perf_rows, columns=["dataset", "config_id", "fold", "metric", "value"]),
+        pd.DataFrame(
+            perf_rows, columns=["dataset", "config_id", "rows", "part", "metric", "value"]
+        ),
         config_table(configs),
-        pd.DataFrame([info_rows[d.name] for d in wanted]).drop(columns=["rare_classes_dropped"]),
-        pd.DataFrame(unit_rows, columns=["dataset", "config_id", "status", "message", "seconds"]),
-        info={"source": "autometa builder", "settings": asdict(settings)},
+        datasets_frame.drop(columns=["rare_classes_dropped"]),
+        pd.DataFrame(unit_rows, columns=list(MetaDataset.UNIT_COLUMNS)),
+        info={"source": "autometa builder", "settings": _settings_json(settings)},
     )
-    meta.save(out)
+    meta.save(out, format="parquet")
     return meta

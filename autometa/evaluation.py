@@ -8,8 +8,9 @@ Per test dataset and selector (normalised scores: 1 = best config, 0 = worst or 
 - ``raw@1``: the raw metric value of the top-1 configuration (failed units: the dataset's
   worst value), used for the gap closed.
 
-Aggregated: means with 95 % bootstrap confidence intervals over datasets, and the gap
-closed between the single best (chosen on each training split) and the oracle:
+Aggregated: means with 95 % bootstrap confidence intervals that resample *families* (a
+family's datasets are near-duplicates, so resampling datasets makes intervals too
+narrow), and the gap closed between the single best (chosen on each training split) and the oracle:
 ``(mean raw@1 - mean SBS) / (mean oracle - mean SBS)`` for a maximised metric
 (1 = oracle, 0 = single best, negative = worse).
 """
@@ -104,7 +105,9 @@ def _ndcg(ranked: np.ndarray, all_scores: np.ndarray, k: int) -> float:
 
 
 def summarize(results: pd.DataFrame, n_boot: int = 1000, random_state: int = 0) -> pd.DataFrame:
-    """Per selector: mean of each metric with a 95 % bootstrap interval, and gap closed.
+    """Per selector: mean of each metric with a 95 % family-bootstrap interval, and gap closed.
+
+    Each bootstrap sample draws families with replacement and takes all their datasets.
 
     Returns
     -------
@@ -113,19 +116,25 @@ def summarize(results: pd.DataFrame, n_boot: int = 1000, random_state: int = 0) 
         regret@k and ndcg@5, plus ``gap closed`` (with its interval) and ``raw@1``.
     """
     rng = np.random.default_rng(random_state)
+    columns = [f"regret@{k}" for k in KS] + ["ndcg@5", "raw@1", "sbs_raw", "oracle_raw"]
     out = {}
     for name, group in results.groupby("selector", sort=False):
-        n = len(group)
-        boot = rng.integers(0, n, size=(n_boot, n))
+        # Per family: sums of each column and the number of datasets.
+        sums = group.groupby("family", sort=False)[columns].sum()
+        counts = group.groupby("family", sort=False).size().to_numpy()
+        draws = rng.integers(0, len(sums), size=(n_boot, len(sums)))
+        boot_n = counts[draws].sum(axis=1)
+        boot = {c: sums[c].to_numpy()[draws].sum(axis=1) / boot_n for c in columns}
         row: dict[str, float] = {}
-        for col in [f"regret@{k}" for k in KS] + ["ndcg@5", "raw@1"]:
-            values = group[col].to_numpy()
-            means = values[boot].mean(axis=1)
-            row[col] = float(values.mean())
-            row[f"{col} lo"], row[f"{col} hi"] = np.quantile(means, [0.025, 0.975]).tolist()
-        sel, sbs, orc = (group[c].to_numpy() for c in ("raw@1", "sbs_raw", "oracle_raw"))
-        row["gap closed"] = _gap(sel.mean(), sbs.mean(), orc.mean())
-        gaps = [_gap(sel[b].mean(), sbs[b].mean(), orc[b].mean()) for b in boot]
+        for col in columns[:-2]:
+            row[col] = float(group[col].mean())
+            row[f"{col} lo"], row[f"{col} hi"] = np.quantile(boot[col], [0.025, 0.975]).tolist()
+        sel, sbs, orc = (group[c].mean() for c in ("raw@1", "sbs_raw", "oracle_raw"))
+        row["gap closed"] = _gap(sel, sbs, orc)
+        gaps = [
+            _gap(a, b, c)
+            for a, b, c in zip(boot["raw@1"], boot["sbs_raw"], boot["oracle_raw"], strict=True)
+        ]
         row["gap closed lo"], row["gap closed hi"] = np.nanquantile(gaps, [0.025, 0.975]).tolist()
         out[name] = row
     return pd.DataFrame(out).T

@@ -1,15 +1,22 @@
-"""MetaDataset: meta-features of many datasets plus the performance of many configurations.
+"""MetaDataset: meta-features of many datasets plus learning curves of many configurations.
 
 On disk a meta-dataset is a folder of plain files, read by :meth:`MetaDataset.load` only:
 
 - ``manifest.json``: schema_version, name, metrics (and whether each is maximised),
   meta-feature names, build settings, file format;
 - ``metafeatures.csv``: one row per dataset (index ``dataset``), one column per feature;
-- ``performance.csv.gz`` (or ``.parquet``): long form ``dataset, config_id, fold, metric,
-  value``;
-- ``units.csv``: ``dataset, config_id, status, message, seconds`` for every unit;
+- ``performance.parquet`` (or ``.csv.gz``): long form ``dataset, config_id, rows, part,
+  metric, value``: the raw value of each metric for a configuration trained on ``rows``
+  rows, on each validation part (a CV fold or a part of the holdout);
+- ``units.csv``: ``dataset, config_id, rows, status, limit, message, seconds, fit_seconds,
+  predict_seconds``: one row per learning-curve point, "ok", "error" or "censored" (the
+  fit did not finish in ``limit`` seconds at ``rows`` rows);
 - ``configs.csv``: ``config_id, family, params`` (params as JSON text);
 - ``datasets.csv``: ``name, family, source, n_rows, n_rows_used, n_features, n_classes...``.
+
+One score per (dataset, configuration), as the selectors read it, is the score at the
+dataset's *largest common rung*: the largest training size at which every configuration
+has a unit (ok or not). :meth:`scores` takes ``rows`` to read another point of the curves.
 """
 
 from __future__ import annotations
@@ -22,41 +29,42 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.exceptions import BadInputError, IncompatibleArtifactError
+from autometa.artifacts import KINDS, MissingArtifactError, WrongArtifactError, header, read_json
+from autometa.exceptions import BadInputError
+from autometa.metrics import METRICS, TIMINGS, greater_is_better
 
-__all__ = ["SCHEMA_VERSION", "MetaDataset"]
+__all__ = ["MetaDataset"]
 
-SCHEMA_VERSION = 1
-MAXIMIZE = {
-    "accuracy": True,
-    "balanced_accuracy": True,
-    "roc_auc": True,
-    "log_loss": False,
-    "fit_seconds": False,
-    "predict_seconds": False,
-}
+KIND = "autometa.metadataset"
 
 
 class MetaDataset:
-    """Meta-features F (datasets x features) and performance P (datasets x configs x metric).
+    """Meta-features F (datasets x features) and learning curves P (datasets x configs x
+    rows x metric).
 
     Parameters
     ----------
     metafeatures : DataFrame, shape (n_datasets, n_features)
         Index: dataset names.
     performance : DataFrame
-        Long form with columns dataset, config_id, fold, metric, value.
+        Long form with columns dataset, config_id, rows, part, metric, value.
     configs : DataFrame
         config_id, family, params (JSON text).
     datasets : DataFrame
         name, family, source and sizes; one row per dataset.
     units : DataFrame, optional
-        dataset, config_id, status, message, seconds.
+        One row per curve point: ``UNIT_COLUMNS``.
     maximize : dict, optional
-        metric -> True when larger is better (defaults to MAXIMIZE).
+        metric -> True when larger is better (default: from the metric registry).
     info : dict, optional
         Free-form provenance (build settings, source scenario...).
     """
+
+    UNIT_COLUMNS = (
+        "dataset", "config_id", "rows", "status", "limit", "message", "seconds",
+        "fit_seconds", "predict_seconds",
+    )  # fmt: skip
+    PERFORMANCE_COLUMNS = ("dataset", "config_id", "rows", "part", "metric", "value")
 
     def __init__(
         self,
@@ -72,12 +80,9 @@ class MetaDataset:
         self.performance = performance
         self.configs = configs
         self.datasets = datasets
-        self.units = (
-            units
-            if units is not None
-            else pd.DataFrame(columns=["dataset", "config_id", "status", "message", "seconds"])
-        )
-        self.maximize = dict(MAXIMIZE if maximize is None else maximize)
+        self.units = units if units is not None else pd.DataFrame(columns=list(self.UNIT_COLUMNS))
+        default = {m: greater_is_better(m) for m in (*METRICS, *TIMINGS)}
+        self.maximize = dict(default if maximize is None else maximize)
         self.info = dict(info or {})
 
     def __repr__(self) -> str:
@@ -96,19 +101,86 @@ class MetaDataset:
 
     @property
     def metrics(self) -> list[str]:
-        return sorted(self.performance["metric"].unique())
+        found = sorted(self.performance["metric"].unique())
+        timed = [t for t in TIMINGS if t in self.units.columns and self.units[t].notna().any()]
+        return found + timed
 
-    def scores(self, metric: str = "accuracy") -> pd.DataFrame:
-        """Mean over folds, shape (n_datasets, n_configs); NaN where a unit failed."""
+    def common_rows(self) -> pd.Series:
+        """Per dataset, the largest training size at which every configuration has a unit
+        (the single-score view); from the performance rows when units are missing."""
+        source = self.units if len(self.units) else self.performance
+        per = source.groupby(["dataset", "rows"])["config_id"].nunique()
+        n = len(self.config_ids)
+        full = per[per >= n].reset_index()
+        if full.empty:  # no rung with every configuration: the most populated one
+            full = per.reset_index()
+        return full.groupby("dataset")["rows"].max().reindex(self.dataset_names)
+
+    def rungs(self, dataset: str) -> list[int]:
+        """Training sizes measured on ``dataset``, increasing."""
+        source = self.units if len(self.units) else self.performance
+        return sorted(int(r) for r in source.loc[source["dataset"] == dataset, "rows"].unique())
+
+    def scores(self, metric: str = "accuracy", rows: int | str | None = None) -> pd.DataFrame:
+        """Mean over validation parts, shape (n_datasets, n_configs); NaN where a unit
+        failed, was censored or was not run.
+
+        Parameters
+        ----------
+        metric : str
+            A metric of the registry, or "fit_seconds" / "predict_seconds".
+        rows : int, "largest" or None
+            None: each dataset's largest common rung (see :meth:`common_rows`); an int:
+            the measured rung nearest to it on each dataset (on a log scale); "largest":
+            each configuration's largest ok rung.
+        """
         if metric not in self.metrics:
             raise BadInputError(f"Unknown metric '{metric}'; this meta-dataset has {self.metrics}.")
-        perf = self.performance[self.performance["metric"] == metric]
-        table = perf.groupby(["dataset", "config_id"])["value"].mean().unstack("config_id")
+        if metric in TIMINGS:
+            long = self.units.loc[self.units["status"] == "ok", ["dataset", "config_id", "rows"]]
+            long = long.assign(value=self.units[metric])
+        else:
+            perf = self.performance[self.performance["metric"] == metric]
+            long = perf.groupby(["dataset", "config_id", "rows"])["value"].mean().reset_index()
+        if rows == "largest":
+            long = long.dropna(subset=["value"]).sort_values("rows")
+            long = long.groupby(["dataset", "config_id"], as_index=False).last()
+        else:
+            target = self._target_rows(rows)
+            long = long[long["rows"].to_numpy() == long["dataset"].map(target).to_numpy()]
+        table = long.pivot_table(
+            index="dataset", columns="config_id", values="value", aggfunc="mean"
+        )
         return table.reindex(index=self.dataset_names, columns=self.config_ids)
 
-    def normalized_scores(self, metric: str = "accuracy") -> pd.DataFrame:
+    def _target_rows(self, rows: int | str | None) -> pd.Series:
+        if rows is None:
+            return self.common_rows()
+        if not isinstance(rows, (int, np.integer)) or rows <= 0:
+            raise BadInputError(
+                f"rows must be a positive integer, 'largest' or None; got {rows!r}."
+            )
+        target = {}
+        for d in self.dataset_names:
+            measured = np.array(self.rungs(d), dtype=float)
+            if len(measured):
+                target[d] = int(measured[np.argmin(np.abs(np.log(measured) - np.log(rows)))])
+        return pd.Series(target, dtype="float64").reindex(self.dataset_names)
+
+    def curve(self, dataset: str, config_id: str, metric: str = "accuracy") -> pd.Series:
+        """The learning curve of one configuration on one dataset: rows -> mean score."""
+        perf = self.performance
+        sel = perf[(perf["dataset"] == dataset) & (perf["config_id"] == config_id)
+                   & (perf["metric"] == metric)]  # fmt: skip
+        if dataset not in set(self.dataset_names) or config_id not in set(self.config_ids):
+            raise BadInputError(f"No dataset '{dataset}' or configuration '{config_id}' here.")
+        return sel.groupby("rows")["value"].mean().rename(metric)
+
+    def normalized_scores(
+        self, metric: str = "accuracy", rows: int | str | None = None
+    ) -> pd.DataFrame:
         """Per dataset, 1 for the best config and 0 for the worst; failed units score 0."""
-        raw = self.scores(metric)
+        raw = self.scores(metric, rows)
         if not self.maximize.get(metric, True):
             raw = -raw
         lo, hi = raw.min(axis=1), raw.max(axis=1)
@@ -147,7 +219,7 @@ class MetaDataset:
         self.configs.to_csv(out / "configs.csv", index=False, quoting=csv.QUOTE_NONNUMERIC)
         self.datasets.to_csv(out / "datasets.csv", index=False)
         manifest = {
-            "schema_version": SCHEMA_VERSION,
+            **header(KIND),
             "performance_file": perf_file,
             "maximize": self.maximize,
             "metafeature_names": list(self.metafeatures.columns),
@@ -162,18 +234,14 @@ class MetaDataset:
     def load(cls, path: str | Path) -> MetaDataset:
         """Read a folder written by :meth:`save`; raise a clear error on any mismatch."""
         root = Path(path)
-        manifest_path = root / "manifest.json"
-        if not manifest_path.exists():
-            raise IncompatibleArtifactError(
-                f"'{root}' is not a meta-dataset folder (no manifest.json). Build one with "
-                "`autometa build-metadata`."
+        if not (root / "manifest.json").exists() and root.is_dir():
+            raise WrongArtifactError(
+                f"'{root}' is not an autometa {KINDS[KIND].what} (no manifest.json). Build one "
+                "with `autometa build-metadata`."
             )
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("schema_version") != SCHEMA_VERSION:
-            raise IncompatibleArtifactError(
-                f"Meta-dataset '{root}' has schema version {manifest.get('schema_version')}; "
-                f"this autometa reads version {SCHEMA_VERSION}. Rebuild it."
-            )
+        if not root.exists():
+            raise MissingArtifactError(f"Meta-dataset '{root}' does not exist.")
+        manifest = read_json(root / "manifest.json", KIND)
         perf_path = root / manifest["performance_file"]
         if perf_path.suffix == ".parquet":
             performance = pd.read_parquet(perf_path)
@@ -182,8 +250,9 @@ class MetaDataset:
         metafeatures = pd.read_csv(root / "metafeatures.csv", index_col="dataset")
         metafeatures.index = metafeatures.index.astype(str)
         if list(metafeatures.columns) != manifest["metafeature_names"]:
-            raise IncompatibleArtifactError(
-                f"Meta-dataset '{root}': metafeatures.csv columns differ from the manifest."
+            raise WrongArtifactError(
+                f"'{root}' is not an autometa meta-dataset (metafeatures.csv columns differ "
+                "from the manifest)."
             )
         return cls(
             metafeatures,
@@ -205,7 +274,7 @@ class MetaDataset:
         family-wise evaluation).
         """
         root = Path(scenario)
-        needed = ["feature_values.arff", "algorithm_runs.arff"]
+        needed = ["description.txt", "feature_values.arff", "algorithm_runs.arff", "cv.arff"]
         missing = [f for f in needed if not (root / f).exists()]
         if missing:
             raise BadInputError(
@@ -215,13 +284,20 @@ class MetaDataset:
         features = features.groupby("instance_id").first().drop(columns=["repetition"])
         features = features.apply(pd.to_numeric, errors="coerce")
         runs = _read_arff(root / "algorithm_runs.arff")
-        fixed = ("instance_id", "repetition", "algorithm", "runstatus")
-        measure = next(c for c in runs.columns if c not in fixed)
+        description = _read_description(root / "description.txt")
+        measures = description.get("performance_measures", [])
+        maximize = [m.lower() == "true" for m in description.get("maximize", [])]
+        if not measures or len(maximize) != len(measures) or measures[0] not in runs.columns:
+            raise BadInputError(
+                f"'{root / 'description.txt'}' must list performance_measures and maximize, "
+                f"one value each, naming a column of algorithm_runs.arff ({list(runs.columns)})."
+            )
+        measure = measures[0]
         runs[measure] = pd.to_numeric(runs[measure], errors="coerce")
         ok = runs["runstatus"] == "ok"
         performance = pd.DataFrame(
-            {"dataset": runs["instance_id"], "config_id": runs["algorithm"],
-             "fold": runs["repetition"].astype(float).astype(int) - 1, "metric": measure,
+            {"dataset": runs["instance_id"], "config_id": runs["algorithm"], "rows": 0,
+             "part": runs["repetition"].astype(float).astype(int) - 1, "metric": measure,
              "value": runs[measure].where(ok)}
         )  # fmt: skip
         algorithms = sorted(runs["algorithm"].unique())
@@ -233,17 +309,22 @@ class MetaDataset:
             }
         )
         names = sorted(features.index)
-        folds = {}
-        if (root / "cv.arff").exists():
-            cv = _read_arff(root / "cv.arff")
-            folds = dict(zip(cv["instance_id"], cv["fold"].astype(float).astype(int), strict=True))
+        cv = _read_arff(root / "cv.arff")
+        folds = dict(zip(cv["instance_id"], cv["fold"].astype(float).astype(int), strict=True))
+        missing = [n for n in names if n not in folds]
+        if missing:
+            raise BadInputError(
+                f"'{root / 'cv.arff'}' has no fold for {len(missing)} instance(s): "
+                f"{', '.join(missing[:5])}. Every instance needs its official fold."
+            )
         datasets = pd.DataFrame(
-            {"name": names, "family": [f"fold{folds.get(n, 0)}" for n in names],
-             "source": "aslib", "cv_fold": [folds.get(n, 0) for n in names]}
+            {"name": names, "family": [f"fold{folds[n]}" for n in names],
+             "source": "aslib", "cv_fold": [folds[n] for n in names]}
         )  # fmt: skip
         units = pd.DataFrame(
-            {"dataset": runs["instance_id"], "config_id": runs["algorithm"],
-             "status": runs["runstatus"], "message": "", "seconds": np.nan}
+            {"dataset": runs["instance_id"], "config_id": runs["algorithm"], "rows": 0,
+             "status": runs["runstatus"], "limit": np.nan, "message": "", "seconds": np.nan,
+             "fit_seconds": np.nan, "predict_seconds": np.nan}
         )  # fmt: skip
         return cls(
             features.loc[names],
@@ -251,9 +332,24 @@ class MetaDataset:
             configs,
             datasets,
             units,
-            {measure: True},
+            {measure: maximize[0]},
             {"source": "aslib", "scenario": root.name},
         )
+
+
+def _read_description(path: Path) -> dict[str, list[str]]:
+    """The top-level list entries of an ASlib ``description.txt`` (a YAML file):
+    ``key:`` followed by ``- value`` lines. Nested entries (algorithm metadata) are skipped."""
+    entries: dict[str, list[str]] = {}
+    key = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line[0].isspace() and not line.startswith("-"):
+            key = line.split(":", 1)[0].strip()
+            value = line.split(":", 1)[1].strip() if ":" in line else ""
+            entries[key] = [value.strip("'\"")] if value and value != "''" else []
+        elif line.startswith("- ") and key is not None:
+            entries[key].append(line[2:].strip().strip("'\""))
+    return entries
 
 
 def _read_arff(path: Path) -> pd.DataFrame:

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.exceptions import BadInputError, IncompatibleArtifactError
+from autometa.artifacts import WrongArtifactError, check_header, header, require
+from autometa.exceptions import BadInputError
 from autometa.schema import InputSchema
 
-__all__ = ["FORMAT_VERSION", "SavedModel", "load_model", "save_model"]
+__all__ = ["SavedModel", "load_model", "save_model"]
 
-FORMAT_VERSION = 1
 KIND = "autometa.model"
 # Types autometa's pipelines contain that skops does not trust by default (tree
 # structures, optimiser state, numpy dtypes, the validation function MLP keeps in a partial).
@@ -83,12 +83,8 @@ def save_model(
     """Write a model file (skops format; ``.skops`` by convention)."""
     import skops.io as sio
 
-    from autometa import __version__
-
     payload = {
-        "kind": KIND,
-        "format_version": FORMAT_VERSION,
-        "autometa_version": __version__,
+        **header(KIND),
         "pipeline": pipeline,
         "schema": schema.to_dict(),
         "classes": [c.item() if isinstance(c, np.generic) else c for c in classes],
@@ -105,27 +101,19 @@ def load_model(path: str | Path) -> SavedModel:
     """Read a model file written by :func:`save_model`, refusing untrusted types."""
     import skops.io as sio
 
-    path = Path(path)
-    if not path.exists():
-        raise BadInputError(f"Model file '{path}' does not exist.")
+    path = require(path, KIND)
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise IncompatibleArtifactError(f"'{path}' is not an autometa model file ({exc}).") from exc
+        raise WrongArtifactError(f"'{path}' is not an autometa model file ({exc}).") from exc
     refused = [t for t in untrusted if t not in TRUSTED]
     if refused:
-        raise IncompatibleArtifactError(
-            f"Model file '{path}' contains types autometa does not trust: {', '.join(refused)}. "
-            "It was not written by autometa; it was not loaded."
+        raise WrongArtifactError(
+            f"'{path}' is not an autometa model file (it contains types autometa does not "
+            f"trust: {', '.join(refused)}); it was not loaded."
         )
     payload = sio.load(path, trusted=untrusted)
-    if not isinstance(payload, dict) or payload.get("kind") != KIND:
-        raise IncompatibleArtifactError(f"'{path}' is not an autometa model file.")
-    if payload.get("format_version") != FORMAT_VERSION:
-        raise IncompatibleArtifactError(
-            f"Model file '{path}' has format version {payload.get('format_version')}; this "
-            f"autometa reads {FORMAT_VERSION}. Refit and save the model again."
-        )
+    check_header(payload, path, KIND)
     return SavedModel(
         payload["pipeline"],
         InputSchema.from_dict(payload["schema"]),

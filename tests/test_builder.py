@@ -1,4 +1,5 @@
-"""The resumable builder: units, failures, timeouts, resume, and a real SIGKILL mid-build."""
+"""The resumable curve builder: units, failures, censoring, promotion, resume, and a real
+SIGKILL mid-build."""
 
 from __future__ import annotations
 
@@ -15,70 +16,125 @@ import pandas as pd
 import pytest
 
 from autometa import BadInputError, MetaDataset, load_table
-from autometa.builder import BuildSettings, assemble, build, prepare_task, read_jsonl, run_unit
+from autometa.builder import (
+    BuildSettings,
+    Prepared,
+    assemble,
+    build,
+    payload,
+    prepare_task,
+    promoted,
+    read_jsonl,
+    run_unit,
+)
+from autometa.curves import plan
 from autometa.learners import LearnerConfig, get_config, space
+from autometa.metrics import METRICS
+from autometa.sources import DatasetRef
 from autometa.sources.csv_folder import csv_datasets
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_run_unit_records_metrics_per_fold(csv_folder: Path) -> None:
-    task = load_table(csv_folder / "iris.csv", target="target")
-    settings = BuildSettings(folds=3)
-    record = run_unit(task, get_config("lr_00"), settings)
-    assert record["status"] == "ok"
-    assert len(record["folds"]) == 3
-    assert set(record["folds"][0]) == {
-        "accuracy", "balanced_accuracy", "log_loss", "roc_auc", "fit_seconds", "predict_seconds",
-    }  # fmt: skip
-    assert np.mean([f["accuracy"] for f in record["folds"]]) > 0.9
-    again = run_unit(task, get_config("lr_00"), settings)
-    assert [f["accuracy"] for f in again["folds"]] == [f["accuracy"] for f in record["folds"]]
+def _unit(task, config, settings=None):  # type: ignore[no-untyped-def]
+    settings = settings or BuildSettings()
+    design = plan(task.y.to_numpy(), settings.random_state)
+    prepared = Prepared(DatasetRef(task.name, task.name, "test", lambda: task), task, design)
+    return run_unit(*payload(prepared, list(design.rungs)), config, settings)
 
 
-def test_failures_and_timeouts_are_recorded_not_raised(csv_folder: Path) -> None:
+def test_run_unit_records_every_metric_per_part_and_rung(csv_folder: Path) -> None:
+    task = load_table(csv_folder / "cancer.csv", target="target")  # 569 rows: 3-fold CV
+    records = _unit(task, get_config("lr_00"))
+    assert [r["rows"] for r in records] == [250, 379]  # the ladder below the pool, the pool
+    assert all(r["status"] == "ok" for r in records)
+    assert len(records[0]["parts"]) == 3  # one per fold
+    assert set(records[0]["parts"][0]) == set(METRICS)
+    assert np.mean([p["accuracy"] for p in records[-1]["parts"]]) > 0.93
+    again = _unit(task, get_config("lr_00"))
+    assert [r["parts"] for r in again] == [r["parts"] for r in records]  # seeded
+
+
+def test_failures_and_censoring_are_recorded_not_raised(csv_folder: Path) -> None:
     task = load_table(csv_folder / "cancer.csv", target="target")
     broken = LearnerConfig("knn_bad", "knn", {"n_neighbors": -3})
-    record = run_unit(task, broken, BuildSettings())
-    assert record["status"] == "error"
-    assert "n_neighbors" in record["message"]
-    slow = run_unit(task, get_config("rf_07"), BuildSettings(time_limit=0.05))
-    assert slow["status"] == "timeout"
-    assert "0.05 s limit" in slow["message"]
+    records = _unit(task, broken)
+    assert len(records) == 1 and records[0]["status"] == "error"  # the climb stops
+    assert "n_neighbors" in records[0]["message"]
+    slow = _unit(task, get_config("rf_07"), BuildSettings(time_limit=0.05))
+    assert slow[0]["status"] == "censored" and slow[0]["limit"] == 0.05
+    assert "0.05 s limit" in slow[0]["message"] and slow[0]["parts"] == []
+
+
+def test_holdout_plan_is_stratified_fixed_and_split_in_three_parts() -> None:
+    y = np.array(["a"] * 3000 + ["b"] * 1000)
+    design = plan(y, random_state=0)
+    assert design.validation == "holdout" and design.rungs == (250, 1000, 3000)
+    pool, parts = design.splits[0]
+    held = np.concatenate(parts)
+    assert len(held) == 1000 and len(np.intersect1d(pool, held)) == 0
+    assert [round(float(np.mean(y[p] == "b")), 2) for p in parts] == [0.25, 0.25, 0.25]
+    train = design.train_rows(0, 250)
+    assert len(train) == 250 and set(train) <= set(pool)
+    assert np.array_equal(train, plan(y, random_state=0).train_rows(0, 250))
+
+
+def test_promotion_keeps_the_top_and_each_family_within_reach() -> None:
+    configs = [get_config(c) for c in ("lr_00", "lr_01", "rf_00", "rf_01", "knn_00", "dt_00")]
+    scores = {"lr_00": 0.90, "lr_01": 0.89, "rf_00": 0.80, "rf_01": 0.86, "knn_00": 0.70}
+    chosen = promoted(scores, configs, BuildSettings(promote_top=2, reach=0.05))
+    # top two (lr_00, lr_01), rf_01 as the best forest within 0.05; knn too far; dt_00 failed
+    assert [c.config_id for c in chosen] == ["lr_00", "lr_01", "rf_01"]
 
 
 def test_row_cap_is_stratified_and_drops_rare_classes() -> None:
     frame = pd.DataFrame(
-        {"a": np.arange(1000) * 0.5, "y": ["big"] * 900 + ["small"] * 98 + ["rare"] * 2}
+        {"a": np.arange(1000) * 0.5, "y": ["big"] * 900 + ["small"] * 96 + ["rare"] * 4}
     )
     task = load_table(frame, target="y")
-    capped, info = prepare_task(task, BuildSettings(folds=3, max_rows=100))
+    capped, info = prepare_task(task, BuildSettings(max_rows=100))
     assert info == {"n_rows": 1000, "n_rows_used": 100, "rare_classes_dropped": ["rare"]}
     assert capped.y.value_counts().to_dict() == {"big": 90, "small": 10}
 
 
-def test_build_resumes_and_assembles(csv_folder: Path, tmp_path: Path) -> None:
-    refs = csv_datasets(csv_folder, "target")
+def test_build_resumes_and_assembles_curves(csv_folder: Path, tmp_path: Path) -> None:
+    refs = csv_datasets(csv_folder, "target")  # cancer (569 rows), iris, wine
     configs = space(["gaussian_nb", "lda"])
-    counts = build(refs[:2], configs, tmp_path, BuildSettings(folds=3))
-    assert counts["ran"] == 16 and counts["ok"] == 16
-    counts = build(refs, configs, tmp_path, BuildSettings(folds=3))
-    assert counts["skipped"] == 16 and counts["ran"] == 8
+    settings = BuildSettings(base_max=250, promote_top=1, reach=0.0)
+    counts = build(refs[:1], configs, tmp_path, settings)
+    # cancer: 8 configurations at 250 rows, then the 1 promoted to its 379-row pool
+    assert counts["units"] == 9 and counts["records"] == 9 and counts["ok"] == 9
+    counts = build(refs, configs, tmp_path, settings)
+    assert counts["skipped_units"] == 9 and counts["units"] == 16  # iris and wine: one rung
     with pytest.raises(BadInputError, match="was built with settings"):
-        build(refs, configs, tmp_path, BuildSettings(folds=5))
+        build(refs, configs, tmp_path, BuildSettings(base_max=250, time_limit=5))
     meta = assemble(tmp_path, refs, configs)
     loaded = MetaDataset.load(tmp_path)
     assert loaded.scores().shape == (3, 8)
-    assert loaded.metafeatures.shape == meta.metafeatures.shape
+    assert loaded.common_rows()["cancer"] == 250
+    assert loaded.scores(rows="largest").loc["cancer"].notna().sum() == 8
+    assert len(loaded.curve("cancer", loaded.scores(rows=379).loc["cancer"].idxmax())) == 2
     pd.testing.assert_frame_equal(loaded.scores(), meta.scores())
     assert set(loaded.datasets["family"]) == {"cancer", "iris", "wine"}
+
+
+def test_a_table_that_cannot_be_used_is_reported_not_fatal(tmp_path: Path) -> None:
+    def broken() -> None:
+        raise BadInputError("Target column 'y' has a single class.")
+
+    refs = [DatasetRef("bad", "bad", "test", broken)]  # type: ignore[arg-type]
+    counts = build(refs, space(["lda"]), tmp_path)
+    assert counts["dataset_errors"] == 1 and counts["units"] == 0
+    assert read_jsonl(tmp_path / "skipped.jsonl") == [
+        {"name": "bad", "source": "test", "reason": "Target column 'y' has a single class."}
+    ]
 
 
 def test_sigkill_mid_build_loses_only_units_in_flight(csv_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "build"
     command = [
         sys.executable, "-m", "cli.main", "build-metadata", str(csv_folder), "--out", str(out),
-        "--configs", "random_forest,extra_trees", "--n-jobs", "2", "--folds", "3",
+        "--configs", "random_forest,extra_trees", "--n-jobs", "2",
     ]  # fmt: skip
     proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -89,12 +145,13 @@ def test_sigkill_mid_build_loses_only_units_in_flight(csv_folder: Path, tmp_path
     os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its workers, mid-way
     proc.wait()
     before = read_jsonl(runs)
-    total = 3 * 19
-    assert 8 <= len(before) < total
+    assert 8 <= len(before) < 3 * 19
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     after = read_jsonl(runs)
-    keys = [(r["dataset"], r["config_id"]) for r in after]
-    assert len(keys) == len(set(keys)) == total  # every unit once: none lost, none redone
+    keys = [(r["dataset"], r["config_id"], r["rows"]) for r in after]
+    assert len(keys) == len(set(keys))  # every point once: none redone
     assert after[: len(before)] == before  # finished units were kept as they were
+    base = {(d, c) for d, c, rows in keys if rows == 250 or d != "cancer"}
+    assert len(base) == 3 * 19  # every configuration's base rung: none lost
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["n_datasets"] == 3 and manifest["n_configs"] == 19

@@ -68,7 +68,7 @@ def test_untrusted_or_foreign_files_are_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"not a zip file")
     with pytest.raises(IncompatibleArtifactError, match="not an autometa model file"):
         autometa.load_model(junk)
-    with pytest.raises(BadInputError, match="does not exist"):
+    with pytest.raises(IncompatibleArtifactError, match=r"Model file '.*missing.skops' does not"):
         autometa.load_model(tmp_path / "missing.skops")
 
 

@@ -16,10 +16,14 @@ ASLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "aslib" 
 
 def tiny() -> MetaDataset:
     perf = pd.DataFrame(
-        [("d1", "a", 0, "accuracy", 0.9), ("d1", "b", 0, "accuracy", 0.7), ("d1", "c", 0, "accuracy", np.nan),
-         ("d2", "a", 0, "accuracy", 0.5), ("d2", "b", 0, "accuracy", 0.5), ("d2", "c", 0, "accuracy", 0.5),
-         ("d1", "a", 1, "accuracy", 0.8), ("d1", "a", 0, "log_loss", 0.3), ("d1", "b", 0, "log_loss", 0.6)],
-        columns=["dataset", "config_id", "fold", "metric", "value"],
+        [("d1", "a", 100, 0, "accuracy", 0.9), ("d1", "b", 100, 0, "accuracy", 0.7),
+         ("d1", "c", 100, 0, "accuracy", np.nan), ("d2", "a", 100, 0, "accuracy", 0.5),
+         ("d2", "b", 100, 0, "accuracy", 0.5), ("d2", "c", 100, 0, "accuracy", 0.5),
+         ("d1", "a", 100, 1, "accuracy", 0.8), ("d1", "a", 100, 0, "log_loss", 0.3),
+         ("d1", "b", 100, 0, "log_loss", 0.6),
+         # a larger rung reached by one configuration only: not the common rung
+         ("d1", "a", 400, 0, "accuracy", 0.95)],
+        columns=["dataset", "config_id", "rows", "part", "metric", "value"],
     )  # fmt: skip
     return MetaDataset(
         pd.DataFrame({"f1": [1.0, 2.0], "f2": [np.nan, 3.0]}, index=["d1", "d2"]),
@@ -40,6 +44,16 @@ def test_scores_and_normalised_scores() -> None:
     assert loss.loc["d1", "a"] == 1.0 and loss.loc["d1", "b"] == 0.0  # lower is better
 
 
+def test_scores_along_the_curve() -> None:
+    meta = tiny()
+    assert meta.common_rows().to_dict() == {"d1": 100, "d2": 100}
+    assert meta.scores(rows=300).loc["d1", "a"] == pytest.approx(0.95)  # nearest on a log scale
+    assert meta.scores(rows=150).loc["d1", "a"] == pytest.approx(0.85)
+    largest = meta.scores(rows="largest")
+    assert largest.loc["d1", "a"] == pytest.approx(0.95) and largest.loc["d1", "b"] == 0.7
+    assert meta.curve("d1", "a").to_dict() == pytest.approx({100: 0.85, 400: 0.95})
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_save_load_round_trip(tmp_path: Path, fmt: str) -> None:
     meta = tiny()
@@ -51,7 +65,9 @@ def test_save_load_round_trip(tmp_path: Path, fmt: str) -> None:
 
 
 def test_load_errors(tmp_path: Path) -> None:
-    with pytest.raises(IncompatibleArtifactError, match="not a meta-dataset folder"):
+    with pytest.raises(
+        IncompatibleArtifactError, match=r"is not an autometa meta-dataset \(no manifest.json\)"
+    ):
         MetaDataset.load(tmp_path)
     tiny().save(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())

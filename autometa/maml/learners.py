@@ -18,14 +18,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from autometa.exceptions import BadInputError, IncompatibleArtifactError, NotFittedError
+from autometa.artifacts import header, read_torch
+from autometa.exceptions import BadInputError, NotFittedError
 from autometa.maml.core import MetaLearner, cross_entropy_loss, mse_loss
 from autometa.maml.tasks import TableTasks
 
 __all__ = ["MAMLClassifier", "MAMLRegressor", "load_initialisation", "mlp"]
 
-FILE_KIND = "autometa.maml.init"
-SCHEMA_VERSION = 1
+KIND = "autometa.maml"
 
 
 def mlp(n_in: int, hidden: tuple[int, ...], n_out: int) -> nn.Sequential:
@@ -179,8 +179,7 @@ class _MAMLBase(BaseEstimator):
                   "meta_batch", "meta_iterations", "k_shot", "k_query", "adapt_steps",
                   "grad_clip", "random_state")}  # fmt: skip
         payload = {
-            "kind": FILE_KIND,
-            "schema_version": SCHEMA_VERSION,
+            **header(KIND),
             "estimator": type(self).__name__,
             "params": params,
             "hidden": list(self.hidden),
@@ -244,19 +243,7 @@ class MAMLClassifier(ClassifierMixin, _MAMLBase):
 
 def load_initialisation(path: str | Path, device: str = "auto") -> MAMLRegressor | MAMLClassifier:
     """Read a file written by ``save_initialisation``; returns a learner ready for ``fit``."""
-    try:
-        payload = torch.load(Path(path), weights_only=True, map_location="cpu")
-    except FileNotFoundError as exc:
-        raise BadInputError(f"Initialisation file '{path}' does not exist.") from exc
-    except Exception as exc:
-        raise IncompatibleArtifactError(f"'{path}' is not an autometa MAML file ({exc}).") from exc
-    if not isinstance(payload, dict) or payload.get("kind") != FILE_KIND:
-        raise IncompatibleArtifactError(f"'{path}' is not an autometa MAML initialisation file.")
-    if payload["schema_version"] != SCHEMA_VERSION:
-        raise IncompatibleArtifactError(
-            f"'{path}' has schema version {payload['schema_version']}; this autometa reads "
-            f"{SCHEMA_VERSION}. Meta-train it again."
-        )
+    payload = read_torch(path, KIND)
     cls = MAMLClassifier if payload["estimator"] == "MAMLClassifier" else MAMLRegressor
     est = cls(hidden=tuple(payload["hidden"]), device=device, **payload["params"])
     est.n_features_in_ = int(payload["n_features"])

@@ -41,7 +41,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from autometa.exceptions import IncompatibleArtifactError
+from autometa.artifacts import header, read_torch
 from autometa.metadata import MetaDataset
 from autometa.selectors.base import BaseSelector
 from autometa.selectors.baselines import greedy_portfolio
@@ -50,7 +50,7 @@ from autometa.selectors.forest import fit_forest, predict_forest
 
 __all__ = ["Explanation", "MetaModel", "resolve_device"]
 
-SCHEMA_VERSION = 2
+KIND = "autometa.metamodel"
 SHRINKAGE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
 TREE_WEIGHT_GRID = (0.0, 0.5, 1.0)
 
@@ -430,8 +430,7 @@ class MetaModel(BaseSelector):
         """One self-describing file, readable with ``torch.load(weights_only=True)``."""
         self._check_fitted()
         payload: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "kind": "autometa.MetaModel",
+            **header(KIND),
             "params": {k: getattr(self, k) for k in ("n_members", "hidden", "epochs", "lr",
                        "weight_decay", "temperature", "mse_weight", "noise", "shrinkage",
                        "trees", "tree_weight", "inner_folds", "diversify", "random_state")},
@@ -456,21 +455,7 @@ class MetaModel(BaseSelector):
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> MetaModel:
         """Read a file written by :meth:`save` (no pickle: weights_only=True)."""
-        try:
-            payload = torch.load(Path(path), weights_only=True, map_location="cpu")
-        except FileNotFoundError as exc:
-            raise IncompatibleArtifactError(f"Meta-model file '{path}' does not exist.") from exc
-        except Exception as exc:
-            raise IncompatibleArtifactError(
-                f"'{path}' is not an autometa meta-model ({exc})."
-            ) from exc
-        if not isinstance(payload, dict) or payload.get("kind") != "autometa.MetaModel":
-            raise IncompatibleArtifactError(f"'{path}' is not an autometa meta-model file.")
-        if payload["schema_version"] != SCHEMA_VERSION:
-            raise IncompatibleArtifactError(
-                f"Meta-model '{path}' has schema version {payload['schema_version']}; this "
-                f"autometa reads {SCHEMA_VERSION}. Retrain it with `autometa train-metamodel`."
-            )
+        payload = read_torch(path, KIND)
         model = cls(**payload["params"], device=device)
         model.device_ = resolve_device(device)
         model.metric_ = payload["metric"]

@@ -96,7 +96,7 @@ def test_classifier_errors(tmp_path: Path) -> None:
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"nope")
-    with pytest.raises(IncompatibleArtifactError, match="not an autometa MAML file"):
+    with pytest.raises(IncompatibleArtifactError, match="not an autometa MAML initialisation"):
         load_initialisation(junk)
 
 

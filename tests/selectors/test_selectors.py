@@ -36,13 +36,13 @@ def synthetic(n: int = 40, seed: int = 0) -> MetaDataset:
         "PercentageOfNumericFeatures": rng.uniform(0, 100, n),
     }, index=names)  # fmt: skip
     acc = {"lin": 0.8 - 0.1 * f1, "tree": 0.8 + 0.1 * f1, "meh": np.full(n, 0.75)}
-    rows = [(d, c, 0, "accuracy", float(acc[c][i])) for i, d in enumerate(names) for c in acc]
+    rows = [(d, c, 100, 0, "accuracy", float(acc[c][i])) for i, d in enumerate(names) for c in acc]
     configs = pd.DataFrame({"config_id": list(acc), "family": ["linear", "tree", "other"],
                             "params": ['{"C": 1.0}', '{"max_depth": 3}', "{}"]})  # fmt: skip
     datasets = pd.DataFrame(
         {"name": names, "family": [f"fam{i // 2}" for i in range(n)], "source": "synthetic"}
     )
-    return MetaDataset(F, pd.DataFrame(rows, columns=["dataset", "config_id", "fold", "metric", "value"]),
+    return MetaDataset(F, pd.DataFrame(rows, columns=["dataset", "config_id", "rows", "part", "metric", "value"]),
                        configs, datasets)  # fmt: skip
 
 
@@ -185,9 +185,9 @@ def test_diversified_head_skips_near_duplicates() -> None:
     wins = np.arange(n) % 3 != 0
     acc = {"a": np.where(wins, 0.9, 0.6), "b": np.where(wins, 0.7, 0.85)}
     acc["a_copy"] = acc["a"] - 0.001
-    rows = [(d, c, 0, "accuracy", float(acc[c][i])) for i, d in enumerate(names) for c in acc]
+    rows = [(d, c, 100, 0, "accuracy", float(acc[c][i])) for i, d in enumerate(names) for c in acc]
     meta = MetaDataset(
-        F, pd.DataFrame(rows, columns=["dataset", "config_id", "fold", "metric", "value"]),
+        F, pd.DataFrame(rows, columns=["dataset", "config_id", "rows", "part", "metric", "value"]),
         pd.DataFrame({"config_id": list(acc), "family": ["x", "y", "x"], "params": "{}"}),
         pd.DataFrame({"name": names, "family": names, "source": "synthetic"}),
     )  # fmt: skip

@@ -1,0 +1,142 @@
+"""The one reader of versioned files autometa writes and ships.
+
+Four kinds of artifact carry a header ``{"kind": ..., "schema_version": ...}``:
+
+========================  ==========================  =======================================
+kind                      file                        written by
+========================  ==========================  =======================================
+``autometa.metadataset``  ``manifest.json`` in folder ``MetaDataset.save``
+``autometa.metamodel``    ``.pt`` (torch, weights)    ``MetaModel.save``
+``autometa.maml``         ``.pt`` (torch, weights)    ``MAMLRegressor.save_initialisation``
+``autometa.model``        ``.skops``                  ``AutoMetaClassifier.save``
+========================  ==========================  =======================================
+
+Every failure has one error type and one message style:
+
+- :class:`MissingArtifactError`: "<What> '<path>' does not exist."
+- :class:`WrongArtifactError`: "'<path>' is not an autometa <what> (<detail>)."
+- :class:`ArtifactVersionError`: "<What> '<path>' has schema version X; this autometa
+  reads Y. <How to remake it>."
+
+All three are :class:`IncompatibleArtifactError`, so callers can catch one type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autometa.exceptions import IncompatibleArtifactError
+
+__all__ = [
+    "KINDS",
+    "ArtifactKind",
+    "ArtifactVersionError",
+    "MissingArtifactError",
+    "WrongArtifactError",
+    "check_header",
+    "header",
+    "read_json",
+    "read_torch",
+    "require",
+]
+
+
+class MissingArtifactError(IncompatibleArtifactError):
+    """The file is not there."""
+
+
+class WrongArtifactError(IncompatibleArtifactError):
+    """The file is not an artifact of the expected kind (or cannot be read)."""
+
+
+class ArtifactVersionError(IncompatibleArtifactError):
+    """The file's schema version is not the one this autometa reads."""
+
+
+@dataclass(frozen=True)
+class ArtifactKind:
+    """One kind of artifact: its header name, version, wording and remedy."""
+
+    kind: str
+    version: int
+    what: str
+    remedy: str
+
+    @property
+    def title(self) -> str:
+        """The wording with a capital first letter, to start a sentence."""
+        return self.what[:1].upper() + self.what[1:]
+
+
+KINDS: dict[str, ArtifactKind] = {
+    k.kind: k
+    for k in (
+        ArtifactKind("autometa.metadataset", 2, "meta-dataset",
+                     "Rebuild it with `autometa build-metadata`."),
+        ArtifactKind("autometa.metamodel", 3, "meta-model",
+                     "Retrain it with `autometa train-metamodel`."),
+        ArtifactKind("autometa.maml", 1, "MAML initialisation",
+                     "Meta-train it again with `autometa maml train`."),
+        ArtifactKind("autometa.model", 2, "model file", "Refit and save the model again."),
+    )
+}  # fmt: skip
+
+
+def header(kind: str) -> dict[str, Any]:
+    """The header to write at the top of an artifact of ``kind``."""
+    from autometa import __version__
+
+    spec = KINDS[kind]
+    return {"kind": spec.kind, "schema_version": spec.version, "autometa_version": __version__}
+
+
+def require(path: str | Path, kind: str) -> Path:
+    """``path`` as a Path; :class:`MissingArtifactError` when it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingArtifactError(f"{KINDS[kind].title} '{path}' does not exist.")
+    return path
+
+
+def check_header(payload: Any, path: str | Path, kind: str) -> None:
+    """Raise the matching error unless ``payload`` has the header of ``kind``."""
+    spec = KINDS[kind]
+    if not isinstance(payload, dict) or payload.get("kind") != spec.kind:
+        found = payload.get("kind") if isinstance(payload, dict) else type(payload).__name__
+        raise WrongArtifactError(f"'{path}' is not an autometa {spec.what} (kind: {found}).")
+    if payload.get("schema_version") != spec.version:
+        raise ArtifactVersionError(
+            f"{spec.title} '{path}' has schema version "
+            f"{payload.get('schema_version')}; this autometa reads {spec.version}. {spec.remedy}"
+        )
+
+
+def read_json(path: str | Path, kind: str) -> dict[str, Any]:
+    """A JSON artifact (e.g. a meta-dataset's manifest), header checked."""
+    path = require(path, kind)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WrongArtifactError(
+            f"'{path}' is not an autometa {KINDS[kind].what} ({exc})."
+        ) from exc
+    check_header(payload, path, kind)
+    return payload
+
+
+def read_torch(path: str | Path, kind: str) -> dict[str, Any]:
+    """A torch artifact read with ``weights_only=True`` (no pickle), header checked."""
+    import torch
+
+    path = require(path, kind)
+    try:
+        payload = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # torch raises many types for a file that is not its format
+        raise WrongArtifactError(
+            f"'{path}' is not an autometa {KINDS[kind].what} ({exc})."
+        ) from exc
+    check_header(payload, path, kind)
+    return payload

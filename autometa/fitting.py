@@ -1,0 +1,172 @@
+"""Fit one configuration under a time limit and score it: the one home of that job.
+
+The builder (learning curves of every configuration) and the search (racing the
+recommended ones) both call :func:`fit_and_score` (one fit, scored on one or more
+validation parts) or :func:`cross_validate` (stratified k-fold). Every fit runs with one
+BLAS/OpenMP thread per ``n_threads``, no nested joblib parallelism and warnings silenced.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from joblib import parallel_config
+from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
+
+from autometa.learners import LearnerConfig, build_pipeline
+from autometa.metrics import score_all
+from autometa.tabular import Task
+
+__all__ = ["FitResult", "FitTimeout", "cross_validate", "fit_and_score", "quiet", "time_limit"]
+
+
+class FitTimeout(Exception):
+    """A fit ran past its time limit (raised inside the fit by :func:`time_limit`)."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (SIGALRM; only in a process's main thread).
+
+    The alarm interrupts at the next Python-level step (a tree, an iteration, an epoch); a
+    single long C call finishes first. In worker threads and where SIGALRM does not exist
+    (Windows), no alarm is possible and the block runs unlimited.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def _raise(signum: int, frame: object) -> None:
+        raise FitTimeout(f"fit exceeded the {seconds:g} s limit")
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def quiet(n_threads: int = 1) -> Iterator[None]:
+    """``n_threads`` BLAS/OpenMP threads, sequential joblib, warnings silenced.
+
+    Sequential joblib because under the Dask backend a forest would otherwise send its
+    trees back to the cluster as tasks (benchmarks/builder_throughput.py).
+    """
+    with (
+        threadpool_limits(n_threads),
+        parallel_config(backend="sequential"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        yield
+
+
+@dataclass
+class FitResult:
+    """One fit of one configuration, scored on validation parts.
+
+    Attributes
+    ----------
+    parts : list of dict
+        One dict per validation part: every metric of the task kind (raw values).
+    fit_seconds, predict_seconds : float
+        Seconds of the fit, and of predicting all parts.
+    model : Pipeline
+        The fitted pipeline.
+    """
+
+    parts: list[dict[str, float]]
+    fit_seconds: float
+    predict_seconds: float
+    model: Any = field(repr=False)
+
+
+def fit_and_score(
+    config: LearnerConfig,
+    task: Task,
+    train: np.ndarray,
+    parts: Sequence[np.ndarray],
+    *,
+    seconds: float,
+    random_state: int = 0,
+    n_threads: int = 1,
+) -> FitResult:
+    """Fit ``config`` on rows ``train`` of ``task`` within ``seconds``; score each part.
+
+    Parameters
+    ----------
+    config : LearnerConfig
+    task : Task
+    train : ndarray of int, shape (n_train,)
+        Row positions to fit on.
+    parts : sequence of ndarray of int
+        Row positions of each validation part (scored separately, so a caller can pick
+        on one part and report on another).
+    seconds : float
+        Time limit of the fit (see :func:`time_limit`).
+    random_state : int
+        Seeds the learner.
+    n_threads : int
+        BLAS/OpenMP threads.
+
+    Raises
+    ------
+    FitTimeout
+        When the fit runs past ``seconds``; any error of the learner propagates.
+    """
+    pipe = build_pipeline(config, task.numeric_columns, task.categorical_columns, random_state)
+    y = task.y.to_numpy()
+    with quiet(n_threads):
+        t0 = time.perf_counter()
+        with time_limit(seconds):
+            pipe.fit(task.X.iloc[train], y[train])
+        t1 = time.perf_counter()
+        scored = [score_all(pipe, task.X.iloc[p], y[p]) for p in parts]
+        t2 = time.perf_counter()
+    return FitResult(scored, t1 - t0, t2 - t1, pipe)
+
+
+def cross_validate(
+    config: LearnerConfig,
+    task: Task,
+    folds: int,
+    *,
+    seconds: float,
+    random_state: int = 0,
+    n_threads: int = 1,
+) -> list[FitResult]:
+    """Stratified ``folds``-fold cross-validation of ``config`` on ``task``.
+
+    ``seconds`` bounds the whole cross-validation: each fold gets what the previous ones
+    left. The folds are shuffled with ``random_state``, so every configuration sees the
+    same folds. Returns one :class:`FitResult` per fold (one part each).
+    """
+    cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    deadline = time.perf_counter() + seconds
+    results = []
+    for train, test in cv.split(task.X, task.y.to_numpy()):
+        left = max(deadline - time.perf_counter(), 0.05)
+        results.append(
+            fit_and_score(
+                config,
+                task,
+                train,
+                [test],
+                seconds=left,
+                random_state=random_state,
+                n_threads=n_threads,
+            )
+        )
+    return results

@@ -1,0 +1,193 @@
+"""The one metric registry: every metric autometa measures, optimises or reports.
+
+A :class:`Metric` knows its name, its direction, whether it needs class probabilities (or
+ranking scores), the task kinds it applies to and how to compute it from a model's
+:class:`Predictions`. The builder, the search, the meta-dataset, the evaluation and the
+CLI read metrics from here only; adding a metric is adding one entry to ``_REGISTRY``.
+
+Scores are stored raw (log loss as a loss). :meth:`Metric.oriented` turns a raw value
+into one where larger is better, which is what the search compares and ranks.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss, roc_auc_score
+
+from autometa.exceptions import BadInputError
+
+__all__ = [
+    "METRICS",
+    "TIMINGS",
+    "Metric",
+    "MetricName",
+    "Predictions",
+    "get_metric",
+    "greater_is_better",
+    "metric_names",
+    "predictions",
+    "score_all",
+]
+
+TaskKind = str  # "classification" (regression metrics join the registry later)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """What a fitted model says about some rows, computed once for every metric.
+
+    Attributes
+    ----------
+    labels : ndarray, shape (n_rows,)
+        Predicted classes.
+    classes : ndarray, shape (n_classes,)
+        The model's classes, in the column order of ``proba`` and ``scores``.
+    proba : ndarray, shape (n_rows, n_classes), optional
+        Class probabilities; None when the model has no ``predict_proba``.
+    scores : ndarray, shape (n_rows, n_classes), optional
+        Ranking scores per class (probabilities, else the decision function); None when
+        the model has neither.
+    """
+
+    labels: np.ndarray
+    classes: np.ndarray
+    proba: np.ndarray | None = None
+    scores: np.ndarray | None = None
+
+
+def predictions(model: Any, X: pd.DataFrame) -> Predictions:
+    """Ask ``model`` for labels and, where it has them, probabilities or decision scores."""
+    classes = np.asarray(model.classes_)
+    # predict, not the argmax of the probabilities: they differ for some learners (an SVC
+    # with Platt scaling), and accuracy is about what predict returns.
+    labels = np.asarray(model.predict(X))
+    if hasattr(model, "predict_proba"):
+        proba = np.asarray(model.predict_proba(X))
+        return Predictions(labels, classes, proba, proba)
+    scores = model.decision_function(X) if hasattr(model, "decision_function") else None
+    if scores is not None and np.ndim(scores) == 1:
+        scores = np.column_stack([-scores, scores])
+    return Predictions(labels, classes, None, scores)
+
+
+def _accuracy(y: np.ndarray, p: Predictions) -> float:
+    return float(accuracy_score(y, p.labels))
+
+
+def _balanced_accuracy(y: np.ndarray, p: Predictions) -> float:
+    return float(balanced_accuracy_score(y, p.labels))
+
+
+def _log_loss(y: np.ndarray, p: Predictions) -> float:
+    if p.proba is None:
+        return float("nan")
+    return float(log_loss(y, p.proba, labels=p.classes))
+
+
+def _roc_auc(y: np.ndarray, p: Predictions) -> float:
+    """Macro one-vs-rest AUC; per class it only needs a ranking of the rows, so
+    uncalibrated decision scores are fine. Classes absent from ``y`` are left out."""
+    if p.scores is None:
+        return float("nan")
+    aucs = [
+        roc_auc_score(y == c, p.scores[:, k])
+        for k, c in enumerate(p.classes)
+        if 0 < (y == c).sum() < len(y)
+    ]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric.
+
+    Attributes
+    ----------
+    name : str
+    greater_is_better : bool
+    needs_proba : bool
+        True when the metric needs probabilities (log loss) or per-class ranking scores
+        (ROC AUC); a model without them scores NaN (the search treats it as an error).
+    task_kinds : tuple of str
+        Task kinds it applies to.
+    compute : callable
+        ``compute(y_true, predictions) -> float``, the raw value.
+    description : str
+        One line for help texts.
+    """
+
+    name: str
+    greater_is_better: bool
+    needs_proba: bool
+    task_kinds: tuple[TaskKind, ...]
+    compute: Callable[[np.ndarray, Predictions], float]
+    description: str
+
+    def oriented(self, value: float) -> float:
+        """The value turned so that larger is better (a loss is negated)."""
+        return value if self.greater_is_better else -value
+
+    def score(self, model: Any, X: pd.DataFrame, y: np.ndarray) -> float:
+        """The raw value of this metric for ``model`` on (X, y)."""
+        return self.compute(np.asarray(y), predictions(model, X))
+
+
+_REGISTRY: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", True, False, ("classification",), _accuracy,
+               "share of rows classified correctly"),
+        Metric("balanced_accuracy", True, False, ("classification",), _balanced_accuracy,
+               "mean recall over classes"),
+        Metric("roc_auc", True, True, ("classification",), _roc_auc,
+               "macro one-vs-rest ROC AUC"),
+        Metric("log_loss", False, True, ("classification",), _log_loss,
+               "cross-entropy of the predicted probabilities"),
+    )
+}  # fmt: skip
+
+#: Every metric name, in registry order.
+METRICS: tuple[str, ...] = tuple(_REGISTRY)
+#: Timing columns recorded beside the metrics (smaller is better).
+TIMINGS: tuple[str, ...] = ("fit_seconds", "predict_seconds")
+
+#: The metric names as an Enum, for command-line choices.
+MetricName = enum.Enum("MetricName", {name: name for name in METRICS}, type=str)  # type: ignore[misc]
+
+
+def metric_names(task_kind: TaskKind | None = None) -> list[str]:
+    """Names of the metrics that apply to ``task_kind`` (all when None)."""
+    return [m.name for m in _REGISTRY.values() if task_kind is None or task_kind in m.task_kinds]
+
+
+def get_metric(name: str, task_kind: TaskKind | None = None) -> Metric:
+    """The registered metric ``name``; a clear error for an unknown or inapplicable one."""
+    metric = _REGISTRY.get(str(getattr(name, "value", name)))
+    if metric is None:
+        raise BadInputError(f"Unknown metric '{name}'; choose one of: {', '.join(METRICS)}.")
+    if task_kind is not None and task_kind not in metric.task_kinds:
+        raise BadInputError(
+            f"Metric '{metric.name}' does not apply to {task_kind}; "
+            f"choose one of: {', '.join(metric_names(task_kind))}."
+        )
+    return metric
+
+
+def greater_is_better(name: str) -> bool:
+    """Direction of a metric or timing column (timings: smaller is better)."""
+    return name not in TIMINGS and get_metric(name).greater_is_better
+
+
+def score_all(
+    model: Any, X: pd.DataFrame, y: np.ndarray, task_kind: TaskKind = "classification"
+) -> dict[str, float]:
+    """Every metric of ``task_kind`` for ``model`` on (X, y), from one set of predictions."""
+    y = np.asarray(y)
+    p = predictions(model, X)
+    return {m: _REGISTRY[m].compute(y, p) for m in metric_names(task_kind)}

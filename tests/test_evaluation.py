@@ -1,0 +1,78 @@
+"""Leave-one-family-out evaluation: no leak of held-out datasets, family bootstrap, and the
+ASlib reader's checks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa import BadInputError, MetaDataset
+from autometa.evaluation import evaluate, summarize
+from autometa.selectors import SingleBest
+from tests.selectors.test_selectors import synthetic
+
+ASLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
+
+
+class Spy(SingleBest):
+    """Records the datasets every fit sees."""
+
+    seen: ClassVar[list[list[str]]] = []
+
+    def fit(self, meta: MetaDataset, metric: str = "accuracy") -> Spy:
+        Spy.seen.append(list(meta.dataset_names))
+        super().fit(meta, metric)
+        return self
+
+
+def test_held_out_family_never_reaches_fit() -> None:
+    meta = synthetic(n=20)  # families fam0..fam9 of two datasets each
+    Spy.seen = []
+    results = evaluate(meta, {"spy": Spy})
+    families = meta.datasets.set_index("name")["family"]
+    assert len(Spy.seen) == 10
+    for seen, (family, tested) in zip(Spy.seen, results.groupby("family", sort=False), strict=True):
+        assert set(tested["dataset"]).isdisjoint(seen)
+        assert sorted(seen) == sorted(families.index[families != family])
+
+
+def test_bootstrap_resamples_families_not_datasets() -> None:
+    # Ten families of ten identical datasets each: resampling datasets would pretend there
+    # are 100 independent values; resampling families sees ten.
+    rng = np.random.default_rng(0)
+    values = np.repeat(rng.normal(size=10), 10)
+    results = pd.DataFrame({
+        "selector": "s", "dataset": [f"d{i}" for i in range(100)],
+        "family": np.repeat([f"f{i}" for i in range(10)], 10), "regret@1": values,
+        "regret@3": 0.0, "regret@5": 0.0, "regret@10": 0.0, "ndcg@5": 1.0,
+        "raw@1": 0.8, "sbs_raw": 0.7, "oracle_raw": 0.9,
+    })  # fmt: skip
+    summary = summarize(results).loc["s"]
+    width = summary["regret@1 hi"] - summary["regret@1 lo"]
+    # The family-level standard error is that of 10 values (about std / sqrt(10)).
+    expected = 2 * 1.96 * values.std() / np.sqrt(10)
+    assert width == pytest.approx(expected, rel=0.35)
+    assert summary["gap closed"] == pytest.approx(0.5)
+
+
+@pytest.mark.skipif(not ASLIB.is_dir(), reason="the ASlib scenario is beside the project")
+def test_aslib_reads_the_direction_and_requires_every_fold(tmp_path: Path) -> None:
+    scenario = tmp_path / "scenario"
+    shutil.copytree(ASLIB, scenario)
+    description = (scenario / "description.txt").read_text()
+    (scenario / "description.txt").write_text(
+        description.replace("maximize:\n- true", "maximize:\n- false")
+    )
+    assert MetaDataset.from_aslib(scenario).maximize == {"predictive_accuracy": False}
+    cv = (scenario / "cv.arff").read_text().splitlines()
+    (scenario / "cv.arff").write_text("\n".join(cv[:-1]) + "\n")  # one instance loses its fold
+    with pytest.raises(BadInputError, match="has no fold for 1 instance"):
+        MetaDataset.from_aslib(scenario)
+    (scenario / "description.txt").unlink()
+    with pytest.raises(BadInputError, match=r"missing description\.txt"):
+        MetaDataset.from_aslib(scenario)

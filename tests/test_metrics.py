@@ -1,0 +1,53 @@
+"""The metric registry: values against scikit-learn, directions, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.svm import LinearSVC
+
+from autometa import BadInputError
+from autometa.metrics import METRICS, MetricName, get_metric, metric_names, score_all
+
+
+def _data() -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = np.where(X["a"] + 0.5 * rng.normal(size=300) > 0, "yes", "no")
+    return X, y
+
+
+def test_score_all_matches_scikit_learn_on_a_probabilistic_model() -> None:
+    X, y = _data()
+    model = LogisticRegression().fit(X, y)
+    values = score_all(model, X, y)
+    assert list(values) == list(METRICS)
+    proba = model.predict_proba(X)
+    assert values["log_loss"] == pytest.approx(log_loss(y, proba))
+    assert values["roc_auc"] == pytest.approx(roc_auc_score(y == "yes", proba[:, 1]))
+    assert values["accuracy"] == pytest.approx(np.mean(model.predict(X) == y))
+
+
+def test_a_model_without_probabilities_has_auc_from_its_decision_but_no_log_loss() -> None:
+    X, y = _data()
+    model = LinearSVC().fit(X, y)
+    values = score_all(model, X, y)
+    assert np.isnan(values["log_loss"])
+    assert values["roc_auc"] == pytest.approx(roc_auc_score(y == "yes", model.decision_function(X)))
+
+
+def test_directions_and_orientation() -> None:
+    assert get_metric("log_loss").oriented(0.3) == -0.3
+    assert get_metric("accuracy").oriented(0.9) == 0.9
+    assert get_metric(MetricName("roc_auc")).name == "roc_auc"  # the CLI's Enum
+    assert metric_names("classification") == list(METRICS)
+
+
+def test_unknown_or_inapplicable_metric_is_a_clear_error() -> None:
+    with pytest.raises(BadInputError, match="Unknown metric 'acuracy'; choose one of: accuracy"):
+        get_metric("acuracy")
+    with pytest.raises(BadInputError, match="does not apply to regression"):
+        get_metric("accuracy", "regression")
