@@ -23,6 +23,7 @@ from autometa.fit_time import FitTimeModel
 from autometa.metadata import MetaDataset
 from autometa.metafeatures import extract_metafeatures
 from autometa.metrics import get_metric
+from autometa.selectors.base import Ranker
 from autometa.tabular import Task, task_from_xy
 
 __all__ = ["Knowledge", "Recommendation", "recommend"]
@@ -36,15 +37,16 @@ class Knowledge:
 
     Attributes
     ----------
-    model : MetaModel
-        Ranks configurations from meta-features.
+    model : Ranker
+        Ranks configurations from meta-features: the MetaModel by default, or any fitted
+        selector (``autometa.selectors``).
     fit_time : FitTimeModel
         Predicts fit seconds per configuration.
     configs : DataFrame
         config_id, family, params (JSON text).
     """
 
-    model: Any  # MetaModel (imported lazily: torch)
+    model: Ranker
     fit_time: FitTimeModel
     configs: pd.DataFrame
 
@@ -68,8 +70,7 @@ class Knowledge:
     @property
     def portfolio(self) -> list[str]:
         """Greedy portfolio order (dataset-independent), best first."""
-        scores = self.model.portfolio_scores_
-        return [self.model.config_ids_[i] for i in np.argsort(-scores, kind="stable")]
+        return self.model.portfolio
 
 
 @functools.lru_cache(maxsize=4)
@@ -174,9 +175,7 @@ def recommend(
     mf = extract_metafeatures(task, random_state=random_state)
     model = knowledge.model
     ranked = model.rank(mf)
-    _, std = model.predict(mf.to_frame().T)
-    position = {c: i for i, c in enumerate(model.config_ids_)}
-    idx = [position[c] for c in ranked.index]
+    spread = model.uncertainty(mf)
     times = knowledge.fit_time.predict(len(task.y), task.X.shape[1], task.n_classes)
     configs = knowledge.configs.set_index("config_id")
     ranking = pd.DataFrame({
@@ -186,7 +185,7 @@ def recommend(
         "params": configs.loc[ranked.index, "params"].to_numpy(),
         "predicted_score": ranked.to_numpy(),
         "predicted_fit_seconds": times.reindex(ranked.index).to_numpy(),
-        "uncertainty": std[0, idx],
+        "uncertainty": spread.reindex(ranked.index).to_numpy(),
     })  # fmt: skip
     notes = []
     ood = model.ood(mf)

@@ -62,7 +62,7 @@ def trained(method: str, k: int, iterations: int) -> tuple[MetaLearner, float]:
         model.load_state(saved["state"])
         return model, float(saved["seconds"])
     start = time.perf_counter()
-    model.fit(SinusoidTasks(0).stream(25, k, k), iterations, pretrain=method == "pretrained")
+    model.fit(SinusoidTasks(0, k, k).stream(25), iterations, pretrain=method == "pretrained")
     seconds = time.perf_counter() - start
     CACHE.mkdir(parents=True, exist_ok=True)
     torch.save({"state": model.state(), "seconds": seconds}, path)

@@ -66,8 +66,7 @@ def pretrained(X: np.ndarray, y: np.ndarray, classes: list, n_features: int) -> 
     """Hidden layers from a plain classifier of the training classes; a fresh head."""
     rows = np.isin(y, classes)
     codes = torch.as_tensor(np.searchsorted(classes, y[rows]))
-    torch.manual_seed(0)  # mlp() initialises from the global generator: seed it here
-    net = mlp(n_features, HIDDEN, len(classes))
+    net = mlp(n_features, HIDDEN, len(classes), random_state=0)
     gen = torch.Generator().manual_seed(0)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     Xt = torch.as_tensor(X[rows], dtype=torch.float32)

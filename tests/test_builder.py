@@ -130,6 +130,7 @@ def test_a_table_that_cannot_be_used_is_reported_not_fatal(tmp_path: Path) -> No
     ]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_build_loses_only_units_in_flight(csv_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "build"
     command = [

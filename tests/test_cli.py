@@ -74,7 +74,7 @@ def test_train_metamodel_and_evaluate_on_a_small_meta_dataset(tmp_path: Path) ->
         "MetaModel",
     }
     bad = runner.invoke(app, ["train-metamodel", str(tmp_path), "--out", str(tmp_path / "x.pt")])
-    assert bad.exit_code == 2 and "not a meta-dataset folder" in bad.stderr
+    assert bad.exit_code == 2 and "is not an autometa meta-dataset" in bad.stderr
 
 
 def test_recommend_json_save_then_predict(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ def _comparable(out: Path) -> dict[tuple[str, str, int], list]:
     }
 
 
+@pytest.mark.slow
 def test_dask_build_equals_local_build(csv_folder: Path, tmp_path: Path) -> None:
     from autometa.distributed import dask_client
 

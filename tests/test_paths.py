@@ -19,6 +19,7 @@ def test_source_checkout_finds_data() -> None:
     assert (data_dir() / "demo" / "penguins.csv").is_file()
 
 
+@pytest.mark.slow
 def test_wheel_carries_data_and_finds_it(tmp_path: Path) -> None:
     pytest.importorskip("hatchling")
     subprocess.run(

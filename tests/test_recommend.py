@@ -58,3 +58,19 @@ def test_bad_arguments(penguins: autometa.Task) -> None:
         autometa.recommend(penguins, top_k=0)
     with pytest.raises(BadInputError, match="Unknown metric 'f1'"):
         autometa.recommend(penguins, metric="f1")
+
+
+def test_any_selector_drives_recommend(penguins: autometa.Task) -> None:
+    from autometa.fit_time import FitTimeModel
+    from autometa.paths import data_dir
+    from autometa.recommend import Knowledge
+    from autometa.selectors import KNNSelector
+
+    meta = autometa.MetaDataset.load(data_dir() / "metadataset")
+    knn = KNNSelector(k=5).fit(meta)
+    knowledge = Knowledge(knn, FitTimeModel().fit(meta), meta.configs)
+    rec = autometa.recommend(penguins, top_k=3, knowledge=knowledge)
+    expected = knn.rank(autometa.extract_metafeatures(penguins))
+    assert list(rec.ranking["config_id"]) == list(expected.index)
+    assert (rec.ranking["uncertainty"] == 0).all()  # a point prediction
+    assert len(rec.explain().neighbours) == 3 and rec.explain().attributions.empty

@@ -23,6 +23,7 @@ def task() -> autometa.Task:
     return task_from_xy(pd.DataFrame(X).add_prefix("f"), y)
 
 
+@pytest.mark.slow
 def test_halving_on_growing_rungs_within_the_budget(task: autometa.Task) -> None:
     task = task.subset(np.arange(3000))
     start = time.perf_counter()

@@ -7,7 +7,13 @@ the scikit-learn-style neural base learners built on them.
 from __future__ import annotations
 
 from autometa.maml.core import ALGORITHMS, Batch, MetaLearner, cross_entropy_loss, mse_loss
-from autometa.maml.learners import MAMLClassifier, MAMLRegressor, load_initialisation, mlp
+from autometa.maml.learners import (
+    MAMLClassifier,
+    MAMLRegressor,
+    MetaInit,
+    load_initialisation,
+    mlp,
+)
 from autometa.maml.tasks import EpisodeTasks, SinusoidTasks, TableTasks
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "EpisodeTasks",
     "MAMLClassifier",
     "MAMLRegressor",
+    "MetaInit",
     "MetaLearner",
     "SinusoidTasks",
     "TableTasks",

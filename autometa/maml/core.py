@@ -113,7 +113,7 @@ class MetaLearner:
             raise BadInputError(f"Unknown algorithm '{algorithm}'; choose one of {ALGORITHMS}.")
         if inner_steps < 1 or inner_lr <= 0 or meta_lr <= 0 or grad_clip <= 0:
             raise BadInputError("inner_steps, inner_lr, meta_lr and grad_clip must be > 0.")
-        from autometa.selectors.metamodel import resolve_device
+        from autometa.device import resolve_device
 
         self.device = resolve_device(device)
         self.module = copy.deepcopy(module).to(self.device)

@@ -5,10 +5,16 @@ per-parameter step sizes) from a family of same-schema tasks; ``fit(X, y)`` adap
 one new task with a few gradient steps; ``predict`` uses the adapted weights. Features
 are standardised with statistics of the meta-training rows, so that a new task's few
 rows are scaled as the initialisation expects.
+
+scikit-learn's contract: the learned initialisation is the constructor argument ``init``
+(a :class:`MetaInit`). ``meta_fit`` sets it (as ``warm_start``-style estimators set
+their state), so ``clone(est).fit(X, y)`` adapts from the same initialisation; an
+initialisation read from a file is passed the same way (``load_initialisation``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +29,51 @@ from autometa.exceptions import BadInputError, NotFittedError
 from autometa.maml.core import MetaLearner, cross_entropy_loss, mse_loss
 from autometa.maml.tasks import TableTasks
 
-__all__ = ["MAMLClassifier", "MAMLRegressor", "load_initialisation", "mlp"]
+__all__ = ["MAMLClassifier", "MAMLRegressor", "MetaInit", "load_initialisation", "mlp"]
 
 KIND = "autometa.maml"
 
 
-def mlp(n_in: int, hidden: tuple[int, ...], n_out: int) -> nn.Sequential:
-    """ReLU MLP n_in -> hidden... -> n_out (Finn et al.'s sinusoid net: 1-40-40-1)."""
-    layers: list[nn.Module] = []
-    width = n_in
-    for h in hidden:
-        layers += [nn.Linear(width, h), nn.ReLU()]
-        width = h
-    layers.append(nn.Linear(width, n_out))
-    return nn.Sequential(*layers)
+def mlp(n_in: int, hidden: tuple[int, ...], n_out: int, random_state: int = 0) -> nn.Sequential:
+    """ReLU MLP n_in -> hidden... -> n_out (Finn et al.'s sinusoid net: 1-40-40-1),
+    initialised from ``random_state`` (torch's global generator is left as it was)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(random_state)
+        layers: list[nn.Module] = []
+        width = n_in
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, n_out))
+        return nn.Sequential(*layers)
+
+
+@dataclass
+class MetaInit:
+    """A meta-learned initialisation: what ``fit`` adapts from.
+
+    Attributes
+    ----------
+    state : dict
+        The MetaLearner's state (initial weights; Meta-SGD: also step sizes).
+    hidden : tuple of int
+    n_features, n_out : int
+    mean, scale : arrays, shape (n_features,)
+        Standardisation of the meta-training rows.
+    classes : array, shape (n_classes,)
+        Classification: the classes of the meta-training tasks (empty for regression).
+    feature_names : list of str
+        Column names of the meta-training tasks (empty when they had none).
+    """
+
+    state: dict[str, dict[str, torch.Tensor]]
+    hidden: tuple[int, ...]
+    n_features: int
+    n_out: int
+    mean: np.ndarray
+    scale: np.ndarray
+    classes: np.ndarray
+    feature_names: list[str]
 
 
 class _MAMLBase(BaseEstimator):
@@ -59,6 +96,7 @@ class _MAMLBase(BaseEstimator):
         grad_clip: float = 10.0,
         device: str = "auto",
         random_state: int = 0,
+        init: MetaInit | None = None,
     ) -> None:
         self.hidden = hidden
         self.algorithm = algorithm
@@ -73,6 +111,7 @@ class _MAMLBase(BaseEstimator):
         self.grad_clip = grad_clip
         self.device = device
         self.random_state = random_state
+        self.init = init
 
     # ------------------------------------------------------------------ meta-training
     def meta_fit(
@@ -80,7 +119,7 @@ class _MAMLBase(BaseEstimator):
         tasks: list[tuple[Any, Any]],
         callback: Any = None,
     ) -> _MAMLBase:
-        """Learn the initialisation from a family of tasks.
+        """Learn the initialisation from a family of tasks and set it as ``init``.
 
         Parameters
         ----------
@@ -93,33 +132,44 @@ class _MAMLBase(BaseEstimator):
         if not tasks:
             raise BadInputError("meta_fit needs a non-empty list of (X, y) tasks.")
         first = tasks[0][0]
-        if hasattr(first, "columns"):
-            self.feature_names_in_ = np.asarray([str(c) for c in first.columns], dtype=object)
+        names = [str(c) for c in first.columns] if hasattr(first, "columns") else []
         arrays = [(_as_float(X), np.asarray(y)) for X, y in tasks]
         stacked = np.vstack([X for X, _ in arrays])
-        self.mean_ = np.nanmean(stacked, axis=0)
-        self.scale_ = np.nanstd(stacked, axis=0)
-        self.scale_[~(self.scale_ > 0)] = 1.0
-        self.n_features_in_ = stacked.shape[1]
+        mean = np.nanmean(stacked, axis=0)
+        scale = np.nanstd(stacked, axis=0)
+        scale[~(scale > 0)] = 1.0
         if self._classification:
-            self.classes_ = np.unique(np.concatenate([y for _, y in arrays]))
-            targets = [np.searchsorted(self.classes_, y) for _, y in arrays]
-            n_out = len(self.classes_)
+            classes = np.unique(np.concatenate([y for _, y in arrays]))
+            targets = [np.searchsorted(classes, y) for _, y in arrays]
+            n_out = len(classes)
         else:
+            classes = np.asarray([])
             targets = [y.astype(np.float32) for _, y in arrays]
             n_out = 1
+        scaled = [
+            (np.nan_to_num((X - mean) / scale).astype(np.float32), t)
+            for (X, _), t in zip(arrays, targets, strict=True)
+        ]
         table_tasks = TableTasks(
-            [(self._scale(X), t) for (X, _), t in zip(arrays, targets, strict=True)],
-            self._classification, self.k_shot, self.k_query, self.random_state,
-        )  # fmt: skip
-        self.learner_ = self._new_learner(n_out)
-        self.learner_.fit(table_tasks.stream(self.meta_batch), self.meta_iterations, callback)
-        self.n_out_ = n_out
+            scaled, self._classification, self.k_shot, self.k_query, self.random_state
+        )
+        learner = self._new_learner(stacked.shape[1], n_out)
+        learner.fit(table_tasks.stream(self.meta_batch), self.meta_iterations, callback)
+        self.init = MetaInit(
+            learner.state(),
+            tuple(self.hidden),
+            stacked.shape[1],
+            n_out,
+            mean,
+            scale,
+            classes,
+            names,
+        )
         return self
 
-    def _new_learner(self, n_out: int) -> MetaLearner:
+    def _new_learner(self, n_features: int, n_out: int) -> MetaLearner:
         return MetaLearner(
-            mlp(self.n_features_in_, tuple(self.hidden), n_out),
+            mlp(n_features, tuple(self.hidden), n_out, self.random_state),
             loss=cross_entropy_loss if self._classification else mse_loss,
             algorithm=self.algorithm, inner_steps=self.inner_steps, inner_lr=self.inner_lr,
             meta_lr=self.meta_lr, grad_clip=self.grad_clip, device=self.device,
@@ -131,9 +181,21 @@ class _MAMLBase(BaseEstimator):
 
     # ------------------------------------------------------------------ adaptation
     def fit(self, X: Any, y: Any) -> _MAMLBase:
-        """Adapt the meta-learned initialisation to (X, y) with ``adapt_steps`` steps."""
-        if not hasattr(self, "learner_"):
-            raise NotFittedError("Call meta_fit(tasks) (or load an initialisation) before fit.")
+        """Adapt the initialisation ``init`` to (X, y) with ``adapt_steps`` steps."""
+        init = self.init
+        if init is None:
+            raise NotFittedError(
+                "No initialisation: call meta_fit(tasks), or pass init= (e.g. from "
+                "load_initialisation) before fit."
+            )
+        self.n_features_in_, self.n_out_ = init.n_features, init.n_out
+        self.mean_, self.scale_ = init.mean, init.scale
+        if init.feature_names:
+            self.feature_names_in_ = np.asarray(init.feature_names, dtype=object)
+        if self._classification:
+            self.classes_ = init.classes
+        self.learner_ = self._new_learner(init.n_features, init.n_out)
+        self.learner_.load_state(init.state)
         X = self._check_X(X)
         y = np.asarray(y)
         if len(y) != len(X):
@@ -173,7 +235,8 @@ class _MAMLBase(BaseEstimator):
     # ------------------------------------------------------------------ files
     def save_initialisation(self, path: str | Path) -> Path:
         """One self-describing file (``torch.load(weights_only=True)`` reads it)."""
-        if not hasattr(self, "learner_"):
+        init = self.init
+        if init is None:
             raise NotFittedError("Nothing to save: call meta_fit first.")
         params = {k: getattr(self, k) for k in ("algorithm", "inner_steps", "inner_lr", "meta_lr",
                   "meta_batch", "meta_iterations", "k_shot", "k_query", "adapt_steps",
@@ -182,16 +245,14 @@ class _MAMLBase(BaseEstimator):
             **header(KIND),
             "estimator": type(self).__name__,
             "params": params,
-            "hidden": list(self.hidden),
-            "n_features": self.n_features_in_,
-            "n_out": self.n_out_,
-            "feature_names": [str(c) for c in getattr(self, "feature_names_in_", [])],
-            "mean": torch.as_tensor(self.mean_),
-            "scale": torch.as_tensor(self.scale_),
-            "classes": [
-                c.item() if isinstance(c, np.generic) else c for c in getattr(self, "classes_", [])
-            ],
-            "state": self.learner_.state(),
+            "hidden": list(init.hidden),
+            "n_features": init.n_features,
+            "n_out": init.n_out,
+            "feature_names": list(init.feature_names),
+            "mean": torch.as_tensor(init.mean),
+            "scale": torch.as_tensor(init.scale),
+            "classes": [c.item() if isinstance(c, np.generic) else c for c in init.classes],
+            "state": init.state,
         }
         path = Path(path)
         torch.save(payload, path)
@@ -245,18 +306,12 @@ def load_initialisation(path: str | Path, device: str = "auto") -> MAMLRegressor
     """Read a file written by ``save_initialisation``; returns a learner ready for ``fit``."""
     payload = read_torch(path, KIND)
     cls = MAMLClassifier if payload["estimator"] == "MAMLClassifier" else MAMLRegressor
-    est = cls(hidden=tuple(payload["hidden"]), device=device, **payload["params"])
-    est.n_features_in_ = int(payload["n_features"])
-    est.n_out_ = int(payload["n_out"])
-    if payload.get("feature_names"):
-        est.feature_names_in_ = np.asarray(payload["feature_names"], dtype=object)
-    est.mean_ = payload["mean"].numpy()
-    est.scale_ = payload["scale"].numpy()
-    if isinstance(est, MAMLClassifier):
-        est.classes_ = np.asarray(payload["classes"])
-    est.learner_ = est._new_learner(est.n_out_)
-    est.learner_.load_state(payload["state"])
-    return est
+    init = MetaInit(
+        payload["state"], tuple(payload["hidden"]), int(payload["n_features"]),
+        int(payload["n_out"]), payload["mean"].numpy(), payload["scale"].numpy(),
+        np.asarray(payload["classes"]), list(payload["feature_names"]),
+    )  # fmt: skip
+    return cls(hidden=init.hidden, device=device, init=init, **payload["params"])
 
 
 def _as_float(X: Any) -> np.ndarray:

@@ -7,14 +7,16 @@
 - :class:`TableTasks`: a family of same-schema tables (a folder of CSVs, or one table
   split by a group column); each table is one task.
 
-Every sampler draws with its own ``torch.Generator`` (``random_state``): the same seed
-gives the same batches.
+Every sampler follows :class:`TaskSampler` (``sample(n_tasks)``, ``stream(n_tasks)``) and
+draws with its own generator seeded by ``random_state`` (a ``torch.Generator`` or a
+``numpy.random.Generator``; never a global one): the same seed gives the same batches.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -22,34 +24,49 @@ import torch
 from autometa.exceptions import BadInputError
 from autometa.maml.core import Batch
 
-__all__ = ["EpisodeTasks", "SinusoidTasks", "TableTasks"]
+__all__ = ["EpisodeTasks", "SinusoidTasks", "TableTasks", "TaskSampler"]
+
+
+class TaskSampler(Protocol):
+    """Where meta-batches come from."""
+
+    def sample(self, n_tasks: int) -> Batch: ...
+
+    def stream(self, n_tasks: int) -> Iterator[Batch]: ...
 
 
 class SinusoidTasks:
-    """Finn et al.'s sinusoid regression tasks."""
+    """Finn et al.'s sinusoid regression tasks, ``k_support`` + ``k_query`` points each."""
 
     amplitude = (0.1, 5.0)
     phase = (0.0, math.pi)
     x_range = (-5.0, 5.0)
 
-    def __init__(self, random_state: int = 0) -> None:
+    def __init__(self, random_state: int = 0, k_support: int = 10, k_query: int = 10) -> None:
         self.generator = torch.Generator().manual_seed(random_state)
+        self.k_support = k_support
+        self.k_query = k_query
 
     def _uniform(self, shape: tuple[int, ...], bounds: tuple[float, float]) -> torch.Tensor:
         lo, hi = bounds
         return lo + (hi - lo) * torch.rand(shape, generator=self.generator)
 
-    def sample(self, n_tasks: int, k_support: int, k_query: int) -> Batch:
-        """A meta-batch; x (n_tasks, k, 1), y (n_tasks, k, 1)."""
+    def sample(
+        self, n_tasks: int, k_support: int | None = None, k_query: int | None = None
+    ) -> Batch:
+        """A meta-batch; x (n_tasks, k, 1), y (n_tasks, k, 1) (k: the constructor's unless
+        given here)."""
+        k_support = self.k_support if k_support is None else k_support
+        k_query = self.k_query if k_query is None else k_query
         amp = self._uniform((n_tasks, 1, 1), self.amplitude)
         phase = self._uniform((n_tasks, 1, 1), self.phase)
         xs = self._uniform((n_tasks, k_support, 1), self.x_range)
         xq = self._uniform((n_tasks, k_query, 1), self.x_range)
         return Batch(xs, amp * torch.sin(xs - phase), xq, amp * torch.sin(xq - phase))
 
-    def stream(self, n_tasks: int, k_support: int, k_query: int) -> Iterator[Batch]:
+    def stream(self, n_tasks: int) -> Iterator[Batch]:
         while True:
-            yield self.sample(n_tasks, k_support, k_query)
+            yield self.sample(n_tasks)
 
 
 class EpisodeTasks:

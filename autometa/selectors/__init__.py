@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autometa.selectors.base import BaseSelector, Selector
+from autometa.selectors.base import BaseSelector, Ranker, Selector
 from autometa.selectors.baselines import (
     AveragePortfolio,
     FlamlNN,
@@ -19,17 +19,23 @@ from autometa.selectors.baselines import (
 __all__ = [
     "AveragePortfolio",
     "BaseSelector",
+    "Explanation",
     "FlamlNN",
     "KNNSelector",
     "MetaModel",
     "RandomSelector",
+    "Ranker",
     "Selector",
     "SingleBest",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("MetaModel", "Explanation"):
+    if name == "Explanation":
+        from autometa.selectors.explanation import Explanation
+
+        return Explanation
+    if name == "MetaModel":
         from autometa.selectors import metamodel
 
         return getattr(metamodel, name)

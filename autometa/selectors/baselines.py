@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.metadata import MetaDataset
-from autometa.selectors.base import BaseSelector
+from autometa.selectors.base import BaseSelector, greedy_portfolio
 
 __all__ = ["AveragePortfolio", "FlamlNN", "KNNSelector", "RandomSelector", "SingleBest"]
 
@@ -43,25 +43,6 @@ class SingleBest(BaseSelector):
 
     def _scores(self, x: pd.Series) -> np.ndarray:
         return self.mean_scores_
-
-
-def greedy_portfolio(scores: np.ndarray, size: int) -> list[int]:
-    """Column indices chosen greedily to maximise the mean row-wise max of ``scores``.
-
-    Parameters
-    ----------
-    scores : array, shape (n_datasets, n_configs)
-    size : int
-    """
-    chosen: list[int] = []
-    best = np.zeros(len(scores))
-    for _ in range(min(size, scores.shape[1])):
-        gains = np.maximum(scores, best[:, None]).mean(axis=0)
-        gains[chosen] = -np.inf
-        pick = int(np.argmax(gains))
-        chosen.append(pick)
-        best = np.maximum(best, scores[:, pick])
-    return chosen
 
 
 class AveragePortfolio(BaseSelector):

@@ -62,7 +62,7 @@ def test_meta_training_helps_and_meta_sgd_learns_step_sizes() -> None:
     for algorithm in ("maml", "metasgd"):
         learner = MetaLearner(mlp(1, (40, 40), 1), algorithm=algorithm, device="cpu")
         before = learner.evaluate(test, [1])[1].mean()
-        learner.fit(SinusoidTasks(0).stream(25, 10, 10), 300)
+        learner.fit(SinusoidTasks(0, 10, 10).stream(25), 300)
         after = learner.evaluate(test, [0, 1])
         assert after[1].mean() < 0.8 * before  # adapted MSE falls clearly below the start's
         assert after[1].mean() < after[0].mean()  # one step helps
@@ -74,7 +74,7 @@ def test_same_seed_same_initialisation_and_training() -> None:
     runs = []
     for _ in range(2):
         learner = MetaLearner(mlp(1, (8,), 1), random_state=5, device="cpu")
-        learner.fit(SinusoidTasks(3).stream(5, 5, 5), 10)
+        learner.fit(SinusoidTasks(3, 5, 5).stream(5), 10)
         runs.append(learner.state()["params"])
     for k in runs[0]:
         torch.testing.assert_close(runs[0][k], runs[1][k], rtol=0, atol=0)

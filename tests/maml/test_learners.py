@@ -84,6 +84,22 @@ def test_regressor_adapts_and_round_trips(tmp_path: Path) -> None:
         model.predict(Xt[:, :2])
 
 
+def test_clone_keeps_the_initialisation_and_fit_does_not_change_it() -> None:
+    from sklearn.base import clone
+
+    model = MAMLRegressor(meta_iterations=50, random_state=0).meta_fit(_linear_family(10))
+    rng = np.random.default_rng(1)
+    X, Xt = rng.normal(size=(10, 3)), rng.normal(size=(50, 3))
+    y = 2.0 * X[:, 1]
+    twin = clone(model)
+    assert twin.init is not None and twin.init is not model.init  # a copy, not a share
+    np.testing.assert_allclose(twin.fit(X, y).predict(Xt), model.fit(X, y).predict(Xt), rtol=1e-6)
+    before = {k: v.clone() for k, v in model.init.state["params"].items()}
+    model.fit(X, 3 * y)
+    after = model.init.state["params"]
+    assert all(torch.equal(before[k], after[k]) for k in before)  # adaptation is not meta-state
+
+
 def test_classifier_errors(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     tasks = [(rng.normal(size=(30, 2)), rng.choice(["a", "b"], 30)) for _ in range(5)]
