@@ -73,6 +73,7 @@ SETTINGS_FILE = "build.json"
 METAFEATURES_FILE = "metafeatures.jsonl"
 MIN_CLASS_ROWS = 5
 CHUNK = 8  # datasets per round of stages: finished tables early, little idle time
+BACKENDS = ("loky", "dask")  # joblib backends a build runs on
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,8 @@ def build(
         Counts: units (run), skipped_units (already done), records, ok, censored, error,
         dataset_errors.
     """
+    if backend not in BACKENDS:
+        raise BadInputError(f"backend must be one of {', '.join(BACKENDS)}, not '{backend}'.")
     out = Path(out)
     _check_settings(out, settings)
     done: dict[tuple[str, str, int], dict[str, Any]] = {

@@ -21,7 +21,7 @@ from autometa.exceptions import BadInputError
 from autometa.model_file import save_model
 from autometa.recommend import Knowledge, Recommendation, recommend
 from autometa.schema import InputSchema
-from autometa.search import SearchEvent, search
+from autometa.search import SearchEvent, SearchSettings, search
 from autometa.tabular import Task, task_from_xy
 
 __all__ = ["AutoMetaClassifier"]
@@ -126,7 +126,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             Class labels.
         """
         start = time.perf_counter()
-        _check_budget(self.time_budget)
+        self._settings(0)  # bad settings fail here, before any work
         if y is None:
             raise BadInputError(
                 "AutoMetaClassifier requires y to be passed, but the target y is None."
@@ -169,7 +169,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
             ``time.perf_counter()`` when the budget started (default: now).
         """
         start = time.perf_counter() if start is None else start
-        _check_budget(self.time_budget)
+        self._settings(0)  # bad settings fail here, before any work
         encoder = LabelEncoder().fit(task.y.to_numpy())
         coded = replace(task, y=pd.Series(encoder.transform(task.y.to_numpy()), name=task.y.name))
         self.n_features_in_ = len(task.feature_columns)
@@ -177,6 +177,14 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self._fit_codes(coded, encoder.classes_, start, recommendation)
         self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
         return self
+
+    def _settings(self, seed: int) -> SearchSettings:
+        """The search's settings (validated: a clear error for a bad budget or metric)."""
+        return SearchSettings(
+            time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
+            n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
+            n_jobs=self.n_jobs, random_state=seed,
+        )  # fmt: skip
 
     def _fit_codes(
         self,
@@ -195,12 +203,12 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.recommendation_ = recommendation or recommend(
             task, top_k=self.top_k, metric=self.metric, knowledge=self.knowledge, random_state=seed
         )
-        result = search(
-            task, self.recommendation_, time_budget=self.time_budget, metric=self.metric,
-            top_k=self.top_k, n_portfolio=self.n_portfolio, cv=self.cv,
-            max_configs=self.max_configs, n_jobs=self.n_jobs, random_state=seed, start=start,
-            callback=self.callback,
+        settings = SearchSettings(
+            time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
+            n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
+            n_jobs=self.n_jobs, random_state=seed,
         )  # fmt: skip
+        result = search(task, self.recommendation_, settings, start=start, callback=self.callback)
         self.classes_ = classes
         self.leaderboard_ = result.leaderboard
         self.best_config_ = result.best_config
@@ -231,6 +239,17 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         """Class labels, shape (n_rows,)."""
         frame = self._prepare(X)
         codes = self.pipeline_.predict(frame)
+        return self.classes_[np.asarray(codes, dtype=int)]
+
+    def predict_task(self, task: Task) -> np.ndarray:
+        """Class labels of the rows of a validated Task, shape (n_rows,).
+
+        A Task keeps only its usable columns (``load_table`` drops constant and
+        identifier-like ones), so it is prepared by the input schema's kept columns instead
+        of checked as a raw table.
+        """
+        check_is_fitted(self, "pipeline_")
+        codes = self.pipeline_.predict(self.schema_.transform(task.X))
         return self.classes_[np.asarray(codes, dtype=int)]
 
     @available_if(_has_proba)
@@ -288,8 +307,3 @@ def _check_2d(X: Any) -> None:
             f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is "
             "required."
         )
-
-
-def _check_budget(value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise BadInputError(f"time_budget must be a positive number of seconds; got {value!r}.")

@@ -4,8 +4,8 @@ One small log-log model per configuration (ridge least squares):
 
     log(fit seconds) ~ 1 + log(training rows) + log(features + 1) + log(classes)
 
-fitted on the per-fold fit times the builder recorded on every dataset (a fold trains on
-``(folds - 1) / folds`` of the rows used). The search plans with the upper end of the
+fitted on the fit times the builder recorded at every point of every learning curve
+(``units``: training rows, fit seconds). The search plans with the upper end of the
 prediction (mean + one residual standard deviation) times a machine factor it measures as
 it goes. Beyond the largest training table (the shipped meta-dataset caps datasets at
 2,000 rows) the slope in rows is at least 1 (2 for kernel SVMs): small tables flatten the
@@ -56,21 +56,25 @@ class FitTimeModel:
         Residual standard deviation of log seconds.
     """
 
-    def fit(self, meta: MetaDataset, folds: int | None = None) -> FitTimeModel:
-        """Learn from ``meta``'s fit_seconds (needs the builder's ``datasets`` table)."""
+    def fit(self, meta: MetaDataset) -> FitTimeModel:
+        """Learn from ``meta``'s curve points (``units``: rows, fit_seconds; the sizes come
+        from the ``datasets`` table)."""
         if "fit_seconds" not in meta.metrics:
             raise BadInputError(
                 "This meta-dataset has no fit_seconds; it cannot predict fit times."
             )
-        folds = folds or int(meta.info.get("settings", {}).get("folds", 3))
-        times = meta.scores("fit_seconds")  # datasets x configs, mean over folds
-        info = meta.datasets.set_index("name").reindex(times.index)
-        rows = info["n_rows_used"].to_numpy(float) * (folds - 1) / folds
-        A = _design(rows, info["n_features"].to_numpy(float), info["n_classes"].to_numpy(float))
+        units = meta.units[meta.units["status"] == "ok"]
+        info = meta.datasets.set_index("name")
+        points = units.join(info[["n_features", "n_classes"]], on="dataset")
         coef, sigma = {}, {}
-        for config in times.columns:
-            t = times[config].to_numpy(float)
+        all_rows: list[float] = []
+        for config in meta.config_ids:
+            own = points[points["config_id"] == config]
+            t = own["fit_seconds"].to_numpy(float)
             ok = np.isfinite(t) & (t > 0)
+            A = _design(own["rows"].to_numpy(float), own["n_features"].to_numpy(float),
+                        own["n_classes"].to_numpy(float))  # fmt: skip
+            all_rows.extend(own["rows"].to_numpy(float)[ok])
             if ok.sum() < A.shape[1] + 2:  # too few timings: the median configuration's model
                 continue
             Ao, yo = A[ok], np.log(np.maximum(t[ok], MIN_SECONDS))
@@ -81,14 +85,17 @@ class FitTimeModel:
             raise BadInputError("Too few fit timings in the meta-dataset to model fit times.")
         fallback = np.median(np.array(list(coef.values())), axis=0)
         fallback_sigma = float(np.median(list(sigma.values())))
-        for config in times.columns:
+        for config in meta.config_ids:
             coef.setdefault(config, fallback)
             sigma.setdefault(config, fallback_sigma)
         families = meta.configs.set_index("config_id")["family"]
         self.min_exponent_ = pd.Series(
-            {c: MIN_EXPONENT.get(str(families.get(c)), DEFAULT_MIN_EXPONENT) for c in times.columns}
+            {
+                c: MIN_EXPONENT.get(str(families.get(c)), DEFAULT_MIN_EXPONENT)
+                for c in meta.config_ids
+            }
         )
-        self.max_rows_ = float(np.max(rows))
+        self.max_rows_ = float(np.max(all_rows))
         self.coef_ = pd.DataFrame(
             coef, index=["intercept", "log_rows", "log_features", "log_classes"]
         ).T
@@ -108,6 +115,17 @@ class FitTimeModel:
         x = _design(np.array([inside]), np.array([features]), np.array([classes]))[0]
         log_t = self.coef_.to_numpy() @ x + (self.sigma_.to_numpy() if upper else 0.0)
         if rows > self.max_rows_:
-            slope = np.maximum(self.coef_["log_rows"].to_numpy(), self.min_exponent_.to_numpy())
+            slope = self.exponents().to_numpy()
             log_t = log_t + slope * np.log(rows / self.max_rows_)
         return pd.Series(np.exp(log_t), index=self.coef_.index, name="fit_seconds")
+
+    def exponents(self) -> pd.Series:
+        """Per configuration, how fit time grows with rows beyond the training tables:
+        the fitted slope in log rows, at least 1 (2 for kernel SVMs). The search scales
+        a measured fit time to more rows with the same exponent."""
+        if not hasattr(self, "coef_"):
+            raise BadInputError("FitTimeModel is not fitted; call fit(meta) first.")
+        slope = self.coef_["log_rows"]
+        return pd.Series(
+            np.maximum(slope, self.min_exponent_.reindex(slope.index)), name="exponent"
+        )

@@ -55,6 +55,7 @@ __all__ = [
     "config_table",
     "get_config",
     "neighbours",
+    "parse_configs",
     "root_id",
     "space",
 ]
@@ -208,6 +209,19 @@ def space(families: list[str] | None = None) -> list[LearnerConfig]:
         if fam in wanted
         for i, params in enumerate(_SETTINGS[fam])
     ]
+
+
+def parse_configs(spec: str | None) -> list[LearnerConfig]:
+    """Configurations named by a comma-separated list of families and config ids
+    ("random_forest,lr_00"); every configuration when ``spec`` is empty."""
+    if not spec:
+        return space()
+    chosen: list[LearnerConfig] = []
+    for item in (s.strip() for s in spec.split(",")):
+        chosen.extend(space([item]) if item in FAMILIES else [get_config(item)])
+    if not chosen:
+        raise BadInputError(f"'{spec}' selects no configuration.")
+    return chosen
 
 
 def root_id(config_id: str) -> str:

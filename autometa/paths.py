@@ -1,4 +1,5 @@
-"""Where the shipped files under data/ are, from a source checkout or an installed wheel."""
+"""Where the shipped files under data/ are (from a source checkout or an installed wheel), and
+the shared corpus beside a checkout that benchmarks and tests read."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 from autometa.exceptions import AutometaError
 
-__all__ = ["data_dir"]
+__all__ = ["data_dir", "shared_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -23,3 +24,12 @@ def data_dir() -> Path:
     raise AutometaError(
         "The shipped data folder was not found; reinstall autometa (pip install autometa)."
     )
+
+
+def shared_dir() -> Path:
+    """The ``shared/`` folder beside the checkout (corpus, reserved list, ASlib scenario).
+
+    Benchmarks and tests read real data from there; it is not part of the package. The
+    folder may be missing (an installed wheel): callers skip or fail with their own message.
+    """
+    return _PACKAGE.parent.parent / "shared"

@@ -118,6 +118,21 @@ class Recommendation:
     seconds: float = 0.0
     knowledge: Knowledge | None = field(default=None, repr=False)
 
+    @classmethod
+    def of_order(
+        cls, config_ids: list[str], knowledge: Knowledge, top_k: int = 5
+    ) -> Recommendation:
+        """A recommendation that is only an order (e.g. random or portfolio order, for
+        ablations): no predicted scores, no meta-features; the knowledge's timing model."""
+        configs = knowledge.configs.set_index("config_id").loc[config_ids]
+        ranking = pd.DataFrame({
+            "rank": np.arange(1, len(config_ids) + 1),
+            "config_id": config_ids,
+            "family": configs["family"].to_numpy(),
+            "params": configs["params"].to_numpy(),
+        })  # fmt: skip
+        return cls(ranking, top_k, pd.Series(dtype=float), knowledge=knowledge)
+
     @property
     def table(self) -> pd.DataFrame:
         """The top ``top_k`` rows of ``ranking``."""

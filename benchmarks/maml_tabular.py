@@ -35,10 +35,11 @@ import pandas as pd
 import torch
 
 from autometa.maml import EpisodeTasks, MetaLearner, cross_entropy_loss, mlp
+from autometa.paths import shared_dir
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-CORPUS = HERE.parent.parent / "shared" / "corpus" / "pmlb"
+CORPUS = shared_dir() / "corpus" / "pmlb"
 TABLES = ("optdigits", "mfeat_pixel", "vowel", "movement_libras")
 N_WAY, N_QUERY, HIDDEN, STEPS, LR, N_TEST = 5, 10, (64, 64), 10, 0.1, 600
 METHODS = ("MAML", "Meta-SGD", "pretrained", "scratch")

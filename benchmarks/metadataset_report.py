@@ -41,10 +41,10 @@ def family_table(meta: MetaDataset) -> pd.DataFrame:
             "median fit s": float(np.nanmedian(fit[ids].to_numpy())),
             "units": len(fam_units),
             "errors": int((fam_units["status"] == "error").sum()),
-            "timeouts": int((fam_units["status"] == "timeout").sum()),
+            "censored": int((fam_units["status"] == "censored").sum()),
         }
     table = pd.DataFrame(rows).T.sort_values("best on datasets", ascending=False)
-    counts = ("configs", "best on datasets", "units", "errors", "timeouts")
+    counts = ("configs", "best on datasets", "units", "errors", "censored")
     for col in table.columns:  # counts as integers, measurements to three digits
         table[col] = [f"{int(v)}" if col in counts else f"{v:.3g}" for v in table[col]]
     return table

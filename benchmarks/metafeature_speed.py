@@ -29,12 +29,13 @@ from sklearn.datasets import load_breast_cancer, load_digits, make_classificatio
 
 import autometa
 from autometa.metafeatures import GROUPS, catalogue, extract_metafeatures, feature_names
+from autometa.paths import shared_dir
 from autometa.sources.pmlb import load_pmlb
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 CACHE = RESULTS / "metafeature_speed.json"
-CORPUS = HERE.parent.parent / "shared" / "corpus" / "pmlb"
+CORPUS = shared_dir() / "corpus" / "pmlb"
 
 
 def tables() -> dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]]:

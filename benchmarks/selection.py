@@ -22,29 +22,14 @@ import pandas as pd
 import autometa
 from autometa.evaluation import KS, evaluate, summarize
 from autometa.metadata import MetaDataset
-from autometa.paths import data_dir
-from autometa.selectors import (
-    AveragePortfolio,
-    FlamlNN,
-    KNNSelector,
-    MetaModel,
-    RandomSelector,
-    Selector,
-    SingleBest,
-)
+from autometa.paths import data_dir, shared_dir
+from autometa.selectors import Selector, roster
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-ASLIB = HERE.parent.parent / "shared" / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
+ASLIB = shared_dir() / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
 
-SELECTORS: dict[str, Callable[[], Selector]] = {
-    "Random": lambda: RandomSelector(random_state=0),
-    "SingleBest": SingleBest,
-    "AveragePortfolio": AveragePortfolio,
-    "KNN (auto-sklearn 1.0, k=10)": KNNSelector,
-    "FLAML-style 1-NN": FlamlNN,
-    "MetaModel (torch)": lambda: MetaModel(random_state=0),
-}
+SELECTORS: dict[str, Callable[[], Selector]] = roster(random_state=0)
 
 
 def run(name: str, meta: MetaDataset, metric: str, fresh: bool) -> pd.DataFrame:

@@ -52,13 +52,13 @@ from sklearn.ensemble import ExtraTreesRegressor
 import autometa
 from autometa.evaluation import evaluate, raw_filled, summarize
 from autometa.metadata import MetaDataset
-from autometa.paths import data_dir
+from autometa.paths import data_dir, shared_dir
 from autometa.selectors import MetaModel, Selector, SingleBest
 from autometa.selectors.base import BaseSelector
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-ASLIB = HERE.parent.parent / "shared" / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
+ASLIB = shared_dir() / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
 
 
 def raw_scores(meta: MetaDataset, metric: str, index: pd.Index, configs: list[str]) -> pd.DataFrame:

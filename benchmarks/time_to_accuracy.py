@@ -49,19 +49,19 @@ import pandas as pd  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import autometa  # noqa: E402
-from autometa.builder import read_jsonl  # noqa: E402
+from autometa.builder import BuildSettings, prepare_task, read_jsonl  # noqa: E402
 from autometa.learners import LearnerConfig, build_pipeline  # noqa: E402
 from autometa.metadata import MetaDataset  # noqa: E402
-from autometa.paths import data_dir  # noqa: E402
+from autometa.paths import data_dir, shared_dir  # noqa: E402
 from autometa.recommend import Knowledge, Recommendation  # noqa: E402
-from autometa.search import search  # noqa: E402
+from autometa.search import SearchSettings, search  # noqa: E402
 from autometa.sources.pmlb import pmlb_datasets  # noqa: E402
-from autometa.tabular import Task, stratified_subsample  # noqa: E402
+from autometa.tabular import Task  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 RUNS = RESULTS / "time_to_accuracy"
-CORPUS = HERE.parent.parent / "shared" / "corpus" / "pmlb"
+CORPUS = shared_dir() / "corpus" / "pmlb"
 BUDGETS = (10, 30, 60)
 MAX_ROWS = 20_000
 METHODS = ("autometa", "random search", "FLAML", "RF(300)", "HGB")
@@ -82,11 +82,8 @@ def datasets() -> list[Any]:
 
 
 def prepare(task: Task) -> tuple[Task, Task]:
-    """Row cap, rare classes out, 75 / 25 stratified split."""
-    counts = task.y.value_counts()
-    task = task.subset(np.flatnonzero(task.y.isin(counts.index[counts >= 4]).to_numpy()))
-    if len(task.y) > MAX_ROWS:
-        task = task.subset(stratified_subsample(task.y.to_numpy(), MAX_ROWS, 0, 4))
+    """The builder's row cap (rare classes out, at most MAX_ROWS rows), 75 / 25 split."""
+    task, _ = prepare_task(task, BuildSettings(max_rows=MAX_ROWS))
     train, test = train_test_split(
         np.arange(len(task.y)), test_size=0.25, stratify=task.y, random_state=0
     )
@@ -98,27 +95,19 @@ def run_autometa(train: Task, test: Task, budget: int, knowledge: Knowledge) -> 
     t0 = time.perf_counter()
     clf.fit_task(train)
     wall = time.perf_counter() - t0
-    # test.X holds the kept columns only (the estimator's own predict wants the input table
-    # with any dropped columns); the schema prepares them as the estimator would.
-    codes = clf.pipeline_.predict(clf.schema_.transform(test.X))
-    acc = float((clf.classes_[codes] == test.y.to_numpy()).mean())
+    acc = float((clf.predict_task(test) == test.y.to_numpy()).mean())
     return {"accuracy": acc, "wall": wall, "best": clf.best_config_, "refit": clf.refit_,
             "evaluations": int((clf.leaderboard_["status"] != "skipped").sum())}  # fmt: skip
 
 
 def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> dict[str, Any]:
     t0 = time.perf_counter()
-    configs = knowledge.configs
-    order = np.random.default_rng(0).permutation(len(configs))
-    ranking = pd.DataFrame({
-        "rank": np.arange(1, len(configs) + 1),
-        "config_id": configs["config_id"].to_numpy()[order],
-        "family": configs["family"].to_numpy()[order],
-        "params": configs["params"].to_numpy()[order],
-    })  # fmt: skip
-    rec = Recommendation(ranking, 5, pd.Series(dtype=float), knowledge=knowledge)
-    result = search(train, rec, time_budget=budget, n_portfolio=0, min_rows=10**12,
-                    local_search=False, random_state=0, start=t0)  # fmt: skip
+    ids = list(knowledge.configs["config_id"])
+    order = np.random.default_rng(0).permutation(len(ids))
+    rec = Recommendation.of_order([ids[i] for i in order], knowledge)
+    settings = SearchSettings(time_budget=budget, n_portfolio=0, min_rows=10**12,
+                              local_search=False, random_state=0)  # fmt: skip
+    result = search(train, rec, settings, start=t0)
     wall = time.perf_counter() - t0
     acc = float((result.pipeline.predict(test.X) == test.y.to_numpy()).mean())
     board = result.leaderboard

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -13,51 +14,48 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autometa.exceptions import BadInputError
 from autometa.reading import read_file
-from cli.console import err, out
+from cli.choices import Algorithm
+from cli.console import err, guarded, out
 
-REGRESSION_MIN_DISTINCT = 10  # a numeric target with more distinct values is regression
+app = typer.Typer(help="Meta-learn neural initialisations (MAML / Meta-SGD).", no_args_is_help=True)
 
 
+@app.command()
+@guarded
 def train(
-    tasks: Path = typer.Argument(
-        ..., help="Folder of same-schema CSVs, or one CSV (--group-column)."
-    ),
-    target: str = typer.Option(..., "--target", "-t", help="Target column of every task."),
-    group_column: str = typer.Option(
-        None, "--group-column", "-g", help="Column naming the task of each row."
-    ),
-    out_file: Path = typer.Option(..., "--out", help="Initialisation file to write (.pt)."),
-    algorithm: str = typer.Option("maml", "--algorithm", help="maml, fomaml or metasgd."),
-    iterations: int = typer.Option(2000, "--iterations", min=1, help="Meta-updates."),
-    k_shot: int = typer.Option(10, "--k-shot", min=1, help="Support rows per task."),
-    k_query: int = typer.Option(10, "--k-query", min=1, help="Query rows per task."),
-    adapt_steps: int = typer.Option(10, "--adapt-steps", min=1, help="Steps of a later adapt."),
-    inner_lr: float = typer.Option(0.01, "--inner-lr", min=0.0, help="Inner step size."),
-    inner_steps: int = typer.Option(1, "--inner-steps", min=1, help="Inner steps in training."),
-    seed: int = typer.Option(0, "--seed"),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    tasks: Annotated[
+        Path, typer.Argument(help="Folder of same-schema CSVs, or one CSV (--group-column).")
+    ],
+    target: Annotated[str, typer.Option("--target", "-t", help="Target column of every task.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Initialisation file to write (.pt).")],
+    group_column: Annotated[
+        str | None, typer.Option("--group-column", "-g", help="Column naming each row's task.")
+    ] = None,
+    algorithm: Annotated[
+        Algorithm, typer.Option("--algorithm", help="Meta-learning algorithm.")
+    ] = Algorithm("maml"),
+    iterations: Annotated[int, typer.Option("--iterations", min=1, help="Meta-updates.")] = 2000,
+    k_shot: Annotated[int, typer.Option("--k-shot", min=1, help="Support rows per task.")] = 10,
+    k_query: Annotated[int, typer.Option("--k-query", min=1, help="Query rows per task.")] = 10,
+    adapt_steps: Annotated[
+        int, typer.Option("--adapt-steps", min=1, help="Steps of a later adapt.")
+    ] = 10,
+    inner_lr: Annotated[float, typer.Option("--inner-lr", min=0.0, help="Inner step size.")] = 0.01,
+    inner_steps: Annotated[
+        int, typer.Option("--inner-steps", min=1, help="Inner steps in training.")
+    ] = 1,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
 ) -> None:
     """Meta-train an initialisation (MAML / Meta-SGD) on a family of same-schema tasks."""
     from autometa.maml import MAMLClassifier, MAMLRegressor
+    from autometa.maml.families import load_family
 
-    frames = _tasks(tasks, group_column)
-    names = _features(frames[0][1], target, group_column, frames[0][0])
-    for label, frame in frames[1:]:
-        if _features(frame, target, group_column, label) != names:
-            raise BadInputError(
-                f"Task {label} has different feature columns than {frames[0][0]}; every task "
-                "needs the same columns."
-            )
-    ys = [frame[target] for _, frame in frames]
-    regression = all(pd.api.types.is_numeric_dtype(y) for y in ys) and (
-        pd.concat(ys).nunique() > REGRESSION_MIN_DISTINCT
-    )
-    cls = MAMLRegressor if regression else MAMLClassifier
-    est = cls(algorithm=algorithm, meta_iterations=iterations, k_shot=k_shot, k_query=k_query,
-              adapt_steps=adapt_steps, inner_lr=inner_lr, inner_steps=inner_steps,
-              device=device, random_state=seed)  # fmt: skip
-    data = [(frame[names], frame[target].to_numpy() if regression else frame[target].astype(str).to_numpy())
-            for _, frame in frames]  # fmt: skip
+    family = load_family(tasks, target, group_column)
+    cls = MAMLRegressor if family.regression else MAMLClassifier
+    est = cls(algorithm=algorithm.value, meta_iterations=iterations, k_shot=k_shot,
+              k_query=k_query, adapt_steps=adapt_steps, inner_lr=inner_lr,
+              inner_steps=inner_steps, device=device, random_state=seed)  # fmt: skip
     start = time.perf_counter()
     losses: list[float] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -70,30 +68,36 @@ def train(
                 recent = float(np.mean(losses[-100:]))
                 bar.update(job, completed=i, description=f"meta-training (query loss {recent:.4f})")
 
-        est.meta_fit(data, callback=show)
+        est.meta_fit(family.tasks, callback=show)
     est.save_initialisation(out_file)
-    kind = "regression" if regression else f"classification, {len(est.classes_)} classes"
+    assert est.init is not None
+    kind = "regression" if family.regression else f"classification, {len(est.init.classes)} classes"
     out.print(
-        f"{algorithm} on {len(frames)} tasks ({kind}, {len(names)} features): {iterations} "
-        f"meta-updates in {time.perf_counter() - start:.1f} s, query loss "
-        f"{np.mean(losses[:100]):.4f} -> {np.mean(losses[-100:]):.4f} -> {out_file}"
+        f"{algorithm.value} on {len(family.tasks)} tasks ({kind}, {len(family.features)} "
+        f"features): {iterations} meta-updates in {time.perf_counter() - start:.1f} s, query "
+        f"loss {np.mean(losses[:100]):.4f} -> {np.mean(losses[-100:]):.4f} -> {out_file}"
     )
 
 
+@app.command()
+@guarded
 def adapt(
-    init_file: Path = typer.Argument(..., help="File written by `autometa maml train`."),
-    data: Path = typer.Argument(..., help="The new task's rows (features + target)."),
-    target: str = typer.Option(..., "--target", "-t", help="Target column."),
-    predict: Path = typer.Option(None, "--predict", help="Rows to predict after adapting."),
-    output: Path = typer.Option(
-        None, "--output", "-o", help="CSV of predictions (default stdout)."
-    ),
-    steps: int = typer.Option(
-        None, "--steps", min=0, help="Adaptation steps (default: the file's)."
-    ),
+    init_file: Annotated[Path, typer.Argument(help="File written by `autometa maml train`.")],
+    data: Annotated[Path, typer.Argument(help="The new task's rows (features + target).")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Target column.")],
+    predict: Annotated[
+        Path | None, typer.Option("--predict", help="Rows to predict after adapting.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV of predictions (default stdout).")
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", min=0, help="Adaptation steps (default: the file's).")
+    ] = None,
 ) -> None:
     """Adapt a meta-learned initialisation to a new task in a few gradient steps."""
     from autometa.maml import MAMLClassifier, load_initialisation
+    from autometa.maml.families import select_features
 
     est = load_initialisation(init_file)
     if steps is not None:
@@ -101,8 +105,9 @@ def adapt(
     frame = read_file(data)
     if target not in frame.columns:
         raise BadInputError(f"Target column '{target}' not found in '{data}'.")
-    names = list(getattr(est, "feature_names_in_", [c for c in frame.columns if c != target]))
-    X, y = _select(frame, names, f"'{data}'"), frame[target]
+    saved = est.init.feature_names if est.init is not None else []
+    names = saved or [c for c in frame.columns if c != target]
+    X, y = select_features(frame, names, f"'{data}'"), frame[target]
     y_fit = y.astype(str).to_numpy() if isinstance(est, MAMLClassifier) else y.to_numpy(float)
     before = _quality(est, X, y_fit, 0)
     est.fit(X, y_fit)
@@ -111,7 +116,7 @@ def adapt(
     if predict is None:
         return
     new = read_file(predict)
-    result = pd.DataFrame({"prediction": est.predict(_select(new, names, f"'{predict}'"))})
+    result = pd.DataFrame({"prediction": est.predict(select_features(new, names, f"'{predict}'"))})
     if output is None:
         result.to_csv(sys.stdout, index=False)
     else:
@@ -131,41 +136,3 @@ def _quality(est: object, X: pd.DataFrame, y: np.ndarray, steps: int) -> str:
     if isinstance(est, MAMLClassifier):
         return f"accuracy {np.mean(pred == y):.3f}"
     return f"MSE {np.mean((pred - y) ** 2):.4f}"
-
-
-def _tasks(source: Path, group_column: str | None) -> list[tuple[str, pd.DataFrame]]:
-    if source.is_dir():
-        files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
-        if not files:
-            raise BadInputError(f"Folder '{source}' holds no task files.")
-        return [(f"'{p.name}'", read_file(p)) for p in files]
-    if group_column is None:
-        raise BadInputError(
-            f"'{source}' is one file: pass --group-column to split it into tasks, or give a "
-            "folder with one CSV per task."
-        )
-    frame = read_file(source)
-    if group_column not in frame.columns:
-        raise BadInputError(f"Group column '{group_column}' not found in '{source}'.")
-    return [(f"group {g!r}", part.drop(columns=group_column))
-            for g, part in frame.groupby(group_column, sort=True)]  # fmt: skip
-
-
-def _features(frame: pd.DataFrame, target: str, group: str | None, label: str) -> list[str]:
-    if target not in frame.columns:
-        raise BadInputError(f"Target column '{target}' not found in task {label}.")
-    names = [c for c in frame.columns if c not in (target, group)]
-    text = [c for c in names if not pd.api.types.is_numeric_dtype(frame[c])]
-    if text:
-        raise BadInputError(
-            f"Column(s) {text[:5]} of task {label} are not numeric; MAML learners need numeric "
-            "features (encode them first)."
-        )
-    return names
-
-
-def _select(frame: pd.DataFrame, names: list[str], label: str) -> pd.DataFrame:
-    missing = [c for c in names if c not in frame.columns]
-    if missing:
-        raise BadInputError(f"{label} lacks feature column(s) {missing[:10]}.")
-    return frame[names]

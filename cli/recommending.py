@@ -7,7 +7,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -17,37 +17,51 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
-from cli.console import err, out
+from cli.choices import MetricName
+from cli.console import err, guarded, out
+
+app = typer.Typer()
 
 
+@app.command()
+@guarded
 def recommend(
-    data: Path = typer.Argument(..., help="CSV/TSV (optionally .gz/.zip) or parquet file."),
-    target: str = typer.Option(..., "--target", "-t", help="Name of the class column."),
-    top: int = typer.Option(5, "--top", min=1, help="Configurations to show and race first."),
-    budget: float = typer.Option(
-        60.0, "--budget", min=0.0, help="Seconds for the search; 0: recommend only."
-    ),
-    metric: str = typer.Option(
-        "accuracy", "--metric", help="accuracy, balanced_accuracy, roc_auc or log_loss."
-    ),
-    save: Path = typer.Option(None, "--save", help="Write the fitted model (.skops)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON document only."),
-    explain: bool = typer.Option(False, "--explain", help="Say why the ranking is what it is."),
-    seed: int = typer.Option(0, "--seed", help="Random state of meta-features and search."),
-    inf_as_missing: bool = typer.Option(
-        False, "--inf-as-missing", help="Treat infinite values as missing instead of an error."
-    ),
+    data: Annotated[Path, typer.Argument(help="CSV/TSV (optionally .gz/.zip) or parquet file.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Name of the class column.")],
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Configurations to show and race first.")
+    ] = 5,
+    budget: Annotated[
+        float, typer.Option("--budget", min=0.0, help="Seconds for the search; 0: recommend only.")
+    ] = 60.0,
+    metric: Annotated[
+        MetricName, typer.Option("--metric", help="Metric to rank and search by.")
+    ] = MetricName("accuracy"),
+    save: Annotated[
+        Path | None, typer.Option("--save", help="Write the fitted model (.skops).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Say why the ranking is what it is.")
+    ] = False,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random state of meta-features and search.")
+    ] = 0,
+    inf_as_missing: Annotated[
+        bool, typer.Option("--inf-as-missing", help="Infinite values as missing, not an error.")
+    ] = False,
 ) -> None:
     """Rank learner configurations for a table, then search from them within a budget."""
     start = time.perf_counter()
+    metric_name = metric.value
     if save is not None and budget == 0:
         raise BadInputError("--save needs a fitted model: give a --budget above 0.")
     task = autometa.load_table(data, target=target, inf_as_missing=inf_as_missing)
-    rec = autometa.recommend(task, top_k=top, metric=metric, random_state=seed)
+    rec = autometa.recommend(task, top_k=top, metric=metric_name, random_state=seed)
     doc: dict[str, Any] = {
         "data": str(data),
         "rows": len(task.y),
-        "metric": metric,
+        "metric": metric_name,
         "recommendation": _records(rec.table),
         "notes": rec.notes,
     }
@@ -57,7 +71,7 @@ def recommend(
         doc["explanation"] = _explanation(rec, as_json)
     if budget > 0:
         clf = autometa.AutoMetaClassifier(
-            time_budget=budget, top_k=top, metric=metric, random_state=seed,
+            time_budget=budget, top_k=top, metric=metric_name, random_state=seed,
             inf_as_missing=inf_as_missing,
         )  # fmt: skip
         _search(clf, task, rec, start, as_json)
@@ -74,11 +88,17 @@ def recommend(
         print(json.dumps(doc, indent=2, default=_json_default))
 
 
+@app.command()
+@guarded
 def predict(
-    model_file: Path = typer.Argument(..., help="Model file written by `recommend --save`."),
-    data: Path = typer.Argument(..., help="Table with the model's feature columns."),
-    output: Path = typer.Option(None, "--output", "-o", help="CSV to write (default: stdout)."),
-    proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
+    model_file: Annotated[Path, typer.Argument(help="Model file written by `recommend --save`.")],
+    data: Annotated[Path, typer.Argument(help="Table with the model's feature columns.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV to write (default: stdout).")
+    ] = None,
+    proba: Annotated[
+        bool, typer.Option("--proba", help="Add one probability column per class.")
+    ] = False,
 ) -> None:
     """Predict the class of every row of a table with a saved model."""
     from autometa.reading import read_file

@@ -48,6 +48,8 @@ def test_mixed_table_with_missing_values(titanic: pd.DataFrame) -> None:
 def test_model_file_round_trip(tmp_path: Path) -> None:
     task = autometa.load_table(DEMO / "penguins.csv", "species")
     clf = AutoMetaClassifier(time_budget=30, max_configs=3, random_state=0).fit_task(task)
+    raw = pd.read_csv(DEMO / "penguins.csv").drop(columns="species")
+    np.testing.assert_array_equal(clf.predict_task(task), clf.predict(raw))
     path = clf.save(tmp_path / "model.skops")
     model = autometa.load_model(path)
     raw = pd.read_csv(DEMO / "penguins.csv")

@@ -13,10 +13,11 @@ import pytest
 
 from autometa import BadInputError, MetaDataset
 from autometa.evaluation import evaluate, summarize
+from autometa.paths import shared_dir
 from autometa.selectors import SingleBest
 from tests.selectors.test_selectors import synthetic
 
-ASLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
+ASLIB = shared_dir() / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
 
 
 class Spy(SingleBest):

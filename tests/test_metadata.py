@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from autometa import IncompatibleArtifactError, MetaDataset
+from autometa.paths import shared_dir
 
-ASLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
+ASLIB = shared_dir() / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
 
 
 def tiny() -> MetaDataset:

@@ -74,3 +74,17 @@ def test_any_selector_drives_recommend(penguins: autometa.Task) -> None:
     assert list(rec.ranking["config_id"]) == list(expected.index)
     assert (rec.ranking["uncertainty"] == 0).all()  # a point prediction
     assert len(rec.explain().neighbours) == 3 and rec.explain().attributions.empty
+
+
+def test_a_recommendation_of_a_given_order_races_in_that_order(penguins: autometa.Task) -> None:
+    from autometa.recommend import Knowledge, Recommendation
+    from autometa.search import SearchSettings, search
+
+    knowledge = Knowledge.shipped()
+    order = ["gnb_00", "lda_00", "lr_00"]
+    rec = Recommendation.of_order(order, knowledge, top_k=3)
+    assert list(rec.ranking["config_id"]) == order and list(rec.ranking["rank"]) == [1, 2, 3]
+    settings = SearchSettings(time_budget=60, n_portfolio=0, max_configs=3, local_search=False)
+    board = search(penguins, rec, settings).leaderboard
+    raced = board.sort_values("seconds").loc[board["rung"] == 0]
+    assert set(raced["config_id"]) == set(order)

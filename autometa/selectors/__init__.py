@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from autometa.selectors.base import BaseSelector, Ranker, Selector
@@ -27,7 +28,23 @@ __all__ = [
     "Ranker",
     "Selector",
     "SingleBest",
+    "roster",
 ]
+
+
+def roster(random_state: int = 0) -> dict[str, Callable[[], Selector]]:
+    """The selectors every evaluation compares (the CLI's ``evaluate``, the benchmarks), by
+    display name: factories of fresh, seeded instances."""
+    from autometa.selectors.metamodel import MetaModel
+
+    return {
+        "Random": lambda: RandomSelector(random_state=random_state),
+        "SingleBest": SingleBest,
+        "AveragePortfolio": AveragePortfolio,
+        "KNN (auto-sklearn 1.0, k=10)": KNNSelector,
+        "FLAML-style 1-NN": FlamlNN,
+        "MetaModel (torch)": lambda: MetaModel(random_state=random_state),
+    }
 
 
 def __getattr__(name: str) -> Any:

@@ -8,28 +8,16 @@ import torch
 from torch import nn
 
 from autometa.exceptions import BadInputError
-from autometa.maml import MetaLearner, SinusoidTasks, mlp
+from autometa.maml import Batch, MetaLearner, SinusoidTasks, mlp
+from autometa.maml.reference import per_task_query_loss
 
 
 def _reference_meta_gradient(
-    learner: MetaLearner, batch: object, steps: int, first_order: bool
+    learner: MetaLearner, batch: Batch, steps: int, first_order: bool
 ) -> list[torch.Tensor]:
-    """A plain per-task loop with torch.autograd.grad, written independently."""
-    params = list(learner.params.values())
-    names = list(learner.params)
-    total = 0.0
-    for b in range(batch.x_support.shape[0]):  # type: ignore[attr-defined]
-        w = params
-        for _ in range(steps):
-            pred = torch.func.functional_call(learner.module, dict(zip(names, w, strict=True)),
-                                              (batch.x_support[b],))  # type: ignore[attr-defined]  # fmt: skip
-            loss = ((pred - batch.y_support[b]) ** 2).mean()  # type: ignore[attr-defined]
-            g = torch.autograd.grad(loss, w, create_graph=not first_order)
-            w = [p - learner.inner_lr * gi for p, gi in zip(w, g, strict=True)]
-        pred = torch.func.functional_call(learner.module, dict(zip(names, w, strict=True)),
-                                          (batch.x_query[b],))  # type: ignore[attr-defined]  # fmt: skip
-        total = total + ((pred - batch.y_query[b]) ** 2).mean()  # type: ignore[attr-defined]
-    return list(torch.autograd.grad(total / batch.x_support.shape[0], params))  # type: ignore[attr-defined]
+    """The gradient of the plain per-task loop (autometa/maml/reference.py)."""
+    loss = per_task_query_loss(learner, batch, steps, first_order)
+    return list(torch.autograd.grad(loss, list(learner.params.values())))
 
 
 @pytest.mark.parametrize("steps", [1, 3])

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from autometa import BadInputError
+from autometa.paths import shared_dir
 from autometa.sources.discover import discover
 from autometa.sources.pmlb import family_of, pmlb_datasets
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "pmlb"
+CORPUS = shared_dir() / "corpus" / "pmlb"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the corpus is beside the project")
 
 

@@ -1,0 +1,152 @@
+"""Warm-started successive halving under a wall-clock budget.
+
+One idea per module: ``settings`` (what is asked), ``records`` (what is known, and the
+order that picks the incumbent), ``cost`` (how long things take), ``halving`` (brackets and
+rungs), ``local`` (steps off the grid), ``refit`` (the final fit), ``state`` (the shared
+book-keeping and the evaluation step).
+
+The search takes the recommender's ranking and races configurations on the user's data:
+
+1. Brackets. The first bracket holds the top ``top_k`` recommended configurations plus
+   ``n_portfolio`` from the dataset-independent portfolio (a safety net when the
+   meta-model is wrong); each later bracket holds the next ``top_k + n_portfolio``
+   configurations of the ranking. Brackets run until the budget or the ranking runs out.
+2. Rungs. Within a bracket, every configuration is cross-validated (``cv`` stratified
+   folds) on a stratified subsample; the best ``1 / eta`` move on to a sample ``eta``
+   times larger, up to all rows. Tables of at most ``eta * min_rows`` rows have one rung.
+3. Planning. Before each evaluation the search predicts its cost: from the timing model
+   (``fit_time.py``) scaled by a machine factor it measures as it goes, or from the
+   configuration's own time on the previous rung scaled by rows (exponent at least 1; 2
+   for kernel SVMs). It skips configurations predicted not to finish in the time left
+   after holding back time for the refit of the best configuration so far (see 4), and
+   interrupts a fit that runs past that time (SIGALRM via ``fitting.time_limit``; in the main
+   thread only, and a long single C call, e.g. a kernel SVM, runs to its end first).
+4. Refit. The best configuration (by its score on the largest rung it reached; see
+   ``records.incumbent``) is refitted on all rows. The search holds back the predicted refit
+   time, but at most a quarter of the budget; when a refit on all rows is predicted not
+   to end by the budget + 10 %, the winner is refitted on the largest stratified sample
+   predicted to fit, and when that is no larger than a CV fold (or the refit runs out of
+   time), the model of its last CV fold is kept. ``SearchResult.refit`` says which.
+5. Local search. The grid of the meta-dataset is coarse (e.g. C in powers of ten), so
+   when the whole ranking has been raced and time is left, the search steps off the
+   grid around the best configurations: a random untried neighbour (one tunable
+   parameter up or down by half a decade, see ``learners.neighbours``) of the best of the
+   top three that has one, cross-validated on the same rung as its centre. A better
+   neighbour becomes the next centre. It ends with the budget or when the top three
+   have no untried neighbour.
+
+The first evaluation always runs (the cheapest predicted candidate if none fits), so a
+result exists even under a budget that the meta-features alone exhaust. Under the same
+``random_state`` and a budget that is not reached (e.g. with ``max_configs``), the
+search evaluates the same configurations on the same folds and returns the same result.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from autometa.exceptions import BadInputError
+from autometa.recommend import Recommendation
+from autometa.search.cost import CostModel
+from autometa.search.halving import brackets, run_bracket, rungs
+from autometa.search.local import local_search
+from autometa.search.records import SearchError, incumbent, leaderboard
+from autometa.search.refit import refit
+from autometa.search.settings import SearchSettings
+from autometa.search.state import MIN_SECONDS, SearchEvent, State
+from autometa.tabular import Task
+
+__all__ = ["SearchError", "SearchEvent", "SearchResult", "SearchSettings", "search"]
+
+
+@dataclass
+class SearchResult:
+    """Outcome of :func:`search`.
+
+    Attributes
+    ----------
+    leaderboard : DataFrame
+        One row per evaluation: first every configuration's evaluation on the largest
+        rung it reached (``final``), best score first, then the others. config_id,
+        family, params, rank (in the recommendation), rung, n_rows, score (mean CV value
+        of the metric; log loss is negated so that larger is better), score_std,
+        fit_seconds (mean per fold), seconds (the whole evaluation), status ("ok",
+        "timeout", "error", "skipped"), message, final.
+    best_config : str
+    best_score : float
+        Its score on the largest rung it reached.
+    pipeline : Pipeline
+        The best configuration, fitted (see ``refit``).
+    refit : str
+        "all rows", "M of N rows" (a stratified sample: all rows were predicted not to fit
+        the budget) or "last CV fold".
+    seconds : float
+        Wall-clock seconds from the search's start, including the refit.
+    """
+
+    leaderboard: pd.DataFrame
+    best_config: str
+    best_score: float
+    pipeline: Any
+    refit: str
+    seconds: float
+
+
+def search(
+    task: Task,
+    recommendation: Recommendation,
+    settings: SearchSettings,
+    *,
+    start: float | None = None,
+    callback: Callable[[SearchEvent], None] | None = None,
+) -> SearchResult:
+    """Race the recommended configurations on ``task`` within ``settings.time_budget``.
+
+    Parameters
+    ----------
+    task : Task
+        The user's validated data.
+    recommendation : Recommendation
+        From :func:`autometa.recommend` (carries the timing model).
+    settings : SearchSettings
+    start : float, optional
+        ``time.perf_counter()`` when the budget started (default: now); lets a caller
+        count its own preparation, e.g. meta-features, against the budget.
+    callback : callable, optional
+        Called with a :class:`SearchEvent` after each evaluation.
+
+    Returns
+    -------
+    SearchResult
+    """
+    knowledge = recommendation.knowledge
+    if knowledge is None:
+        raise BadInputError("The recommendation carries no timing model; use autometa.recommend.")
+    start = time.perf_counter() if start is None else start
+    s = settings
+    cost = CostModel(knowledge.fit_time, task.X.shape[1], task.n_classes, s.cv)
+    state = State(task, s, recommendation, start, cost, callback)
+    samples = rungs(task.y.to_numpy(), s.eta, s.min_rows, s.cv, s.random_state)
+    evaluated = 0
+    limit = s.max_configs if s.max_configs is not None else math.inf
+    for bracket in brackets(recommendation, s.top_k, s.n_portfolio):
+        bracket = bracket[: max(int(min(limit - evaluated, len(bracket))), 0)]
+        if not bracket or state.spare() < MIN_SECONDS:
+            break
+        evaluated += run_bracket(state, bracket, samples)
+    # Only once the ranking is exhausted: a trial that gave local search as much time as
+    # each bracket took spent it around an early, slow incumbent (Hill_Valley: random
+    # forests) instead of reaching the cheap linear models further down the ranking.
+    evaluated += local_search(state, samples, (limit if s.local_search else 0) - evaluated)
+    top = incumbent(state.records)
+    pipeline, fitted_on = refit(state, top.config_id)
+    return SearchResult(
+        leaderboard(state.records), top.config_id, float(top.score), pipeline, fitted_on,
+        time.perf_counter() - start,
+    )  # fmt: skip

@@ -1,0 +1,101 @@
+"""What the search knows: one typed record per evaluation, and the order that decides the
+incumbent and the leaderboard."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from autometa.exceptions import AutometaError
+
+__all__ = ["Record", "SearchError", "best_so_far", "incumbent", "latest", "leaderboard", "ranked"]
+
+
+class SearchError(AutometaError):
+    """No configuration could be fitted on the data."""
+
+
+@dataclass
+class Record:
+    """One evaluation (or skip) of one configuration on one rung.
+
+    Attributes
+    ----------
+    order : int
+        Position in the search (0 = first evaluated): breaks ties deterministically.
+    score : float
+        Mean CV value of the metric, larger is better (a loss is negated); NaN unless ok.
+    status : str
+        "ok", "timeout", "error" or "skipped".
+    """
+
+    order: int
+    config_id: str
+    family: str
+    params: str
+    rank: int
+    rung: int
+    n_rows: int
+    score: float = float("nan")
+    score_std: float = float("nan")
+    fit_seconds: float = float("nan")
+    seconds: float = 0.0
+    status: str = "ok"
+    message: str = ""
+
+
+def latest(records: list[Record]) -> dict[str, Record]:
+    """Each configuration's successful record on the largest rung it reached."""
+    out: dict[str, Record] = {}
+    for r in records:
+        if r.status == "ok" and (r.config_id not in out or r.rung > out[r.config_id].rung):
+            out[r.config_id] = r
+    return out
+
+
+def ranked(records: list[Record]) -> list[Record]:
+    """Each configuration's latest record (see :func:`latest`), in leaderboard order.
+
+    Best score first; ties (accuracy on a few thousand rows ties often) go to the larger
+    rung, then to the record evaluated first, which on a promoted rung is the one that did
+    better on the smaller sample. Deterministic under a seed, unlike fit times.
+    """
+    return sorted(latest(records).values(), key=lambda r: (-r.score, -r.rung, r.order))
+
+
+def best_so_far(records: list[Record]) -> Record | None:
+    """The current incumbent (see :func:`incumbent`), or None before any success."""
+    best = ranked(records)
+    return best[0] if best else None
+
+
+def incumbent(records: list[Record]) -> Record:
+    """Best configuration by its score on the largest rung it reached.
+
+    A score on a smaller sample is a pessimistic estimate (learning curves rise), so a
+    configuration that beats the others on a small rung is not overruled by a weaker one
+    that happened to be promoted further. No successful record is a :class:`SearchError`
+    naming the first failures.
+    """
+    best = best_so_far(records)
+    if best is None:
+        reasons = "; ".join(f"{r.config_id}: {r.message}" for r in records[:5])
+        raise SearchError(f"No configuration could be fitted within the budget ({reasons}).")
+    return best
+
+
+def leaderboard(records: list[Record]) -> pd.DataFrame:
+    """Each configuration's final record in incumbent order (``final``), then the earlier
+    rungs and the failures (best first, failures last)."""
+    final = ranked(records)
+    final_orders = {r.order for r in final}
+    columns = [f for f in Record.__dataclass_fields__ if f != "order"]
+    rest = pd.DataFrame(
+        [asdict(r) for r in records if r.order not in final_orders], columns=[*columns, "order"]
+    )
+    if not rest.empty:
+        rest = rest.sort_values(["score", "rung"], ascending=False, kind="stable")
+    head = pd.DataFrame([asdict(r) for r in final], columns=[*columns, "order"])
+    board = pd.concat([head.assign(final=True), rest.assign(final=False)])
+    return board.drop(columns="order").reset_index(drop=True)

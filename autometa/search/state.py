@@ -1,0 +1,135 @@
+"""The book-keeping shared by the steps of one search, and the one evaluation step."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autometa.exceptions import BadInputError
+from autometa.fitting import FitTimeout, cross_validate
+from autometa.learners import get_config
+from autometa.metrics import get_metric
+from autometa.recommend import Recommendation
+from autometa.search.cost import CostModel
+from autometa.search.records import Record, best_so_far
+from autometa.search.settings import SearchSettings
+from autometa.tabular import Task
+
+__all__ = ["MIN_SECONDS", "RESERVE_SHARE", "SearchEvent", "State", "evaluate"]
+
+MIN_SECONDS = 0.05  # less time than this left: stop evaluating
+RESERVE_SHARE = 0.25  # at most this share of the budget is held back for the refit
+
+
+@dataclass
+class SearchEvent:
+    """What the search reports to a progress callback after each evaluation."""
+
+    elapsed: float
+    budget: float
+    config_id: str
+    rung: int
+    n_rows: int
+    status: str
+    score: float
+    best_config: str | None
+    best_score: float
+    n_evaluated: int
+
+
+@dataclass
+class State:
+    """One search's data, settings, clock, records and cost model."""
+
+    task: Task
+    settings: SearchSettings
+    rec: Recommendation
+    start: float
+    cost: CostModel
+    callback: Callable[[SearchEvent], None] | None = None
+    records: list[Record] = field(default_factory=list)
+    fold_models: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        r = self.rec.ranking
+        self.ranks = dict(zip(r["config_id"], r["rank"], strict=True))
+
+    @property
+    def deadline(self) -> float:
+        return self.start + self.settings.time_budget
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def any_ok(self) -> bool:
+        return any(r.status == "ok" for r in self.records)
+
+    def spare(self) -> float:
+        """Seconds left after reserving the refit of the current best configuration."""
+        best = best_so_far(self.records)
+        reserve = self.cost.fit_seconds(best.config_id, len(self.task.y)) if best else 0.0
+        # At most a share of the budget is held back: a slow winner is then refitted on
+        # the largest sample that fits (see refit.py) rather than stopping the search early.
+        return self.left() - min(reserve, RESERVE_SHARE * self.settings.time_budget)
+
+
+def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
+    """Cross-validate ``config`` on rows ``rows`` (rung ``rung``), or skip it when it is
+    predicted not to fit the time left; record and report the outcome."""
+    info = get_config(config)
+    record = Record(
+        len(state.records), config, info.family, info.params_json,
+        int(state.ranks.get(config, -1)), rung, len(rows),
+    )  # fmt: skip
+    predicted = state.cost.eval_seconds(config, len(rows))
+    allowed = state.spare()
+    if predicted > allowed and state.any_ok():
+        record.status = "skipped"
+        record.message = f"predicted {predicted:.1f} s, {max(allowed, 0):.1f} s left"
+        state.records.append(record)
+        return record
+    t0 = time.perf_counter()
+    try:
+        # The forced first evaluation (nothing fitted yet) runs without a limit.
+        limit = max(allowed, 0.05) if state.any_ok() else 1e6
+        values, fit_times, model = _cross_validate(state, config, state.task.subset(rows), limit)
+        record.score, record.score_std = float(np.mean(values)), float(np.std(values))
+        record.fit_seconds = float(np.mean(fit_times))
+        state.cost.learn(config, len(rows), record.fit_seconds)
+        state.fold_models[config] = model
+    except FitTimeout as exc:
+        record.status, record.message = "timeout", str(exc)
+    except Exception as exc:  # one configuration failing must not end the search
+        record.status, record.message = "error", f"{type(exc).__name__}: {exc}"[:300]
+    record.seconds = time.perf_counter() - t0
+    state.records.append(record)
+    if state.callback is not None:
+        top = best_so_far(state.records)
+        state.callback(SearchEvent(
+            time.perf_counter() - state.start, state.settings.time_budget, config, rung,
+            len(rows), record.status, record.score, top.config_id if top else None,
+            top.score if top else float("nan"),
+            sum(r.status != "skipped" for r in state.records),
+        ))  # fmt: skip
+    return record
+
+
+def _cross_validate(
+    state: State, config: str, task: Task, seconds: float
+) -> tuple[list[float], list[float], Any]:
+    s = state.settings
+    folds = int(min(s.cv, task.y.value_counts().min()))
+    metric = get_metric(s.metric)
+    results = cross_validate(
+        get_config(config), task, folds,
+        seconds=seconds, random_state=s.random_state, n_threads=s.n_jobs,
+    )  # fmt: skip
+    values = [metric.oriented(r.parts[0][metric.name]) for r in results]
+    if any(math.isnan(v) for v in values):
+        raise BadInputError(f"{metric.name} needs class probabilities; this learner has none.")
+    return values, [r.fit_seconds for r in results], results[-1].model

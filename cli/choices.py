@@ -1,0 +1,14 @@
+"""Command-line choices as Enums, built from the library's own lists (one home each)."""
+
+from __future__ import annotations
+
+import enum
+
+from autometa.builder import BACKENDS
+from autometa.maml.core import ALGORITHMS
+from autometa.metrics import MetricName
+
+__all__ = ["Algorithm", "Backend", "MetricName"]
+
+Backend = enum.Enum("Backend", {b: b for b in BACKENDS}, type=str)  # type: ignore[misc]
+Algorithm = enum.Enum("Algorithm", {a: a for a in ALGORITHMS}, type=str)  # type: ignore[misc]

