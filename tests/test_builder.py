@@ -18,7 +18,6 @@ import pytest
 from autometa import BadInputError, MetaDataset, load_table
 from autometa.builder import (
     BuildSettings,
-    Prepared,
     assemble,
     build,
     payload,
@@ -32,6 +31,7 @@ from autometa.learners import LearnerConfig, get_config, space
 from autometa.metrics import METRICS
 from autometa.sources import DatasetRef
 from autometa.sources.csv_folder import csv_datasets
+from autometa.units import Prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 
