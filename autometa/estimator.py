@@ -83,8 +83,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     pipeline_ : Pipeline
         The fitted winner (on label codes 0..n_classes-1).
     refit_ : str
-        What the final model was fitted on: "all rows", "M of N rows" or "last CV fold"
-        (see :func:`autometa.search.search`).
+        What the final model was fitted on: "all rows", "M of N rows", "last CV fold" or
+        "fallback: M of N rows, not validated" (see :func:`autometa.search.search`).
+    fallback_ : bool
+        True when nothing could be evaluated within the budget: the model is the cheapest
+        recommended configuration fitted without validation (an AutometaWarning says so).
     schema_ : InputSchema
     fit_seconds_ : float
     """
@@ -215,6 +218,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.best_score_ = result.best_score
         self.pipeline_ = result.pipeline
         self.refit_ = result.refit
+        self.fallback_ = result.fallback
         self.fit_seconds_ = time.perf_counter() - start
 
     def save(self, path: str | Path) -> Path:

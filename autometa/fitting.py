@@ -4,10 +4,22 @@ The builder (learning curves of every configuration) and the search (racing the
 recommended ones) both call :func:`fit_and_score` (one fit, scored on one or more
 validation parts) or :func:`cross_validate` (stratified k-fold). Every fit runs with one
 BLAS/OpenMP thread per ``n_threads``, no nested joblib parallelism and warnings silenced.
+
+The time limit (:func:`fit_within`) works everywhere the package runs:
+
+- in a process's main thread where SIGALRM exists (Linux, macOS): an alarm interrupts the
+  fit at its next Python-level step (a tree, an iteration, an epoch); a single long C call
+  (one kernel SVM solve) finishes first, so the search's cost model keeps such fits out of
+  reach of the deadline;
+- elsewhere (a worker thread of a web server, a Dask worker, a notebook's background
+  thread; Windows): the fit runs in a separate worker process, one per calling thread,
+  that is killed at the deadline. It costs sending the rows and the fitted model between
+  processes (``benchmarks/fit_limit.py`` measures it).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import signal
 import threading
 import time
@@ -26,11 +38,25 @@ from autometa.learners import LearnerConfig, build_pipeline
 from autometa.metrics import score_all
 from autometa.tabular import Task
 
-__all__ = ["FitResult", "FitTimeout", "cross_validate", "fit_and_score", "quiet", "time_limit"]
+__all__ = [
+    "FitResult",
+    "FitTimeout",
+    "alarm_available",
+    "cross_validate",
+    "fit_and_score",
+    "fit_within",
+    "quiet",
+    "time_limit",
+]
 
 
 class FitTimeout(Exception):
     """A fit ran past its time limit (raised inside the fit by :func:`time_limit`)."""
+
+
+def alarm_available() -> bool:
+    """True where :func:`time_limit` can interrupt: a main thread with SIGALRM."""
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
 
 
 @contextmanager
@@ -38,10 +64,10 @@ def time_limit(seconds: float) -> Iterator[None]:
     """Interrupt the block after ``seconds`` (SIGALRM; only in a process's main thread).
 
     The alarm interrupts at the next Python-level step (a tree, an iteration, an epoch); a
-    single long C call finishes first. In worker threads and where SIGALRM does not exist
-    (Windows), no alarm is possible and the block runs unlimited.
+    single long C call finishes first. Where no alarm is possible (see
+    :func:`alarm_available`) the block runs unlimited: use :func:`fit_within` for fits.
     """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+    if not alarm_available():
         yield
         return
 
@@ -71,6 +97,46 @@ def quiet(n_threads: int = 1) -> Iterator[None]:
     ):
         warnings.simplefilter("ignore")
         yield
+
+
+_workers: dict[int, Any] = {}  # calling thread -> its worker process (an executor)
+_workers_lock = threading.Lock()
+
+
+def _worker() -> Any:
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    key = threading.get_ident()
+    with _workers_lock:
+        executor = _workers.get(key)
+    if executor is None:
+        executor = ProcessPoolExecutor(max_workers=1)
+        executor.submit(int).result()  # started and imported before any deadline runs
+        with _workers_lock:
+            _workers[key] = executor
+    return executor
+
+
+def _fit_remote(pipe: Any, X: Any, y: Any, n_threads: int) -> Any:
+    with quiet(n_threads):
+        return pipe.fit(X, y)
+
+
+def fit_within(pipe: Any, X: Any, y: Any, seconds: float, n_threads: int = 1) -> Any:
+    """Fit ``pipe`` on (X, y) and return the fitted pipeline, or raise :class:`FitTimeout`
+    after ``seconds`` (see the module docstring for how, by platform and thread)."""
+    if alarm_available():
+        with time_limit(seconds):
+            return pipe.fit(X, y)
+    executor = _worker()
+    future = executor.submit(_fit_remote, pipe, X, y, n_threads)
+    try:
+        return future.result(timeout=seconds)
+    except concurrent.futures.TimeoutError:
+        with _workers_lock:
+            _workers.pop(threading.get_ident(), None)
+        executor.shutdown(wait=False, kill_workers=True)
+        raise FitTimeout(f"fit exceeded the {seconds:g} s limit") from None
 
 
 @dataclass
@@ -130,8 +196,7 @@ def fit_and_score(
     y = task.y.to_numpy()
     with quiet(n_threads):
         t0 = time.perf_counter()
-        with time_limit(seconds):
-            pipe.fit(task.X.iloc[train], y[train])
+        pipe = fit_within(pipe, task.X.iloc[train], y[train], seconds, n_threads)
         t1 = time.perf_counter()
         scored = [score_all(pipe, task.X.iloc[p], y[p]) for p in parts]
         t2 = time.perf_counter()

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autometa.artifacts import WrongArtifactError
 from autometa.exceptions import BadInputError
 from autometa.fit_time import FitTimeModel
 from autometa.metadata import MetaDataset
@@ -63,7 +64,7 @@ class Knowledge:
 
     @classmethod
     def shipped(cls, metric: str = "accuracy") -> Knowledge:
-        """The shipped meta-model and meta-dataset (cached; other metrics trained once)."""
+        """The shipped meta-model of ``metric`` and meta-dataset (loaded once per process)."""
         get_metric(metric, "classification")
         return _shipped(metric)
 
@@ -79,14 +80,13 @@ def _shipped(metric: str) -> Knowledge:
     from autometa.selectors.metamodel import MetaModel
 
     meta = MetaDataset.load(data_dir() / "metadataset")
-    model = MetaModel.load(data_dir() / "metamodel.pt")
+    # One shipped meta-model per metric of the registry: fit never trains one.
+    path = data_dir() / "metamodels" / f"{metric}.pt"
+    model = MetaModel.load(path)
     if model.metric_ != metric:
-        log.info(
-            "training a meta-model for metric %s (the shipped one ranks by %s)",
-            metric,
-            model.metric_,
+        raise WrongArtifactError(
+            f"'{path}' is not an autometa meta-model for {metric} (it ranks by {model.metric_})."
         )
-        model = MetaModel(random_state=0).fit(meta, metric)
     return Knowledge(model, FitTimeModel().fit(meta), meta.configs.copy())
 
 

@@ -156,3 +156,60 @@ def test_local_search_steps_off_the_grid_once_the_ranking_is_raced(task: automet
         small, rec, SearchSettings(time_budget=60, n_portfolio=0, local_search=False)
     )
     assert set(grid_only.leaderboard["config_id"]) == set(rec.ranking["config_id"])
+
+
+def test_a_failure_on_a_larger_rung_loses_the_claim_and_rungs_come_first() -> None:
+    records: list[Record] = []
+
+    def add(config: str, rung: int, score: float, status: str = "ok") -> None:
+        records.append(Record(len(records), config, "f", "{}", 1, rung, 100, score, status=status))
+
+    add("a", 0, 0.99)
+    add("b", 0, 0.90)
+    add("c", 0, 0.97)
+    add("a", 1, float("nan"), "error")  # a could not handle more rows
+    add("b", 1, 0.91)
+    # a lost its claim; c's 0.97 on the small rung does not outrank b on more rows.
+    assert incumbent(records).config_id == "b"
+    board = leaderboard(records)
+    assert list(board.loc[board["final"], "config_id"]) == ["b", "c"]
+
+
+def test_a_spent_budget_still_gives_a_model(task: autometa.Task) -> None:
+    small = task.subset(np.arange(2000))
+    rec = autometa.recommend(small)
+    spent = time.perf_counter() - 30.0  # the budget was used up before the search began
+    with pytest.warns(autometa.AutometaWarning, match="without validation"):
+        result = search(small, rec, SearchSettings(time_budget=5.0), start=spent)
+    assert result.fallback and result.refit.startswith("fallback: ")
+    assert result.best_config in set(rec.ranking["config_id"][:5]) | set(
+        rec.knowledge.portfolio[:3]
+    )
+    assert result.pipeline.predict(small.X.head(3)).shape == (3,)
+    assert (result.leaderboard["status"] == "fallback").sum() == 1
+
+
+def test_a_failed_refit_passes_the_turn_to_the_next(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa.search import refit as refit_module
+
+    small = task.subset(np.arange(600))
+    rec = autometa.recommend(small)
+    original = refit_module.refit
+    first: list[str] = []
+
+    def refit_failing_once(state, config):  # type: ignore[no-untyped-def]
+        if not first:
+            first.append(config)
+            raise ValueError("Input contains NaN after all")
+        return original(state, config)
+
+    monkeypatch.setattr(refit_module, "refit", refit_failing_once)
+    result = search(small, rec, SearchSettings(time_budget=60, max_configs=4, random_state=0))
+    board = result.leaderboard
+    failed = board[board["status"] == "refit_error"]
+    assert list(failed["config_id"]) == first
+    assert "ValueError: Input contains NaN after all" in failed["message"].iloc[0]
+    assert result.best_config != first[0]
+    assert result.pipeline.predict(small.X.head(2)).shape == (2,)

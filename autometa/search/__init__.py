@@ -21,12 +21,18 @@ The search takes the recommender's ranking and races configurations on the user'
    after holding back time for the refit of the best configuration so far (see 4), and
    interrupts a fit that runs past that time (SIGALRM via ``fitting.time_limit``; in the main
    thread only, and a long single C call, e.g. a kernel SVM, runs to its end first).
-4. Refit. The best configuration (by its score on the largest rung it reached; see
-   ``records.incumbent``) is refitted on all rows. The search holds back the predicted refit
-   time, but at most a quarter of the budget; when a refit on all rows is predicted not
-   to end by the budget + 10 %, the winner is refitted on the largest stratified sample
-   predicted to fit, and when that is no larger than a CV fold (or the refit runs out of
-   time), the model of its last CV fold is kept. ``SearchResult.refit`` says which.
+4. Final choice and refit. Configurations are compared on equal footing: the ones that
+   reached the largest rung first, best score first (``records.ranked``); a
+   configuration whose largest attempt failed or timed out has lost its claim. The best
+   is refitted on all rows. The search holds back the predicted refit time, but at most a
+   quarter of the budget; when a refit on all rows is predicted not to end by the budget +
+   10 %, the winner is refitted on the largest stratified sample predicted to fit, and
+   when that is no larger than a CV fold (or the refit runs out of time), the model of its
+   last CV fold is kept. ``SearchResult.refit`` says which. A refit that fails passes the
+   turn to the next configuration (the failure is a "refit_error" row of the
+   leaderboard). When nothing could be evaluated within the budget, the cheapest of the
+   recommended head is fitted on the largest sample predicted to fit, without validation
+   (``SearchResult.fallback``, and a warning): every budget gives a model.
 5. Local search. The grid of the meta-dataset is coarse (e.g. C in powers of ten), so
    when the whole ranking has been raced and time is left, the search steps off the
    grid around the best configurations: a random untried neighbour (one tunable
@@ -35,8 +41,8 @@ The search takes the recommender's ranking and races configurations on the user'
    neighbour becomes the next centre. It ends with the budget or when the top three
    have no untried neighbour.
 
-The first evaluation always runs (the cheapest predicted candidate if none fits), so a
-result exists even under a budget that the meta-features alone exhaust. Under the same
+The first evaluation runs whenever any time is left (the cheapest predicted candidate if
+none fits); when the meta-features alone exhaust the budget, the fallback above applies. Under the same
 ``random_state`` and a budget that is not reached (e.g. with ``max_configs``), the
 search evaluates the same configurations on the same folds and returns the same result.
 """
@@ -56,8 +62,8 @@ from autometa.recommend import Recommendation
 from autometa.search.cost import CostModel
 from autometa.search.halving import brackets, run_bracket, rungs
 from autometa.search.local import local_search
-from autometa.search.records import SearchError, incumbent, leaderboard
-from autometa.search.refit import refit
+from autometa.search.records import SearchError, leaderboard
+from autometa.search.refit import final_fit
 from autometa.search.settings import SearchSettings
 from autometa.search.state import MIN_SECONDS, SearchEvent, State
 from autometa.tabular import Task
@@ -72,12 +78,12 @@ class SearchResult:
     Attributes
     ----------
     leaderboard : DataFrame
-        One row per evaluation: first every configuration's evaluation on the largest
-        rung it reached (``final``), best score first, then the others. config_id,
-        family, params, rank (in the recommendation), rung, n_rows, score (mean CV value
-        of the metric; log loss is negated so that larger is better), score_std,
-        fit_seconds (mean per fold), seconds (the whole evaluation), status ("ok",
-        "timeout", "error", "skipped"), message, final.
+        One row per evaluation (and per failed final fit): first each configuration's
+        claim (``final``: its evaluation on the largest rung it tried, in the order of
+        ``records.ranked``), then the others. config_id, family, params, rank (in the
+        recommendation), rung, n_rows, score (mean CV value of the metric; log loss is
+        negated so that larger is better), score_std, fit_seconds (mean per fold), seconds
+        (the whole evaluation), status (see ``records.Record``), message, final.
     best_config : str
     best_score : float
         Its score on the largest rung it reached.
@@ -85,9 +91,12 @@ class SearchResult:
         The best configuration, fitted (see ``refit``).
     refit : str
         "all rows", "M of N rows" (a stratified sample: all rows were predicted not to fit
-        the budget) or "last CV fold".
+        the budget), "last CV fold", or "fallback: M of N rows, not validated".
     seconds : float
         Wall-clock seconds from the search's start, including the refit.
+    fallback : bool
+        True when nothing could be evaluated within the budget and the model is the
+        fallback (see ``refit.fallback``; a warning says so too).
     """
 
     leaderboard: pd.DataFrame
@@ -96,6 +105,7 @@ class SearchResult:
     pipeline: Any
     refit: str
     seconds: float
+    fallback: bool = False
 
 
 def search(
@@ -144,9 +154,8 @@ def search(
     # each bracket took spent it around an early, slow incumbent (Hill_Valley: random
     # forests) instead of reaching the cheap linear models further down the ranking.
     evaluated += local_search(state, samples, (limit if s.local_search else 0) - evaluated)
-    top = incumbent(state.records)
-    pipeline, fitted_on = refit(state, top.config_id)
+    top, pipeline, fitted_on = final_fit(state)
     return SearchResult(
         leaderboard(state.records), top.config_id, float(top.score), pipeline, fitted_on,
-        time.perf_counter() - start,
+        time.perf_counter() - start, top.status == "fallback",
     )  # fmt: skip

@@ -27,7 +27,9 @@ class Record:
     score : float
         Mean CV value of the metric, larger is better (a loss is negated); NaN unless ok.
     status : str
-        "ok", "timeout", "error" or "skipped".
+        "ok", "timeout", "error" or "skipped" for evaluations; "refit_error" for a final
+        fit that failed; "fallback" (and "fallback_error") for the unvalidated fit made
+        when nothing could be evaluated within the budget.
     """
 
     order: int
@@ -46,22 +48,27 @@ class Record:
 
 
 def latest(records: list[Record]) -> dict[str, Record]:
-    """Each configuration's successful record on the largest rung it reached."""
-    out: dict[str, Record] = {}
+    """Each configuration that still has a claim: its successful record on the largest rung
+    it tried. A configuration whose largest attempt failed or timed out has none (its
+    smaller-sample score is not evidence at the size it could not handle)."""
+    tried: dict[str, Record] = {}
     for r in records:
-        if r.status == "ok" and (r.config_id not in out or r.rung > out[r.config_id].rung):
-            out[r.config_id] = r
-    return out
+        if r.status != "skipped" and (r.config_id not in tried or r.rung > tried[r.config_id].rung):
+            tried[r.config_id] = r
+    return {c: r for c, r in tried.items() if r.status == "ok"}
 
 
 def ranked(records: list[Record]) -> list[Record]:
-    """Each configuration's latest record (see :func:`latest`), in leaderboard order.
+    """Each configuration's claim (see :func:`latest`), in leaderboard order.
 
-    Best score first; ties (accuracy on a few thousand rows ties often) go to the larger
-    rung, then to the record evaluated first, which on a promoted rung is the one that did
-    better on the smaller sample. Deterministic under a seed, unlike fit times.
+    Decisions on equal footing: configurations are compared on the same rows, so the
+    largest rung comes first (the ones that reached it, best score first), then the next
+    rung, and so on; a score on a small sample (noisier, often inflated by the luck of
+    the draw) never outranks one on more rows. Ties go to the record evaluated first,
+    which on a promoted rung is the one that did better on the smaller sample.
+    Deterministic under a seed, unlike fit times.
     """
-    return sorted(latest(records).values(), key=lambda r: (-r.score, -r.rung, r.order))
+    return sorted(latest(records).values(), key=lambda r: (-r.rung, -r.score, r.order))
 
 
 def best_so_far(records: list[Record]) -> Record | None:
@@ -71,13 +78,8 @@ def best_so_far(records: list[Record]) -> Record | None:
 
 
 def incumbent(records: list[Record]) -> Record:
-    """Best configuration by its score on the largest rung it reached.
-
-    A score on a smaller sample is a pessimistic estimate (learning curves rise), so a
-    configuration that beats the others on a small rung is not overruled by a weaker one
-    that happened to be promoted further. No successful record is a :class:`SearchError`
-    naming the first failures.
-    """
+    """The first of :func:`ranked`; no successful record is a :class:`SearchError` naming
+    the first failures."""
     best = best_so_far(records)
     if best is None:
         reasons = "; ".join(f"{r.config_id}: {r.message}" for r in records[:5])

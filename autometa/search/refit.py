@@ -1,26 +1,37 @@
-"""The winner's final fit.
+"""The final fit: the winner's, a runner-up's when the winner's fails, or a fallback.
 
 The search holds back the predicted refit time (at most a quarter of the budget); when a
 refit on all rows is predicted not to end by the budget + ``REFIT_SLACK``, the winner is
 refitted on the largest stratified sample predicted to fit, and when that is no larger
 than a CV fold (or the refit runs out of time), the model of its last CV fold is kept.
+
+A refit that fails for any other reason passes the turn to the next configuration of the
+ranking (the failure is recorded). When nothing was evaluated in time, :func:`fallback`
+fits the cheapest of the recommended head on the largest sample predicted to fit, without
+validation, and says so.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
+import warnings
 from typing import Any
 
-from autometa.fitting import FitTimeout, quiet, time_limit
+from autometa.exceptions import AutometaWarning
+from autometa.fitting import FitTimeout, fit_within, quiet
 from autometa.learners import build_pipeline, get_config
+from autometa.search.records import Record, SearchError, ranked
 from autometa.search.state import State
 from autometa.tabular import stratified_subsample
 
-__all__ = ["REFIT_SLACK", "refit"]
+__all__ = ["FALLBACK_CANDIDATES", "REFIT_SLACK", "fallback", "final_fit", "refit"]
 
 log = logging.getLogger(__name__)
 
 REFIT_SLACK = 0.10  # the refit may end up to 10 % of the budget late
+FALLBACK_CANDIDATES = 3  # cheapest configurations tried when nothing was evaluated
+MIN_FALLBACK_ROWS = 50
 
 
 def refit(state: State, config: str) -> tuple[Any, str]:
@@ -34,13 +45,7 @@ def refit(state: State, config: str) -> tuple[Any, str]:
     n = len(task.y)
     allowed = state.left() + REFIT_SLACK * s.time_budget
     fold_rows = state.cost.measured.get(config, (0, 0.0))[0]
-    rows = n
-    if state.cost.fit_seconds(config, n) > allowed:
-        lo, hi = fold_rows, n  # fit time grows with rows: bisect for the largest that fits
-        while hi - lo > max(n // 100, 1):
-            mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if state.cost.fit_seconds(config, mid) <= allowed else (lo, mid)
-        rows = lo
+    rows = _rows_that_fit(state, config, allowed, fold_rows)
     if rows <= fold_rows and config in state.fold_models:
         log.info("no refit of %s fits the time left; keeping its CV fold model", config)
         return state.fold_models[config], "last CV fold"
@@ -53,8 +58,99 @@ def refit(state: State, config: str) -> tuple[Any, str]:
         get_config(config), task.numeric_columns, task.categorical_columns, s.random_state
     )
     try:
-        with quiet(s.n_jobs), time_limit(max(allowed, 0.5)):
-            pipe.fit(sub.X, sub.y.to_numpy())
+        with quiet(s.n_jobs):
+            pipe = fit_within(pipe, sub.X, sub.y.to_numpy(), max(allowed, 0.5), s.n_jobs)
     except FitTimeout:
+        if config not in state.fold_models:
+            raise
         return state.fold_models[config], "last CV fold"
     return pipe, "all rows" if rows == n else f"{rows} of {n} rows"
+
+
+def _rows_that_fit(state: State, config: str, allowed: float, low: int) -> int:
+    """All rows, or the largest sample (at least ``low``) predicted to fit ``allowed``."""
+    n = len(state.task.y)
+    if state.cost.fit_seconds(config, n) <= allowed:
+        return n
+    lo, hi = low, n  # fit time grows with rows: bisect for the largest that fits
+    while hi - lo > max(n // 100, 1):
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if state.cost.fit_seconds(config, mid) <= allowed else (lo, mid)
+    return lo
+
+
+def final_fit(state: State) -> tuple[Record, Any, str]:
+    """The best configuration's final fit, else the next one's (each failure recorded on
+    the leaderboard as "refit_error"), else :func:`fallback` when nothing was evaluated.
+
+    Returns the chosen record, the fitted pipeline and what it was fitted on.
+    """
+    candidates = ranked(state.records)
+    if not candidates:
+        return fallback(state)
+    for candidate in candidates:
+        try:
+            pipeline, fitted_on = refit(state, candidate.config_id)
+            return candidate, pipeline, fitted_on
+        except Exception as exc:  # a failed refit passes the turn, with its reason
+            _record_failure(state, candidate.config_id, candidate.rung, "refit_error", exc)
+    reasons = "; ".join(
+        f"{r.config_id}: {r.message}" for r in state.records if r.status == "refit_error"
+    )
+    raise SearchError(f"No configuration could be refitted on all the data ({reasons}).")
+
+
+def fallback(state: State) -> tuple[Record, Any, str]:
+    """Nothing was evaluated in time: fit the cheapest of the recommended head (and the
+    portfolio's) on the largest stratified sample predicted to fit the time left plus the
+    refit slack, without validation, and warn."""
+    task, s = state.task, state.settings
+    n = len(task.y)
+    head = list(state.rec.ranking["config_id"][: s.top_k])
+    if state.rec.knowledge is not None:
+        head += [c for c in state.rec.knowledge.portfolio[: s.n_portfolio] if c not in head]
+    failed = {r.config_id for r in state.records if r.status == "error"}
+    order = sorted((c for c in head if c not in failed), key=lambda c: state.cost.fit_seconds(c, n))
+    for config in order[:FALLBACK_CANDIDATES]:
+        allowed = max(state.left() + REFIT_SLACK * s.time_budget, 0.5)
+        rows = _rows_that_fit(state, config, allowed, min(n, MIN_FALLBACK_ROWS))
+        sub = task if rows == n else task.subset(
+            stratified_subsample(task.y.to_numpy(), rows, s.random_state, 1)
+        )  # fmt: skip
+        pipe = build_pipeline(
+            get_config(config), task.numeric_columns, task.categorical_columns, s.random_state
+        )
+        try:
+            with quiet(s.n_jobs):
+                pipe = fit_within(pipe, sub.X, sub.y.to_numpy(), allowed, s.n_jobs)
+        except Exception as exc:  # the next cheapest is tried
+            _record_failure(state, config, 0, "fallback_error", exc)
+            continue
+        fitted_on = f"fallback: {rows} of {n} rows, not validated"
+        record = _record_failure(state, config, 0, "fallback", None, rows)
+        warnings.warn(
+            f"No configuration could be evaluated within the {s.time_budget:g} s budget; "
+            f"{config} (the cheapest of the recommended head) was fitted on {rows} of {n} "
+            "rows without validation. Give a larger time_budget for a searched model.",
+            AutometaWarning,
+            stacklevel=3,
+        )
+        return record, pipe, fitted_on
+    reasons = "; ".join(f"{r.config_id}: {r.message}" for r in state.records[:5])
+    raise SearchError(f"No configuration could be fitted within the budget ({reasons}).")
+
+
+def _record_failure(
+    state: State, config: str, rung: int, status: str, exc: BaseException | None, rows: int = 0
+) -> Record:
+    info = get_config(config)
+    message = ""
+    if exc is not None:
+        message = traceback.format_exception_only(type(exc), exc)[-1].strip()[:300]
+    record = Record(
+        len(state.records), config, info.family, info.params_json,
+        int(state.ranks.get(config, -1)), rung, rows or len(state.task.y),
+        status=status, message=message,
+    )  # fmt: skip
+    state.records.append(record)
+    return record
