@@ -66,6 +66,11 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         Seeds meta-features, subsamples, folds and learners (None: a fresh seed).
     callback : callable, optional
         Receives a :class:`autometa.search.SearchEvent` after each evaluation.
+    ensemble : bool
+        Ensemble the configurations evaluated on the winner's rung (greedy ensemble
+        selection on out-of-fold predictions) when that beats the best single one. The
+        default stays False until the time-to-accuracy benchmark decides it by the rule
+        written in README.md ("Ensembles").
 
     Attributes
     ----------
@@ -85,6 +90,10 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     refit_ : str
         What the final model was fitted on: "all rows", "M of N rows", "last CV fold" or
         "fallback: M of N rows, not validated" (see :func:`autometa.search.search`).
+    ensemble_ : DataFrame
+        The ensemble's members (config_id, weight, fitted_on) when ``ensemble=True`` and an
+        ensemble beat the best single configuration; empty otherwise. ``pipeline_`` is
+        then the ensemble and ``predict_proba`` its weighted average.
     fallback_ : bool
         True when nothing could be evaluated within the budget: the model is the cheapest
         recommended configuration fitted without validation (an AutometaWarning says so).
@@ -105,6 +114,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         knowledge: Knowledge | None = None,
         random_state: int | None = None,
         callback: Callable[[SearchEvent], None] | None = None,
+        ensemble: bool = False,
     ) -> None:
         self.time_budget = time_budget
         self.top_k = top_k
@@ -117,6 +127,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.knowledge = knowledge
         self.random_state = random_state
         self.callback = callback
+        self.ensemble = ensemble
 
     def fit(self, X: Any, y: Any) -> AutoMetaClassifier:
         """Recommend, search and refit.
@@ -186,7 +197,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         return SearchSettings(
             time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
             n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
-            n_jobs=self.n_jobs, random_state=seed,
+            n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
         )  # fmt: skip
 
     def _fit_codes(
@@ -209,7 +220,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         settings = SearchSettings(
             time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
             n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
-            n_jobs=self.n_jobs, random_state=seed,
+            n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
         )  # fmt: skip
         result = search(task, self.recommendation_, settings, start=start, callback=self.callback)
         self.classes_ = classes
@@ -219,6 +230,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.pipeline_ = result.pipeline
         self.refit_ = result.refit
         self.fallback_ = result.fallback
+        self.ensemble_ = pd.DataFrame(result.ensemble, columns=["config_id", "weight", "fitted_on"])
         self.fit_seconds_ = time.perf_counter() - start
 
     def save(self, path: str | Path) -> Path:

@@ -35,7 +35,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from autometa.learners import LearnerConfig, build_pipeline
-from autometa.metrics import score_all
+from autometa.metrics import Predictions, predictions, score_predictions
 from autometa.tabular import Task
 
 __all__ = [
@@ -151,12 +151,18 @@ class FitResult:
         Seconds of the fit, and of predicting all parts.
     model : Pipeline
         The fitted pipeline.
+    predictions : list of Predictions
+        The model's predictions on each part (what the metrics were computed from).
+    part_rows : list of ndarray
+        Row positions of each part.
     """
 
     parts: list[dict[str, float]]
     fit_seconds: float
     predict_seconds: float
     model: Any = field(repr=False)
+    predictions: list[Predictions] = field(default_factory=list, repr=False)
+    part_rows: list[np.ndarray] = field(default_factory=list, repr=False)
 
 
 def fit_and_score(
@@ -198,9 +204,10 @@ def fit_and_score(
         t0 = time.perf_counter()
         pipe = fit_within(pipe, task.X.iloc[train], y[train], seconds, n_threads)
         t1 = time.perf_counter()
-        scored = [score_all(pipe, task.X.iloc[p], y[p]) for p in parts]
+        made = [predictions(pipe, task.X.iloc[p]) for p in parts]
+        scored = [score_predictions(y[p], m) for p, m in zip(parts, made, strict=True)]
         t2 = time.perf_counter()
-    return FitResult(scored, t1 - t0, t2 - t1, pipe)
+    return FitResult(scored, t1 - t0, t2 - t1, pipe, made, [np.asarray(p) for p in parts])
 
 
 def cross_validate(

@@ -33,6 +33,7 @@ __all__ = [
     "metric_names",
     "predictions",
     "score_all",
+    "score_predictions",
 ]
 
 TaskKind = str  # "classification" (regression metrics join the registry later)
@@ -188,6 +189,11 @@ def score_all(
     model: Any, X: pd.DataFrame, y: np.ndarray, task_kind: TaskKind = "classification"
 ) -> dict[str, float]:
     """Every metric of ``task_kind`` for ``model`` on (X, y), from one set of predictions."""
-    y = np.asarray(y)
-    p = predictions(model, X)
-    return {m: _REGISTRY[m].compute(y, p) for m in metric_names(task_kind)}
+    return score_predictions(np.asarray(y), predictions(model, X), task_kind)
+
+
+def score_predictions(
+    y: np.ndarray, p: Predictions, task_kind: TaskKind = "classification"
+) -> dict[str, float]:
+    """Every metric of ``task_kind`` for predictions ``p`` of rows with labels ``y``."""
+    return {m: _REGISTRY[m].compute(np.asarray(y), p) for m in metric_names(task_kind)}

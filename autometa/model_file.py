@@ -24,8 +24,10 @@ __all__ = ["SavedModel", "load_model", "save_model"]
 
 KIND = "autometa.model"
 # Types autometa's pipelines contain that skops does not trust by default (tree
-# structures, optimiser state, numpy dtypes, the validation function MLP keeps in a partial).
+# structures, optimiser state, numpy dtypes, the validation function MLP keeps in a partial,
+# and autometa's own ensemble of pipelines).
 TRUSTED = [
+    "autometa.search.ensemble.EnsembleModel",
     "functools.partial",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

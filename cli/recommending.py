@@ -50,6 +50,10 @@ def recommend(
     inf_as_missing: Annotated[
         bool, typer.Option("--inf-as-missing", help="Infinite values as missing, not an error.")
     ] = False,
+    ensemble: Annotated[
+        bool,
+        typer.Option("--ensemble", help="Ensemble the models found when that beats the best one."),
+    ] = False,
 ) -> None:
     """Rank learner configurations for a table, then search from them within a budget."""
     start = time.perf_counter()
@@ -72,13 +76,14 @@ def recommend(
     if budget > 0:
         clf = autometa.AutoMetaClassifier(
             time_budget=budget, top_k=top, metric=metric_name, random_state=seed,
-            inf_as_missing=inf_as_missing,
+            inf_as_missing=inf_as_missing, ensemble=ensemble,
         )  # fmt: skip
         _search(clf, task, rec, start, as_json)
         board = clf.leaderboard_
         doc.update(
             best_config=clf.best_config_, best_score=clf.best_score_, refit=clf.refit_,
             seconds=round(clf.fit_seconds_, 3), leaderboard=_records(board),
+            ensemble=_records(clf.ensemble_), fallback=clf.fallback_,
         )  # fmt: skip
         if save is not None:
             doc["saved"] = str(clf.save(save))
@@ -187,6 +192,13 @@ def _print_leaderboard(clf: Any, budget: float, save: Path | None) -> None:
             _fmt(row.fit_seconds, "{:.2g}"), row.status,
         )  # fmt: skip
     out.print(table)
+    if not clf.ensemble_.empty:
+        members = Table(title="Ensemble (greedy selection on out-of-fold predictions)")
+        for col in ("config", "weight", "fitted on"):
+            members.add_column(col)
+        for row in clf.ensemble_.itertuples():
+            members.add_row(escape(row.config_id), f"{row.weight:.2f}", row.fitted_on)
+        out.print(members)
     out.print(
         f"Best: [bold]{escape(clf.best_config_)}[/bold] ({clf.metric} {clf.best_score_:.4f}), refit on "
         f"{clf.refit_}; {clf.fit_seconds_:.1f} s of a {budget:g} s budget."

@@ -52,9 +52,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from autometa.exceptions import BadInputError
@@ -63,7 +64,7 @@ from autometa.search.cost import CostModel
 from autometa.search.halving import brackets, run_bracket, rungs
 from autometa.search.local import local_search
 from autometa.search.records import SearchError, leaderboard
-from autometa.search.refit import final_fit
+from autometa.search.refit import final_fit, fit_ensemble
 from autometa.search.settings import SearchSettings
 from autometa.search.state import MIN_SECONDS, SearchEvent, State
 from autometa.tabular import Task
@@ -83,7 +84,8 @@ class SearchResult:
         ``records.ranked``), then the others. config_id, family, params, rank (in the
         recommendation), rung, n_rows, score (mean CV value of the metric; log loss is
         negated so that larger is better), score_std, fit_seconds (mean per fold), seconds
-        (the whole evaluation), status (see ``records.Record``), message, final.
+        (the whole evaluation), status (see ``records.Record``), message, final,
+        ensemble_weight (the weight of a member's row in the ensemble, else 0).
     best_config : str
     best_score : float
         Its score on the largest rung it reached.
@@ -97,6 +99,10 @@ class SearchResult:
     fallback : bool
         True when nothing could be evaluated within the budget and the model is the
         fallback (see ``refit.fallback``; a warning says so too).
+    ensemble : list of dict
+        With ``settings.ensemble`` and an ensemble that beat the winner: its members
+        (config_id, weight, fitted_on: "all rows" or "k CV fold models"); ``pipeline`` is
+        then the :class:`~autometa.search.ensemble.EnsembleModel`. Empty otherwise.
     """
 
     leaderboard: pd.DataFrame
@@ -106,6 +112,7 @@ class SearchResult:
     refit: str
     seconds: float
     fallback: bool = False
+    ensemble: list[dict[str, Any]] = field(default_factory=list)
 
 
 def search(
@@ -155,7 +162,20 @@ def search(
     # forests) instead of reaching the cheap linear models further down the ranking.
     evaluated += local_search(state, samples, (limit if s.local_search else 0) - evaluated)
     top, pipeline, fitted_on = final_fit(state)
+    members: list[dict[str, Any]] = []
+    if s.ensemble and top.status == "ok":
+        built = fit_ensemble(state, top, pipeline, fitted_on, samples)
+        if built is not None:
+            pipeline, _ = built
+            members = pipeline.describe()
+            fitted_on = "ensemble of " + ", ".join(
+                f"{m['config_id']} ({m['weight']:.2f}, {m['fitted_on']})" for m in members
+            )
+    board = leaderboard(state.records)
+    weights = {m["config_id"]: m["weight"] for m in members}
+    member_row = board["final"] & (board["rung"] == top.rung) & board["config_id"].isin(weights)
+    board["ensemble_weight"] = np.where(member_row, board["config_id"].map(weights), 0.0)
     return SearchResult(
-        leaderboard(state.records), top.config_id, float(top.score), pipeline, fitted_on,
-        time.perf_counter() - start, top.status == "fallback",
+        board, top.config_id, float(top.score), pipeline, fitted_on,
+        time.perf_counter() - start, top.status == "fallback", members,
     )  # fmt: skip

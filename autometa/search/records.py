@@ -99,5 +99,6 @@ def leaderboard(records: list[Record]) -> pd.DataFrame:
     if not rest.empty:
         rest = rest.sort_values(["score", "rung"], ascending=False, kind="stable")
     head = pd.DataFrame([asdict(r) for r in final], columns=[*columns, "order"])
-    board = pd.concat([head.assign(final=True), rest.assign(final=False)])
+    parts = [f.assign(final=flag) for f, flag in ((head, True), (rest, False)) if not f.empty]
+    board = pd.concat(parts) if parts else head.assign(final=True)
     return board.drop(columns="order").reset_index(drop=True)

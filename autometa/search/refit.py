@@ -18,14 +18,18 @@ import traceback
 import warnings
 from typing import Any
 
+import numpy as np
+
 from autometa.exceptions import AutometaWarning
 from autometa.fitting import FitTimeout, fit_within, quiet
 from autometa.learners import build_pipeline, get_config
+from autometa.metrics import get_metric
+from autometa.search.ensemble import EnsembleModel, Selection, select
 from autometa.search.records import Record, SearchError, ranked
 from autometa.search.state import State
 from autometa.tabular import stratified_subsample
 
-__all__ = ["FALLBACK_CANDIDATES", "REFIT_SLACK", "fallback", "final_fit", "refit"]
+__all__ = ["FALLBACK_CANDIDATES", "REFIT_SLACK", "fallback", "final_fit", "fit_ensemble", "refit"]
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +142,53 @@ def fallback(state: State) -> tuple[Record, Any, str]:
         return record, pipe, fitted_on
     reasons = "; ".join(f"{r.config_id}: {r.message}" for r in state.records[:5])
     raise SearchError(f"No configuration could be fitted within the budget ({reasons}).")
+
+
+def fit_ensemble(
+    state: State, top: Record, pipeline: Any, fitted_on: str, samples: list[np.ndarray]
+) -> tuple[EnsembleModel, Selection] | None:
+    """Select an ensemble on the winner's rung and fit its members, or None when it does
+    not beat the winner there (or fewer than two candidates exist).
+
+    Members go by weight: the winner keeps its final fit; another member is refitted on all
+    rows when predicted to fit the time left plus the refit slack, otherwise (or when that
+    refit fails) its CV fold models on the rung are averaged (bagging).
+    """
+    s = state.settings
+    rung = top.rung
+    oof = {c: p for (c, r), p in state.oof.items() if r == rung}
+    order = [r.config_id for r in ranked(state.records) if r.rung == rung and r.config_id in oof]
+    if len(order) < 2:
+        return None
+    y = state.task.y.to_numpy()[samples[rung]]
+    selection = select(oof, y, state.classes, get_metric(s.metric), order)
+    if not selection.better:
+        return None
+    n = len(state.task.y)
+    members = []
+    for config, weight in sorted(selection.weights.items(), key=lambda kv: -kv[1]):
+        if config == top.config_id:
+            members.append((config, weight, [pipeline], fitted_on))
+            continue
+        allowed = state.left() + REFIT_SLACK * s.time_budget
+        if state.cost.fit_seconds(config, n) <= allowed:
+            pipe = build_pipeline(get_config(config), state.task.numeric_columns,
+                                  state.task.categorical_columns, s.random_state)  # fmt: skip
+            try:
+                with quiet(s.n_jobs):
+                    pipe = fit_within(
+                        pipe, state.task.X, state.task.y.to_numpy(), allowed, s.n_jobs
+                    )
+                members.append((config, weight, [pipe], "all rows"))
+                continue
+            except Exception as exc:  # bagging of its fold models instead
+                _record_failure(state, config, rung, "refit_error", exc)
+        fold_rung, models = state.fold_sets.get(config, (-1, []))
+        if fold_rung == rung and models:
+            members.append((config, weight, models, f"{len(models)} CV fold models"))
+    total = sum(w for _, w, _, _ in members)
+    members = [(c, w / total, m, f) for c, w, m, f in members]
+    return EnsembleModel(state.classes, members), selection
 
 
 def _record_failure(

@@ -32,6 +32,10 @@ class SearchSettings:
         BLAS / OpenMP threads per fit.
     random_state : int
         Seeds subsamples, folds and the learners.
+    ensemble : bool
+        Build an ensemble of the configurations evaluated on the winner's rung by greedy
+        ensemble selection on their out-of-fold predictions (``search/ensemble.py``) and
+        use it when it beats the best single configuration there.
     """
 
     time_budget: float
@@ -45,6 +49,7 @@ class SearchSettings:
     local_search: bool = True
     n_jobs: int = 1
     random_state: int = 0
+    ensemble: bool = False
 
     def __post_init__(self) -> None:
         budget = self.time_budget

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from autometa.exceptions import BadInputError
-from autometa.fitting import FitTimeout, cross_validate
+from autometa.fitting import FitResult, FitTimeout, cross_validate
 from autometa.learners import get_config
 from autometa.metrics import get_metric
 from autometa.recommend import Recommendation
@@ -53,11 +53,17 @@ class State:
     cost: CostModel
     callback: Callable[[SearchEvent], None] | None = None
     records: list[Record] = field(default_factory=list)
+    # config -> the model of its last CV fold (the refit's fallback)
     fold_models: dict[str, Any] = field(default_factory=dict)
+    # (config, rung) -> out-of-fold probabilities on the rung's rows (ensemble selection)
+    oof: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    # config -> (rung, all CV fold models there), kept for its largest rung (bagging)
+    fold_sets: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         r = self.rec.ranking
         self.ranks = dict(zip(r["config_id"], r["rank"], strict=True))
+        self.classes = np.unique(self.task.y.to_numpy())
 
     @property
     def deadline(self) -> float:
@@ -97,11 +103,15 @@ def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
     try:
         # The forced first evaluation (nothing fitted yet) runs without a limit.
         limit = max(allowed, 0.05) if state.any_ok() else 1e6
-        values, fit_times, model = _cross_validate(state, config, state.task.subset(rows), limit)
+        results = _cross_validate(state, config, state.task.subset(rows), limit)
+        values = _values(state, results)
         record.score, record.score_std = float(np.mean(values)), float(np.std(values))
-        record.fit_seconds = float(np.mean(fit_times))
+        record.fit_seconds = float(np.mean([r.fit_seconds for r in results]))
         state.cost.learn(config, len(rows), record.fit_seconds)
-        state.fold_models[config] = model
+        state.fold_models[config] = results[-1].model
+        if state.settings.ensemble:
+            state.oof[config, rung] = _out_of_fold(state, results, len(rows))
+            state.fold_sets[config] = (rung, [r.model for r in results])
     except FitTimeout as exc:
         record.status, record.message = "timeout", str(exc)
     except Exception as exc:  # one configuration failing must not end the search
@@ -119,17 +129,35 @@ def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
     return record
 
 
-def _cross_validate(
-    state: State, config: str, task: Task, seconds: float
-) -> tuple[list[float], list[float], Any]:
+def _cross_validate(state: State, config: str, task: Task, seconds: float) -> list[FitResult]:
     s = state.settings
     folds = int(min(s.cv, task.y.value_counts().min()))
-    metric = get_metric(s.metric)
-    results = cross_validate(
+    return cross_validate(
         get_config(config), task, folds,
         seconds=seconds, random_state=s.random_state, n_threads=s.n_jobs,
     )  # fmt: skip
+
+
+def _values(state: State, results: list[FitResult]) -> list[float]:
+    """Each fold's score, larger is better; a metric the learner cannot give is an error."""
+    metric = get_metric(state.settings.metric)
     values = [metric.oriented(r.parts[0][metric.name]) for r in results]
     if any(math.isnan(v) for v in values):
         raise BadInputError(f"{metric.name} needs class probabilities; this learner has none.")
-    return values, [r.fit_seconds for r in results], results[-1].model
+    return values
+
+
+def _out_of_fold(state: State, results: list[FitResult], n_rows: int) -> np.ndarray:
+    """Out-of-fold probabilities over all classes, shape (n_rows, n_classes); one-hot
+    labels for a learner without probabilities."""
+    classes = state.classes
+    out = np.zeros((n_rows, len(classes)))
+    for r in results:
+        rows, p = r.part_rows[0], r.predictions[0]
+        if p.proba is not None:
+            block = np.zeros((len(rows), len(classes)))
+            block[:, np.searchsorted(classes, p.classes)] = p.proba
+            out[rows] = block
+        else:
+            out[rows, np.searchsorted(classes, p.labels)] = 1.0
+    return out

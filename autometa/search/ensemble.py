@@ -1,0 +1,143 @@
+"""Ensembles of the models the search found: greedy ensemble selection with replacement
+(Caruana et al. 2004, as auto-sklearn and TabRepo do) on out-of-fold predictions.
+
+Candidates are the configurations evaluated on the rung of the winner (the same rows, the
+same folds: their out-of-fold predictions are comparable), at most ``POOL`` of them, best
+CV score first. Starting from nothing, each of ``ROUNDS`` rounds adds (with replacement)
+the candidate whose addition gives the best metric of the averaged predictions; the
+ensemble is the prefix with the best score (earliest on ties). Its weights are the
+members' counts. The ensemble is used only when its out-of-fold score beats the best
+single candidate's out-of-fold score on the same rows.
+
+Members without probabilities vote with their labels (one-hot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autometa.metrics import Metric, Predictions
+
+__all__ = ["POOL", "ROUNDS", "EnsembleModel", "Selection", "member_proba", "select"]
+
+POOL = 20
+ROUNDS = 25
+
+
+def member_proba(model: Any, X: Any, classes: np.ndarray) -> np.ndarray:
+    """Probabilities of ``model`` over ``classes`` (all of them; a class the model never
+    saw gets 0), shape (n_rows, n_classes); one-hot labels for a model without them."""
+    out = np.zeros((len(X), len(classes)))
+    if hasattr(model, "predict_proba"):
+        cols = np.searchsorted(classes, np.asarray(model.classes_))
+        out[:, cols] = model.predict_proba(X)
+    else:
+        out[np.arange(len(X)), np.searchsorted(classes, np.asarray(model.predict(X)))] = 1.0
+    return out
+
+
+def to_predictions(proba: np.ndarray, classes: np.ndarray) -> Predictions:
+    """Predictions from averaged probabilities (labels: the most probable class)."""
+    return Predictions(classes[np.argmax(proba, axis=1)], classes, proba, proba)
+
+
+@dataclass
+class Selection:
+    """What :func:`select` chose.
+
+    Attributes
+    ----------
+    weights : dict
+        config_id -> weight (sums to 1).
+    score : float
+        Out-of-fold score of the ensemble (larger is better).
+    best_single : float
+        Out-of-fold score of the best single candidate on the same rows.
+    """
+
+    weights: dict[str, float]
+    score: float
+    best_single: float
+
+    @property
+    def better(self) -> bool:
+        """An ensemble of two or more members that beats the best single candidate."""
+        return len(self.weights) > 1 and self.score > self.best_single + 1e-12
+
+
+def select(
+    oof: dict[str, np.ndarray],
+    y: np.ndarray,
+    classes: np.ndarray,
+    metric: Metric,
+    order: list[str],
+) -> Selection:
+    """Greedy ensemble selection with replacement.
+
+    Parameters
+    ----------
+    oof : dict
+        config_id -> out-of-fold probabilities, shape (n_rows, n_classes), all on the same rows.
+    y : array, shape (n_rows,)
+    classes : array, shape (n_classes,)
+    metric : Metric
+    order : list of str
+        Candidates, best CV score first (ties in the ensemble go to the earlier one).
+    """
+    pool = [c for c in order if c in oof][:POOL]
+
+    def score(proba: np.ndarray) -> float:
+        value = metric.compute(y, to_predictions(proba, classes))
+        return metric.oriented(value) if np.isfinite(value) else -np.inf
+
+    singles = {c: score(oof[c]) for c in pool}
+    chosen: list[str] = []
+    total = np.zeros_like(oof[pool[0]])
+    history: list[float] = []
+    for _ in range(ROUNDS):
+        k = len(chosen) + 1
+        gains = [score((total + oof[c]) / k) for c in pool]
+        pick = pool[int(np.argmax(gains))]  # argmax: the first on ties
+        chosen.append(pick)
+        total = total + oof[pick]
+        history.append(max(gains))
+    best = int(np.argmax(history))
+    members = chosen[: best + 1]
+    weights = {c: members.count(c) / len(members) for c in dict.fromkeys(members)}
+    return Selection(weights, history[best], max(singles.values()))
+
+
+class EnsembleModel:
+    """A weighted average of members' probabilities; each member is a list of fitted
+    models (one refit on all rows, or its CV fold models, averaged: bagging).
+
+    Parameters
+    ----------
+    classes : array, shape (n_classes,)
+    members : list of (config_id, weight, models, fitted_on)
+    """
+
+    def __init__(
+        self, classes: np.ndarray, members: list[tuple[str, float, list[Any], str]]
+    ) -> None:
+        self.classes_ = np.asarray(classes)
+        self.members = members
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Weighted mean of the members' probabilities, shape (n_rows, n_classes)."""
+        out = np.zeros((len(X), len(self.classes_)))
+        for _, weight, models, _ in self.members:
+            proba = sum(member_proba(m, X, self.classes_) for m in models) / len(models)
+            out += weight * proba
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row, shape (n_rows,)."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """One dict per member: config_id, weight, fitted_on."""
+        return [{"config_id": c, "weight": w, "fitted_on": f} for c, w, _, f in self.members]
