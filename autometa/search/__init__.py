@@ -19,8 +19,9 @@ The search takes the recommender's ranking and races configurations on the user'
    configuration's own time on the previous rung scaled by rows (exponent at least 1; 2
    for kernel SVMs). It skips configurations predicted not to finish in the time left
    after holding back time for the refit of the best configuration so far (see 4), and
-   interrupts a fit that runs past that time (SIGALRM via ``fitting.time_limit``; in the main
-   thread only, and a long single C call, e.g. a kernel SVM, runs to its end first).
+   interrupts a fit that runs past that time (``fitting.fit_within``: an alarm in a main
+   thread, where a long single C call, e.g. a kernel SVM solve, runs to its end first; a
+   worker process killed at the deadline in other threads and without SIGALRM).
 4. Final choice and refit. Configurations are compared on equal footing: the ones that
    reached the largest rung first, best score first (``records.ranked``); a
    configuration whose largest attempt failed or timed out has lost its claim. The best
@@ -41,8 +42,10 @@ The search takes the recommender's ranking and races configurations on the user'
    neighbour becomes the next centre. It ends with the budget or when the top three
    have no untried neighbour.
 
-The first evaluation runs whenever any time is left (the cheapest predicted candidate if
-none fits); when the meta-features alone exhaust the budget, the fallback above applies. Under the same
+Until something has been evaluated, the configurations predicted to fit go first (in
+ranking order), then the rest from the cheapest, each stopped at the deadline; when
+nothing could be evaluated (the meta-features alone may exhaust a tiny budget), the
+fallback above applies. Under the same
 ``random_state`` and a budget that is not reached (e.g. with ``max_configs``), the
 search evaluates the same configurations on the same folds and returns the same result.
 """
