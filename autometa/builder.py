@@ -256,6 +256,21 @@ def _scores_at(
     }
 
 
+TRIVIAL_SPREAD = 0.005  # every configuration within 0.5 % accuracy of each other
+SMALL_ROWS = 100
+
+
+def flag_tables(meta: MetaDataset) -> None:
+    """Mark tables selectors may weight or skip, as columns of ``meta.datasets``:
+    ``trivial`` (every configuration that ran is within ``TRIVIAL_SPREAD`` accuracy of the
+    others at the largest common rung) and ``small`` (fewer than ``SMALL_ROWS`` rows after
+    cleaning)."""
+    acc = meta.scores("accuracy")
+    spread = (acc.max(axis=1) - acc.min(axis=1)).reindex(meta.dataset_names)
+    meta.datasets["trivial"] = (spread < TRIVIAL_SPREAD).to_numpy()
+    meta.datasets["small"] = (meta.datasets["n_rows_used"] < SMALL_ROWS).to_numpy()
+
+
 def assemble(
     out: str | Path,
     datasets: list[DatasetRef],
@@ -317,5 +332,6 @@ def assemble(
         pd.DataFrame(unit_rows, columns=list(MetaDataset.UNIT_COLUMNS)),
         info={"source": "autometa builder", "settings": settings_json(settings)},
     )
+    flag_tables(meta)
     meta.save(out, format="parquet")
     return meta

@@ -1,4 +1,5 @@
-"""Time to accuracy: autometa against FLAML, random search and two default learners.
+"""Time to accuracy: autometa against FLAML, AutoGluon, random search and two default
+learners, with ablations of autometa (ensemble; the order the search races in).
 
 Protocol (one run per dataset, method and budget):
 - Datasets: the PMLB corpus, one dataset per near-duplicate family (the first name of the
@@ -12,9 +13,16 @@ Protocol (one run per dataset, method and budget):
   never reach the model).
 - Methods, all single-threaded (OMP / MKL / OpenBLAS threads 1, n_jobs=1):
   autometa       AutoMetaClassifier(time_budget=B, random_state=0)
+  autometa ensemble           the same with ensemble=True
+  autometa portfolio order    the same search, racing the greedy portfolio's order
+                              instead of the meta-model's ranking (no meta-features)
+  autometa random order       the same search, racing a random order (seed 0)
   random search  the same search engine with the grid's configurations in a random order
                  (seed 0), no portfolio, no halving and no local search off the grid
   FLAML          flaml.AutoML(time_budget=B, metric="accuracy", n_jobs=1, seed=0)
+  AutoGluon      TabularPredictor(presets="medium_quality", time_limit=B, num_cpus=1) in
+                 its own venv (benchmarks/peers/install_autogluon.sh; fit time measured
+                 inside it, imports excluded as for FLAML)
   RF(300), HGB   RandomForest(n_estimators=300) and HistGradientBoosting defaults, with
                  autometa's preprocessing (no budget)
 - Budgets B = 10, 30, 60 s. Wall time is measured around ``fit`` (autometa's includes
@@ -64,7 +72,9 @@ RUNS = RESULTS / "time_to_accuracy"
 CORPUS = shared_dir() / "corpus" / "pmlb"
 BUDGETS = (10, 30, 60)
 MAX_ROWS = 20_000
-METHODS = ("autometa", "random search", "FLAML", "RF(300)", "HGB")
+METHODS = ("autometa", "autometa ensemble", "autometa portfolio order", "autometa random order",
+           "random search", "FLAML", "AutoGluon", "RF(300)", "HGB")  # fmt: skip
+AUTOGLUON_PYTHON = HERE / "peers" / ".venv-autogluon" / "bin" / "python"
 DEFAULTS = {
     "RF(300)": LearnerConfig("rf_300", "random_forest", {"n_estimators": 300}),
     "HGB": LearnerConfig("hgb_default", "hist_gradient_boosting", {}),
@@ -90,10 +100,17 @@ def prepare(task: Task) -> tuple[Task, Task]:
     return task.subset(np.sort(train)), task.subset(np.sort(test))
 
 
-def run_autometa(train: Task, test: Task, budget: int, knowledge: Knowledge) -> dict[str, Any]:
-    clf = autometa.AutoMetaClassifier(time_budget=budget, knowledge=knowledge, random_state=0)
+def run_autometa(
+    train: Task, test: Task, budget: int, knowledge: Knowledge, ensemble: bool = False,
+    order: list[str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """autometa, or an ablation: ``ensemble``, or a fixed racing ``order``."""
+    clf = autometa.AutoMetaClassifier(
+        time_budget=budget, knowledge=knowledge, random_state=0, ensemble=ensemble
+    )
     t0 = time.perf_counter()
-    clf.fit_task(train)
+    rec = None if order is None else Recommendation.of_order(order, knowledge)
+    clf.fit_task(train, recommendation=rec, start=t0)
     wall = time.perf_counter() - t0
     acc = float((clf.predict_task(test) == test.y.to_numpy()).mean())
     return {"accuracy": acc, "wall": wall, "best": clf.best_config_, "refit": clf.refit_,
@@ -133,6 +150,29 @@ def run_flaml(train: Task, test: Task, budget: int) -> dict[str, Any]:
     pred = automl.predict(_flaml_frame(test))
     acc = float((np.asarray(pred) == test.y.to_numpy()).mean())
     return {"accuracy": acc, "wall": wall, "best": str(automl.best_estimator)}
+
+
+def run_autogluon(train: Task, test: Task, budget: int) -> dict[str, Any]:
+    """AutoGluon in its own venv, on the same split (features as autometa kept them)."""
+    import subprocess
+    import tempfile
+
+    if not AUTOGLUON_PYTHON.exists():
+        raise RuntimeError("AutoGluon is not installed: run benchmarks/peers/install_autogluon.sh")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, part in (("train", train), ("test", test)):
+            part.X.assign(__target__=part.y.astype(str).to_numpy()).to_parquet(
+                folder / f"{name}.parquet"
+            )
+        out = folder / "out.json"
+        subprocess.run(
+            [str(AUTOGLUON_PYTHON), str(HERE / "peers" / "autogluon_fit.py"),
+             str(folder / "train.parquet"), str(folder / "test.parquet"), "__target__",
+             str(budget), str(out)],
+            check=True, capture_output=True, timeout=budget * 5 + 300,
+        )  # fmt: skip
+        return dict(json.loads(out.read_text()))
 
 
 def run_default(train: Task, test: Task, method: str) -> dict[str, Any]:
@@ -184,6 +224,18 @@ def run(
                     warnings.simplefilter("ignore")
                     if method == "autometa":
                         record.update(run_autometa(train, test, budget, knowledge))
+                    elif method == "autometa ensemble":
+                        record.update(run_autometa(train, test, budget, knowledge, ensemble=True))
+                    elif method == "autometa portfolio order":
+                        record.update(
+                            run_autometa(train, test, budget, knowledge, order=knowledge.portfolio)
+                        )
+                    elif method == "autometa random order":
+                        ids = list(knowledge.configs["config_id"])
+                        order = [ids[i] for i in np.random.default_rng(0).permutation(len(ids))]
+                        record.update(run_autometa(train, test, budget, knowledge, order=order))
+                    elif method == "AutoGluon":
+                        record.update(run_autogluon(train, test, budget))
                     elif method == "random search":
                         record.update(run_random(train, test, budget, knowledge))
                     elif method == "FLAML":
@@ -217,6 +269,8 @@ def report() -> None:
         runs["error"] = np.nan
     errors = runs[runs["error"].notna()]
     ok = runs[runs["error"].isna()]
+    global METHODS
+    METHODS = tuple(m for m in METHODS if m in set(ok["method"]))  # the methods that ran
     acc = ok.pivot_table(index="dataset", columns=["method", "budget"], values="accuracy")
     # Only datasets on which every method finished every budget are compared.
     complete = acc.dropna()
@@ -236,7 +290,7 @@ def report() -> None:
             "\n".join(lines) + "\nNo complete dataset yet.\n"
         )
         return
-    lines += ["## Mean test accuracy and mean rank (1 = best of the five)", "",
+    lines += ["## Mean test accuracy and mean rank (1 = best)", "",
               "| budget | " + " | ".join(METHODS) + " |", "|---|" + "---|" * len(METHODS)]  # fmt: skip
     rank_rows = []
     for b in BUDGETS:
@@ -281,7 +335,7 @@ def report() -> None:
     lines += ["## Budget adherence (wall time / budget - 1, over all runs)", "",
               "| method | budget | median overrun | max overrun | runs within +10 % |",
               "|---|---|---|---|---|"]  # fmt: skip
-    for m in ("autometa", "random search", "FLAML"):
+    for m in [m for m in METHODS if m not in DEFAULTS]:
         for b in BUDGETS:
             r = ok[(ok["method"] == m) & (ok["budget"] == b)]
             if r.empty:

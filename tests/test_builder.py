@@ -156,3 +156,22 @@ def test_sigkill_mid_build_loses_only_units_in_flight(csv_folder: Path, tmp_path
     assert len(base) == 3 * 19  # every configuration's base rung: none lost
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["n_datasets"] == 3 and manifest["n_configs"] == 19
+
+
+def test_trivial_and_small_tables_are_flagged() -> None:
+    from autometa.builder import flag_tables
+
+    perf = pd.DataFrame(
+        [("d1", "a", 100, 0, "accuracy", 0.900), ("d1", "b", 100, 0, "accuracy", 0.903),
+         ("d2", "a", 100, 0, "accuracy", 0.70), ("d2", "b", 100, 0, "accuracy", 0.90)],
+        columns=["dataset", "config_id", "rows", "part", "metric", "value"],
+    )  # fmt: skip
+    meta = MetaDataset(
+        pd.DataFrame({"f": [1.0, 2.0]}, index=["d1", "d2"]), perf,
+        pd.DataFrame({"config_id": ["a", "b"], "family": ["x", "y"], "params": "{}"}),
+        pd.DataFrame({"name": ["d1", "d2"], "family": ["d1", "d2"], "source": "t",
+                      "n_rows_used": [99, 100]}),
+    )  # fmt: skip
+    flag_tables(meta)
+    assert meta.datasets["trivial"].tolist() == [True, False]  # 0.3 % apart vs 20 %
+    assert meta.datasets["small"].tolist() == [True, False]
