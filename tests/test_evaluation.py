@@ -77,3 +77,37 @@ def test_aslib_reads_the_direction_and_requires_every_fold(tmp_path: Path) -> No
     (scenario / "description.txt").unlink()
     with pytest.raises(BadInputError, match=r"missing description\.txt"):
         MetaDataset.from_aslib(scenario)
+
+
+def test_racing_picks_on_one_part_and_reports_on_the_others() -> None:
+    from autometa.evaluation import race_scores
+
+    perf = pd.DataFrame(
+        [("d1", "a", 100, 0, "accuracy", 0.9), ("d1", "a", 100, 1, "accuracy", 0.5),
+         ("d1", "a", 100, 2, "accuracy", 0.7), ("d1", "b", 100, 0, "accuracy", 0.8),
+         ("d1", "b", 100, 1, "accuracy", 0.8), ("d1", "b", 100, 2, "accuracy", 0.8)],
+        columns=["dataset", "config_id", "rows", "part", "metric", "value"],
+    )  # fmt: skip
+    meta = MetaDataset(
+        pd.DataFrame({"f": [1.0]}, index=["d1"]), perf,
+        pd.DataFrame({"config_id": ["a", "b"], "family": ["x", "y"], "params": "{}"}),
+        pd.DataFrame({"name": ["d1"], "family": ["d1"], "source": "t"}),
+    )  # fmt: skip
+    pick, report = race_scores(meta, "accuracy")
+    assert pick.loc["d1"].tolist() == [0.9, 0.8]  # a looks better on part 0...
+    assert report.loc["d1"].tolist() == pytest.approx([0.6, 0.8])  # ...and is worse after
+
+
+def test_racing_noise_on_one_value_per_point_is_a_holdout_error() -> None:
+    from autometa.evaluation import race_scores
+
+    meta = synthetic(n=20)
+    meta.metafeatures["NumberOfInstances"] = 500.0
+    pick, report = race_scores(meta, "accuracy", random_state=3)
+    noise = (pick - report).to_numpy().ravel()
+    s = report.to_numpy().ravel()
+    expected = np.sqrt(np.clip(s, 0, 1) * (1 - np.clip(s, 0, 1)) / (0.2 * 500))
+    inside = expected > 0  # a score of 0 or 1 has no binomial noise
+    assert np.std(noise[inside] / expected[inside]) == pytest.approx(1.0, abs=0.15)
+    again, _ = race_scores(meta, "accuracy", random_state=3)
+    pd.testing.assert_frame_equal(pick, again)
