@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 REFIT_SLACK = 0.10  # the refit may end up to 10 % of the budget late
 FALLBACK_CANDIDATES = 3  # cheapest configurations tried when nothing was evaluated
 MIN_FALLBACK_ROWS = 50
+LAST_RESORT_SECONDS = 5.0
 
 
 def refit(state: State, config: str) -> tuple[Any, str]:
@@ -107,7 +108,9 @@ def final_fit(state: State) -> tuple[Record, Any, str]:
 def fallback(state: State) -> tuple[Record, Any, str]:
     """Nothing was evaluated in time: fit the cheapest of the recommended head (and the
     portfolio's) on the largest stratified sample predicted to fit the time left plus the
-    refit slack, without validation, and warn."""
+    refit slack, without validation, and warn. When those fail or time out, the cheapest
+    configuration of the whole ranking is fitted on ``MIN_FALLBACK_ROWS`` rows (at most
+    ``LAST_RESORT_SECONDS``, even past the budget)."""
     task, s = state.task, state.settings
     n = len(task.y)
     head = list(state.rec.ranking["config_id"][: s.top_k])
@@ -115,9 +118,14 @@ def fallback(state: State) -> tuple[Record, Any, str]:
         head += [c for c in state.rec.knowledge.portfolio[: s.n_portfolio] if c not in head]
     failed = {r.config_id for r in state.records if r.status == "error"}
     order = sorted((c for c in head if c not in failed), key=lambda c: state.cost.fit_seconds(c, n))
-    for config in order[:FALLBACK_CANDIDATES]:
+    # Last resort: the cheapest configuration of the whole ranking on a small sample.
+    everything = [c for c in state.rec.ranking["config_id"] if c not in failed]
+    cheapest = min(everything, key=lambda c: state.cost.fit_seconds(c, MIN_FALLBACK_ROWS))
+    attempts = [(c, False) for c in order[:FALLBACK_CANDIDATES]] + [(cheapest, True)]
+    for config, last in attempts:
         allowed = max(state.left() + REFIT_SLACK * s.time_budget, 0.5)
-        rows = _rows_that_fit(state, config, allowed, min(n, MIN_FALLBACK_ROWS))
+        low = min(n, MIN_FALLBACK_ROWS)
+        rows = low if last else _rows_that_fit(state, config, allowed, low)
         sub = task if rows == n else task.subset(
             stratified_subsample(task.y.to_numpy(), rows, s.random_state, 1)
         )  # fmt: skip
@@ -126,7 +134,10 @@ def fallback(state: State) -> tuple[Record, Any, str]:
         )
         try:
             with quiet(s.n_jobs):
-                pipe = fit_within(pipe, sub.X, sub.y.to_numpy(), allowed, s.n_jobs)
+                # The last resort gets a few seconds even past the budget: a model late
+                # beats no model.
+                limit = max(allowed, LAST_RESORT_SECONDS) if last else allowed
+                pipe = fit_within(pipe, sub.X, sub.y.to_numpy(), limit, s.n_jobs)
         except Exception as exc:  # the next cheapest is tried
             _record_failure(state, config, 0, "fallback_error", exc)
             continue
@@ -134,7 +145,7 @@ def fallback(state: State) -> tuple[Record, Any, str]:
         record = _record_failure(state, config, 0, "fallback", None, rows)
         warnings.warn(
             f"No configuration could be evaluated within the {s.time_budget:g} s budget; "
-            f"{config} (the cheapest of the recommended head) was fitted on {rows} of {n} "
+            f"{config} ({'the cheapest configuration' if last else 'the cheapest of the recommended head'}) was fitted on {rows} of {n} "
             "rows without validation. Give a larger time_budget for a searched model.",
             AutometaWarning,
             stacklevel=3,
