@@ -33,7 +33,10 @@ from autometa.artifacts import KINDS, MissingArtifactError, WrongArtifactError, 
 from autometa.exceptions import BadInputError
 from autometa.metrics import METRICS, TIMINGS, greater_is_better
 
-__all__ = ["MetaDataset"]
+__all__ = ["SIZE_FEATURE", "MetaDataset"]
+
+#: The training size a score belongs to, as a meta-feature (see :meth:`MetaDataset.at_sizes`).
+SIZE_FEATURE = "TrainingRows"
 
 KIND = "autometa.metadataset"
 
@@ -106,14 +109,13 @@ class MetaDataset:
         return found + timed
 
     def common_rows(self) -> pd.Series:
-        """Per dataset, the largest training size at which every configuration has a unit
-        (the single-score view); from the performance rows when units are missing."""
+        """Per dataset, the largest training size at which every configuration of the
+        dataset has a unit (ok or not; from the performance rows when units are missing,
+        where a configuration that never succeeded has none): the single-score view."""
         source = self.units if len(self.units) else self.performance
-        per = source.groupby(["dataset", "rows"])["config_id"].nunique()
-        n = len(self.config_ids)
-        full = per[per >= n].reset_index()
-        if full.empty:  # no rung with every configuration: the most populated one
-            full = per.reset_index()
+        per = source.groupby(["dataset", "rows"])["config_id"].nunique().reset_index()
+        most = per.groupby("dataset")["config_id"].transform("max")
+        full = per[per["config_id"] == most]
         return full.groupby("dataset")["rows"].max().reindex(self.dataset_names)
 
     def rungs(self, dataset: str) -> list[int]:
@@ -188,6 +190,48 @@ class MetaDataset:
         norm = raw.sub(lo, axis=0).div(span, axis=0)
         norm = norm.mask(raw.notna() & norm.isna(), 1.0)  # every config scored the same
         return norm.fillna(0.0)  # failed units
+
+    def at_sizes(self, min_configs: int = 2) -> MetaDataset:
+        """One row per (dataset, training size): what a selector learns from to be told the
+        size (the meta-model is asked about a table of n rows with ``SIZE_FEATURE`` = n).
+
+        Each measured size of a dataset with at least ``min_configs`` configurations there
+        becomes a dataset ``name@rows`` in the same family, with the dataset's
+        meta-features plus ``SIZE_FEATURE``; a configuration not measured at that size
+        (not promoted to it) carries its score from the largest smaller size it has (a
+        learning curve rises, so this is a pessimistic estimate for a configuration that
+        was behind anyway). Scores are the means over validation parts (``part`` 0).
+        """
+        perf = self.performance
+        means = perf.groupby(["dataset", "metric", "rows", "config_id"])["value"].mean()
+        rows_out, names, feats, infos = [], [], [], []
+        info = self.datasets.set_index("name")
+        for dataset in self.dataset_names:
+            if dataset not in means.index.get_level_values(0):
+                continue
+            block = means.loc[dataset]
+            counts = block.groupby(level=["metric", "rows"]).size().groupby(level="rows").max()
+            sizes = [int(r) for r, c in counts.items() if c >= min_configs]
+            for metric, curve in block.groupby(level="metric"):
+                table = curve.droplevel("metric").unstack("config_id").sort_index().ffill()
+                for size in sizes:
+                    if size in table.index:
+                        for config, value in table.loc[size].dropna().items():
+                            rows_out.append((f"{dataset}@{size}", config, size, 0, metric, value))
+            for size in sizes:
+                name = f"{dataset}@{size}"
+                names.append(name)
+                feats.append({**self.metafeatures.loc[dataset].to_dict(), SIZE_FEATURE: size})
+                infos.append({**info.loc[dataset].to_dict(), "name": name, "dataset": dataset})
+        return MetaDataset(
+            pd.DataFrame(feats, index=names),
+            pd.DataFrame(rows_out, columns=list(self.PERFORMANCE_COLUMNS)),
+            self.configs,
+            pd.DataFrame(infos),
+            None,
+            self.maximize,
+            {**self.info, "at_sizes": True},
+        )
 
     def subset(self, datasets: list[str]) -> MetaDataset:
         """The same meta-dataset restricted to some datasets (e.g. training folds)."""

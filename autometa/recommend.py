@@ -13,7 +13,7 @@ import functools
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,13 +21,16 @@ import pandas as pd
 from autometa.artifacts import WrongArtifactError
 from autometa.exceptions import BadInputError
 from autometa.fit_time import FitTimeModel
-from autometa.metadata import MetaDataset
+from autometa.metadata import SIZE_FEATURE, MetaDataset
 from autometa.metafeatures import extract_metafeatures
 from autometa.metrics import get_metric
 from autometa.selectors.base import Ranker
 from autometa.tabular import Task, task_from_xy
 
-__all__ = ["Knowledge", "Recommendation", "recommend"]
+if TYPE_CHECKING:
+    from autometa.selectors.metamodel import MetaModel
+
+__all__ = ["Knowledge", "Recommendation", "recommend", "train_metamodel"]
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +59,7 @@ class Knowledge:
         cls, meta: MetaDataset, metric: str = "accuracy", random_state: int = 0
     ) -> Knowledge:
         """Train the meta-model and the timing model on ``meta`` (tens of seconds on a CPU)."""
-        from autometa.selectors.metamodel import MetaModel
-
-        get_metric(metric, "classification")
-        model = MetaModel(random_state=random_state).fit(meta, metric)
+        model = train_metamodel(meta, metric, random_state)
         return cls(model, FitTimeModel().fit(meta), meta.configs.copy())
 
     @classmethod
@@ -72,6 +72,19 @@ class Knowledge:
     def portfolio(self) -> list[str]:
         """Greedy portfolio order (dataset-independent), best first."""
         return self.model.portfolio
+
+
+def train_metamodel(
+    meta: MetaDataset, metric: str = "accuracy", random_state: int = 0, device: str = "auto"
+) -> MetaModel:
+    """The MetaModel of ``metric``, told the size: trained on one row per (dataset,
+    training size) of ``meta`` (:meth:`MetaDataset.at_sizes`), asked with the table's
+    rows as ``SIZE_FEATURE``. The shipped models are made by this function
+    (``autometa train-metamodel``)."""
+    from autometa.selectors.metamodel import MetaModel
+
+    get_metric(metric, "classification")
+    return MetaModel(device=device, random_state=random_state).fit(meta.at_sizes(), metric)
 
 
 @functools.lru_cache(maxsize=4)
@@ -133,6 +146,15 @@ class Recommendation:
         })  # fmt: skip
         return cls(ranking, top_k, pd.Series(dtype=float), knowledge=knowledge)
 
+    def scores_at(self, rows: int) -> pd.Series:
+        """The model's predicted scores of every configuration for this table trained on
+        ``rows`` rows (e.g. a rung of the search), best first."""
+        if self.knowledge is None:
+            raise BadInputError("This recommendation carries no model to predict with.")
+        features = self.metafeatures.copy()
+        features[SIZE_FEATURE] = float(rows)
+        return self.knowledge.model.rank(features)
+
     @property
     def table(self) -> pd.DataFrame:
         """The top ``top_k`` rows of ``ranking``."""
@@ -188,6 +210,7 @@ def recommend(
     task = X if isinstance(X, Task) and y is None else task_from_xy(X, y)
     knowledge = knowledge or Knowledge.shipped(metric)
     mf = extract_metafeatures(task, random_state=random_state)
+    mf[SIZE_FEATURE] = float(len(task.y))  # the size the ranking is for
     model = knowledge.model
     ranked = model.rank(mf)
     spread = model.uncertainty(mf)

@@ -155,13 +155,13 @@ def train_metamodel(
     seed: Annotated[int, typer.Option("--seed", help="Random state of the ensemble.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
 ) -> None:
-    """Train the torch meta-model on a meta-dataset and save it (no pickle)."""
-    from autometa.selectors import MetaModel
+    """Train the torch meta-model on a meta-dataset (told the size) and save it (no pickle)."""
+    from autometa.recommend import train_metamodel
 
     meta = autometa.MetaDataset.load(meta_dir)
     start = time.perf_counter()
     with err.status(f"training the meta-model on {meta!r}"):
-        model = MetaModel(device=device, random_state=seed).fit(meta, metric.value)
+        model = train_metamodel(meta, metric.value, seed, device)
     model.save(out_file)
     out.print(
         f"trained on {len(meta.dataset_names)} datasets x {len(meta.config_ids)} configurations "

@@ -123,9 +123,11 @@ def test_leaderboard_prints_off_grid_ids_whole() -> None:
         "config_id": "hgb_00[learning_rate=0.316,max_iter=316]", "family": "hist_gradient_boosting",
         "n_rows": 300, "score": 0.9, "score_std": 0.01, "fit_seconds": 0.2, "status": "ok",
     }])  # fmt: skip
+    members = pd.DataFrame([{"config_id": board["config_id"][0], "weight": 1.0,
+                             "fitted_on": "all rows"}])  # fmt: skip
     clf = SimpleNamespace(
         leaderboard_=board, metric="accuracy", best_config_=board["config_id"][0],
-        best_score_=0.9, refit_="all rows", fit_seconds_=1.0,
+        best_score_=0.9, refit_="all rows", fit_seconds_=1.0, ensemble_=members,
     )  # fmt: skip
     width, out.width = out.width, 200  # no wrapping inside the cell
     try:
@@ -134,5 +136,5 @@ def test_leaderboard_prints_off_grid_ids_whole() -> None:
     finally:
         out.width = width
     table, best = captured.get().split("Best:")
-    assert "hgb_00[learning_rate=0.316,max_iter=316]" in table
+    assert table.count("hgb_00[learning_rate=0.316,max_iter=316]") == 2  # board and ensemble
     assert best.startswith(" hgb_00[learning_rate=0.316,max_iter=316] (accuracy 0.9000)")

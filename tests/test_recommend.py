@@ -88,3 +88,35 @@ def test_a_recommendation_of_a_given_order_races_in_that_order(penguins: automet
     board = search(penguins, rec, settings).leaderboard
     raced = board.sort_values("seconds").loc[board["rung"] == 0]
     assert set(raced["config_id"]) == set(order)
+
+
+def test_the_meta_model_is_told_the_size() -> None:
+    from autometa.metadata import SIZE_FEATURE
+    from autometa.recommend import train_metamodel
+
+    rng = np.random.default_rng(0)
+    names = [f"d{i}" for i in range(24)]
+    rows = []
+    for d in names:
+        for size, scores in ((250, {"nb": 0.80, "gbm": 0.74, "lr": 0.76}),
+                             (4000, {"nb": 0.81, "gbm": 0.90, "lr": 0.84})):  # fmt: skip
+            for config, value in scores.items():
+                if size == 4000 and config == "nb":
+                    continue  # not promoted: carried from 250 rows
+                rows.append((d, config, size, 0, "accuracy", value + rng.normal(0, 0.005)))
+    meta = autometa.MetaDataset(
+        pd.DataFrame({"f": rng.normal(size=24)}, index=names),
+        pd.DataFrame(rows, columns=["dataset", "config_id", "rows", "part", "metric", "value"]),
+        pd.DataFrame({"config_id": ["nb", "gbm", "lr"], "family": ["a", "b", "c"], "params": "{}"}),
+        pd.DataFrame({"name": names, "family": names, "source": "t"}),
+    )  # fmt: skip
+    sized = meta.at_sizes()
+    assert len(sized.dataset_names) == 48 and SIZE_FEATURE in sized.metafeatures
+    assert sized.scores().loc["d0@4000", "nb"] == pytest.approx(
+        meta.scores(rows=250).loc["d0", "nb"]
+    )  # carried forward
+    model = train_metamodel(meta, random_state=0)
+    small = pd.Series({"f": 0.0, SIZE_FEATURE: 250.0})
+    large = pd.Series({"f": 0.0, SIZE_FEATURE: 4000.0})
+    assert model.rank(small).index[0] == "nb"
+    assert model.rank(large).index[0] == "gbm"
