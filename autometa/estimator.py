@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from autometa.exceptions import BadInputError
 from autometa.model_file import save_model
 from autometa.recommend import Knowledge, Recommendation, recommend
+from autometa.report import report_data, table_summary, write_report
 from autometa.schema import InputSchema
 from autometa.search import SearchEvent, SearchSettings, search
 from autometa.tabular import Task, task_from_xy
@@ -94,6 +96,12 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         The ensemble's members (config_id, weight, fitted_on) when ``ensemble=True`` and an
         ensemble beat the best single configuration; empty otherwise. ``pipeline_`` is
         then the ensemble and ``predict_proba`` its weighted average.
+    oof_ : DataFrame or None
+        The winner's out-of-fold predictions (row, y as codes, one probability column per
+        class code), for diagnostics (``report``); None for a fallback model.
+    table_ : dict
+        The table fitted on: name, rows, columns, column kinds, dropped columns with their
+        reason, rows per class (for ``report``).
     fallback_ : bool
         True when nothing could be evaluated within the budget: the model is the cheapest
         recommended configuration fitted without validation (an AutometaWarning says so).
@@ -230,8 +238,23 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.pipeline_ = result.pipeline
         self.refit_ = result.refit
         self.fallback_ = result.fallback
+        self.oof_ = result.oof
+        self.search_seconds_ = result.seconds
         self.ensemble_ = pd.DataFrame(result.ensemble, columns=["config_id", "weight", "fitted_on"])
+        summary = table_summary(task)  # labels are codes here: name the classes
+        summary["classes"] = {str(classes[int(k)]): v for k, v in summary["classes"].items()}
+        self.table_ = summary
         self.fit_seconds_ = time.perf_counter() - start
+
+    def report(
+        self, path: str | Path, json_path: str | Path | None = None, command: str | None = None
+    ) -> Path:
+        """Write one self-contained HTML page on this fit (``autometa/report.py``): the
+        table, why the ranking is what it is, the search over time, the leaderboard and
+        ensemble, diagnostics on out-of-fold predictions, how to reproduce; with
+        ``json_path``, its data as JSON too."""
+        check_is_fitted(self, "pipeline_")
+        return write_report(report_data(self, command), path, json_path)
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model and its input schema to a skops file (no pickle).
@@ -242,6 +265,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         info = {
             "config_id": self.best_config_, "metric": self.metric,
             "cv_score": self.best_score_, "refit": self.refit_,
+            "report": json.dumps(report_data(self)),  # autometa report model.skops
         }  # fmt: skip
         return save_model(path, self.pipeline_, self.schema_, self.classes_, info)
 

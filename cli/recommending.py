@@ -54,12 +54,18 @@ def recommend(
         bool,
         typer.Option("--ensemble", help="Ensemble the models found when that beats the best one."),
     ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write a self-contained HTML report.")
+    ] = None,
+    report_json: Annotated[
+        Path | None, typer.Option("--report-json", help="Write the report's data as JSON.")
+    ] = None,
 ) -> None:
     """Rank learner configurations for a table, then search from them within a budget."""
     start = time.perf_counter()
     metric_name = metric.value
-    if save is not None and budget == 0:
-        raise BadInputError("--save needs a fitted model: give a --budget above 0.")
+    if (save is not None or report is not None or report_json is not None) and budget == 0:
+        raise BadInputError("--save and --report need a search: give a --budget above 0.")
     task = autometa.load_table(data, target=target, inf_as_missing=inf_as_missing)
     rec = autometa.recommend(task, top_k=top, metric=metric_name, random_state=seed)
     doc: dict[str, Any] = {
@@ -87,10 +93,39 @@ def recommend(
         )  # fmt: skip
         if save is not None:
             doc["saved"] = str(clf.save(save))
+        if report is not None or report_json is not None:
+            from autometa.report import render, report_data
+
+            page = report_data(clf, command=" ".join(["autometa", *sys.argv[1:]]))
+            if report is not None:
+                report.write_text(render(page), encoding="utf-8")
+                doc["report"] = str(report)
+            if report_json is not None:
+                report_json.write_text(json.dumps(page, indent=1), encoding="utf-8")
         if not as_json:
             _print_leaderboard(clf, budget, save)
     if as_json:
         print(json.dumps(doc, indent=2, default=_json_default))
+
+
+@app.command("report")
+@guarded
+def report_command(
+    model_file: Annotated[Path, typer.Argument(help="Model file written by `recommend --save`.")],
+    data: Annotated[Path, typer.Option("--data", help="The table the model is for.")],
+    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    report_json: Annotated[
+        Path | None, typer.Option("--report-json", help="Write the report's data as JSON.")
+    ] = None,
+) -> None:
+    """Write the HTML report of a saved model, for a table with its columns."""
+    from autometa.report import saved_report_data, write_report
+
+    data_dict = saved_report_data(autometa.load_model(model_file), data)
+    write_report(data_dict, out_file, report_json)
+    err.print(f"report -> {out_file}")
 
 
 @app.command()

@@ -87,7 +87,8 @@ class SearchResult:
         ``records.ranked``), then the others. config_id, family, params, rank (in the
         recommendation), rung, n_rows, score (mean CV value of the metric; log loss is
         negated so that larger is better), score_std, fit_seconds (mean per fold), seconds
-        (the whole evaluation), status (see ``records.Record``), message, final,
+        (the whole evaluation), status (see ``records.Record``), message, finished
+        (seconds from the search's start), final,
         ensemble_weight (the weight of a member's row in the ensemble, else 0).
     best_config : str
     best_score : float
@@ -106,6 +107,10 @@ class SearchResult:
         With ``settings.ensemble`` and an ensemble that beat the winner: its members
         (config_id, weight, fitted_on: "all rows" or "k CV fold models"); ``pipeline`` is
         then the :class:`~autometa.search.ensemble.EnsembleModel`. Empty otherwise.
+    oof : DataFrame, optional
+        The winner's out-of-fold predictions on its rung: row (position in the table), y,
+        then one probability column per class (one-hot labels for a learner without
+        probabilities); None for the fallback model.
     """
 
     leaderboard: pd.DataFrame
@@ -116,6 +121,7 @@ class SearchResult:
     seconds: float
     fallback: bool = False
     ensemble: list[dict[str, Any]] = field(default_factory=list)
+    oof: pd.DataFrame | None = None
 
 
 def search(
@@ -178,7 +184,13 @@ def search(
     weights = {m["config_id"]: m["weight"] for m in members}
     member_row = board["final"] & (board["rung"] == top.rung) & board["config_id"].isin(weights)
     board["ensemble_weight"] = np.where(member_row, board["config_id"].map(weights), 0.0)
+    oof = None
+    if (top.config_id, top.rung) in state.oof:
+        rows = samples[top.rung]
+        oof = pd.DataFrame(state.oof[top.config_id, top.rung], columns=list(state.classes))
+        oof.insert(0, "y", task.y.to_numpy()[rows])
+        oof.insert(0, "row", rows)
     return SearchResult(
         board, top.config_id, float(top.score), pipeline, fitted_on,
-        time.perf_counter() - start, top.status == "fallback", members,
+        time.perf_counter() - start, top.status == "fallback", members, oof,
     )  # fmt: skip

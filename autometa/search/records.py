@@ -45,6 +45,7 @@ class Record:
     seconds: float = 0.0
     status: str = "ok"
     message: str = ""
+    finished: float = float("nan")  # seconds from the search's start to the record
 
 
 def latest(records: list[Record]) -> dict[str, Record]:

@@ -97,6 +97,7 @@ def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
     if predicted > allowed and state.any_ok():
         record.status = "skipped"
         record.message = f"predicted {predicted:.1f} s, {max(allowed, 0):.1f} s left"
+        record.finished = time.perf_counter() - state.start
         state.records.append(record)
         return record
     t0 = time.perf_counter()
@@ -110,14 +111,15 @@ def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
         record.fit_seconds = float(np.mean([r.fit_seconds for r in results]))
         state.cost.learn(config, len(rows), record.fit_seconds)
         state.fold_models[config] = results[-1].model
+        state.oof[config, rung] = _out_of_fold(state, results, len(rows))
         if state.settings.ensemble:
-            state.oof[config, rung] = _out_of_fold(state, results, len(rows))
             state.fold_sets[config] = (rung, [r.model for r in results])
     except FitTimeout as exc:
         record.status, record.message = "timeout", str(exc)
     except Exception as exc:  # one configuration failing must not end the search
         record.status, record.message = "error", f"{type(exc).__name__}: {exc}"[:300]
     record.seconds = time.perf_counter() - t0
+    record.finished = time.perf_counter() - state.start
     state.records.append(record)
     if state.callback is not None:
         top = best_so_far(state.records)

@@ -1,0 +1,352 @@
+"""One self-contained HTML page per recommendation and search: what the table is, why the
+ranking is what it is, how the search went, the leaderboard and the ensemble, diagnostics
+on out-of-fold predictions, and how to reproduce it.
+
+The page is built from a fitted :class:`~autometa.AutoMetaClassifier`'s public state only
+(:func:`report_data` gives the data, JSON-able; :func:`render` the page), so the CLI and
+Python give the same page, and a saved model carries the data to render it again
+(``autometa report model.skops --data data.csv``). No script, no network: inline CSS and
+SVG (``autometa/svg.py``), printable, readable with JavaScript off.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa import svg
+from autometa.exceptions import BadInputError
+
+__all__ = [
+    "SECTIONS",
+    "render",
+    "report_data",
+    "saved_report_data",
+    "table_summary",
+    "write_report",
+]
+
+#: Section ids of the page, in order (the browser test checks them).
+SECTIONS = ("table", "metafeatures", "ranking", "explanation", "search", "leaderboard",
+            "diagnostics", "reproduce")  # fmt: skip
+N_BINS = 10
+
+
+def table_summary(task: Any) -> dict[str, Any]:
+    """Rows, columns, kinds, dropped columns and class balance of a Task."""
+    counts = task.y.value_counts()
+    return {
+        "name": task.name, "rows": len(task.y), "columns": len(task.feature_columns),
+        "kinds": dict(task.kinds), "dropped": dict(task.dropped),
+        "classes": {str(k): int(v) for k, v in counts.items()},
+    }  # fmt: skip
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    def clean(v: Any) -> Any:
+        if isinstance(v, np.generic):
+            v = v.item()
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+
+    return [{str(k): clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _why(ranking: pd.DataFrame, ood_weight: float) -> list[str]:
+    """Why each row of the ranking is where it is."""
+    scores = ranking["predicted_score"].to_numpy()
+    reasons = []
+    for i, score in enumerate(scores):
+        below = scores[i + 1 :]
+        if i == 0:
+            reason = "highest predicted score"
+        elif len(below) and score < below.max() - 1e-12:
+            reason = "diversified head: best complement of the rows above"
+        else:
+            reason = "by predicted score"
+        if ood_weight > 0:
+            reason += f" (blended {ood_weight:.0%} towards the portfolio: unusual table)"
+        reasons.append(reason)
+    return reasons
+
+
+def _incumbent_line(board: pd.DataFrame) -> list[tuple[float, float]]:
+    from autometa.search.records import Record, best_so_far
+
+    done = board[board["status"] != "skipped"].sort_values("finished")
+    records: list[Record] = []
+    line: list[tuple[float, float]] = []
+    for i, row in enumerate(done.to_dict("records")):
+        records.append(Record(i, str(row["config_id"]), str(row["family"]), "{}", 0,
+                              int(row["rung"]), int(row["n_rows"]), float(row["score"]),
+                              status=str(row["status"])))  # fmt: skip
+        best = best_so_far(records)
+        if best is not None and (not line or line[-1][1] != best.score):
+            line.append((float(row["finished"]), float(best.score)))
+    return line
+
+
+def _diagnostics(oof: pd.DataFrame | None, classes: np.ndarray) -> dict[str, Any] | None:
+    if oof is None or oof.empty:
+        return None
+    proba = oof.drop(columns=["row", "y"]).to_numpy(dtype=float)
+    codes = np.asarray(oof.columns[2:], dtype=int)
+    y = oof["y"].to_numpy().astype(int)
+    predicted = codes[proba.argmax(axis=1)]
+    k = len(classes)
+    confusion = np.zeros((k, k), dtype=int)
+    np.add.at(confusion, (y, predicted), 1)
+    confidence = proba.max(axis=1)
+    correct = predicted == y
+    edges = np.linspace(0.0, 1.0, N_BINS + 1)
+    calibration = []
+    for lo, hi in itertools.pairwise(edges):
+        inside = (confidence > lo) & (confidence <= hi)
+        if inside.any():
+            calibration.append({"bin": f"{lo:.1f}-{hi:.1f}", "confidence": float(confidence[inside].mean()),
+                                "accuracy": float(correct[inside].mean()), "rows": int(inside.sum())})  # fmt: skip
+    return {"classes": [str(c) for c in classes], "confusion": confusion.tolist(),
+            "calibration": calibration, "rows": len(y)}  # fmt: skip
+
+
+def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
+    """Everything the page shows, JSON-able, from a fitted AutoMetaClassifier."""
+    from autometa import __version__
+
+    if not hasattr(clf, "leaderboard_"):
+        raise BadInputError("The estimator is not fitted; call fit before report.")
+    rec = clf.recommendation_
+    explanation = rec.explain()
+    ranking = rec.ranking.head(max(rec.top_k, 10)).copy()
+    ranking["why"] = _why(ranking, float(explanation.ood.get("weight", 0.0)))
+    train = rec.knowledge.model.train_features_
+    features = []
+    for row in explanation.attributions.itertuples():
+        column = train[row.feature] if row.feature in train else pd.Series(dtype=float)
+        features.append({
+            "feature": row.feature, "value": float(row.value), "attribution": float(row.attribution),
+            "low": float(column.quantile(0.05)) if len(column) else float("nan"),
+            "median": float(column.median()) if len(column) else float("nan"),
+            "high": float(column.quantile(0.95)) if len(column) else float("nan"),
+        })  # fmt: skip
+    board = clf.leaderboard_
+    points = board[board["status"] == "ok"]
+    data = {
+        "title": f"autometa on {clf.table_['name']}",
+        "table": clf.table_,
+        "metafeatures": features,
+        "ranking": _records(ranking),
+        "notes": list(rec.notes),
+        "neighbours": _records(explanation.neighbours),
+        "ood": {k: float(v) for k, v in explanation.ood.items()},
+        "search": {
+            "budget": float(clf.time_budget),
+            "metric": clf.metric,
+            "seconds": float(clf.fit_seconds_),
+            "best_config": clf.best_config_,
+            "best_score": float(clf.best_score_),
+            "refit": clf.refit_,
+            "fallback": bool(clf.fallback_),
+            "points": _records(
+                points[["finished", "score", "family", "n_rows", "config_id", "rung"]]
+            ),
+            "incumbent": _incumbent_line(board) if len(points) else [],
+        },
+        "leaderboard": _records(
+            board[board["final"]].head(15)[
+                [
+                    "config_id",
+                    "family",
+                    "rung",
+                    "n_rows",
+                    "score",
+                    "score_std",
+                    "fit_seconds",
+                    "status",
+                    "ensemble_weight",
+                ]
+            ]
+        ),
+        "ensemble": _records(clf.ensemble_),
+        "diagnostics": _diagnostics(clf.oof_, clf.classes_),
+        "reproduce": {
+            "command": command
+            or "autometa.AutoMetaClassifier("
+            f"time_budget={clf.time_budget!r}, metric={clf.metric!r}, "
+            f"random_state={clf.random_state!r}, ensemble={clf.ensemble!r}).fit(X, y)",
+            "version": __version__,
+            "seed": clf.random_state,
+            "budget": clf.time_budget,
+            "metric": clf.metric,
+            "ensemble": clf.ensemble,
+        },
+    }
+    return json.loads(json.dumps(data, default=str))  # plain JSON types throughout
+
+
+def _table(
+    rows: list[dict[str, Any]], columns: list[str], formats: dict[str, str] | None = None
+) -> str:
+    formats = formats or {}
+    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c in columns:
+            v = row.get(c)
+            text = "" if v is None else (formats[c].format(v) if c in formats else str(v))
+            cells.append(f"<td>{escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222;line-height:1.4}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.note{background:#fff6d6;padding:.4em .6em;border-left:3px solid #e0b400}
+.fig{margin:.5em 0}code{background:#f4f4f4;padding:1px 4px;word-break:break-all}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}.fig,table{break-inside:avoid}}
+"""
+
+
+def render(data: dict[str, Any]) -> str:
+    """The page for :func:`report_data`'s data."""
+    t, s, d = data["table"], data["search"], data["diagnostics"]
+    parts = [f"<h1>{escape(data['title'])}</h1>"]
+    if s["fallback"]:
+        parts.append('<p class="note">Nothing could be evaluated within the budget: the model '
+                     f"is a fallback, {escape(s['refit'])}.</p>")  # fmt: skip
+    dropped = [{"column": k, "reason": v} for k, v in t["dropped"].items()]
+    kinds = pd.Series(t["kinds"]).value_counts().to_dict()
+    parts += [
+        '<h2 id="table">The table</h2>',
+        f"<p>{t['rows']} rows, {t['columns']} columns ("
+        + ", ".join(f"{v} {k}" for k, v in kinds.items()) + f"), {len(t['classes'])} classes.</p>",
+        '<div class="fig">' + svg.bars(list(t["classes"]), list(t["classes"].values()), "class balance") + "</div>",
+        _table(dropped, ["column", "reason"]) if dropped else "<p>No column dropped.</p>",
+        '<h2 id="metafeatures">Meta-features that mattered</h2>',
+        "<p>The table's value (dot) against the 5-95 % range of the training datasets (bar, "
+        "median tick); the attribution is how much the top configuration's learned score "
+        "drops when the feature is set to its training median.</p>",
+    ]  # fmt: skip
+    moved = any(abs(m["attribution"]) > 1e-12 for m in data["metafeatures"])
+    if moved:
+        rows = [
+            (m["feature"], m["low"], m["median"], m["high"], m["value"])
+            for m in data["metafeatures"]
+        ]
+        parts.append('<div class="fig">' + svg.ranges(rows, "meta-features") + "</div>")
+        parts.append(_table(data["metafeatures"], ["feature", "value", "attribution"],
+                            {"value": "{:.4g}", "attribution": "{:+.4f}"}))  # fmt: skip
+    else:
+        parts.append("<p>The meta-model kept the single-best prior for this table (its "
+                     "learned part is switched off by its inner cross-validation, or moved "
+                     "nothing): no meta-feature changed the ranking.</p>")  # fmt: skip
+    parts += [
+        '<h2 id="ranking">The ranking</h2>',
+        *[f'<p class="note">{escape(n)}</p>' for n in data["notes"]],
+        _table(data["ranking"], ["rank", "config_id", "family", "params", "predicted_score",
+                                 "predicted_fit_seconds", "uncertainty", "why"],
+               {"predicted_score": "{:.3f}", "predicted_fit_seconds": "{:.2g}",
+                "uncertainty": "{:.3f}"}),
+        '<h2 id="explanation">Nearest training datasets</h2>',
+        _table(data["neighbours"], ["dataset", "distance", "best_config", "best_family"],
+               {"distance": "{:.2f}"}),
+        f"<p>Distance to the nearest: {data['ood'].get('distance', float('nan')):.2f} "
+        f"(out-of-distribution threshold {data['ood'].get('threshold', float('nan')):.2f}).</p>",
+        '<h2 id="search">The search over time</h2>',
+        f"<p>{len(s['points'])} successful evaluations in {s['seconds']:.1f} s of a "
+        f"{s['budget']:g} s budget ({escape(s['metric'])}; points sized by rows, line: the "
+        "incumbent, dashed: the budget).</p>",
+    ]  # fmt: skip
+    if s["points"]:
+        biggest = max(p["n_rows"] for p in s["points"])
+        points = [(p["finished"], p["score"], p["family"], 3 + 5 * math.sqrt(p["n_rows"] / biggest))
+                  for p in s["points"]]  # fmt: skip
+        x_max = max(s["budget"], s["seconds"])
+        parts.append('<div class="fig">' + svg.scatter(
+            points, [tuple(p) for p in s["incumbent"]], x_max, "search over time",
+            "seconds since the start of the search", s["metric"], vline=s["budget"]) + "</div>")  # fmt: skip
+    parts += [
+        '<h2 id="leaderboard">Leaderboard</h2>',
+        f"<p>Best: <b>{escape(s['best_config'])}</b> ({s['best_score']:.4f}), final fit: "
+        f"{escape(s['refit'])}.</p>",
+        _table(data["leaderboard"], ["config_id", "family", "rung", "n_rows", "score", "score_std",
+                                     "fit_seconds", "status", "ensemble_weight"],
+               {"score": "{:.4f}", "score_std": "{:.4f}", "fit_seconds": "{:.2g}",
+                "ensemble_weight": "{:.2f}"}),
+    ]  # fmt: skip
+    if data["ensemble"]:
+        parts.append("<p>Ensemble (greedy selection on out-of-fold predictions):</p>")
+        parts.append(
+            _table(data["ensemble"], ["config_id", "weight", "fitted_on"], {"weight": "{:.2f}"})
+        )
+    parts.append('<h2 id="diagnostics">Diagnostics (out-of-fold predictions of the best)</h2>')
+    if d is None:
+        parts.append("<p>No out-of-fold predictions: the model was not validated.</p>")
+    else:
+        parts += [
+            f"<p>{d['rows']} rows of the best configuration's last rung. Confusion matrix:</p>",
+            '<div class="fig">' + svg.heatmap(d["confusion"], d["classes"], "confusion matrix") + "</div>",
+            "<p>Calibration (confidence of the predicted class against its accuracy):</p>",
+            _table(d["calibration"], ["bin", "confidence", "accuracy", "rows"],
+                   {"confidence": "{:.3f}", "accuracy": "{:.3f}"}),
+        ]  # fmt: skip
+    r = data["reproduce"]
+    parts += [
+        '<h2 id="reproduce">How to reproduce</h2>',
+        f"<p><code>{escape(str(r['command']))}</code></p>",
+        f"<p>autometa {escape(str(r['version']))}, seed {escape(str(r['seed']))}, budget "
+        f"{escape(str(r['budget']))} s, metric {escape(str(r['metric']))}, ensemble "
+        f"{escape(str(r['ensemble']))}.</p>",
+    ]  # fmt: skip
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(data['title'])}</title><style>{CSS}</style></head><body>"
+            + "\n".join(parts) + "</body></html>\n")  # fmt: skip
+
+
+def saved_report_data(model: Any, data: str | Path) -> dict[str, Any]:
+    """The report data a saved model carries, with the table section of ``data`` (which
+    must have the model's columns; a clear error names what differs)."""
+    from autometa.artifacts import WrongArtifactError
+    from autometa.reading import read_file
+    from autometa.tabular import load_table
+
+    stored = model.info.get("report")
+    if not stored:
+        raise WrongArtifactError(
+            "This model file carries no report data (it was saved by an older autometa); "
+            "refit and save the model again to report on it."
+        )
+    result = dict(json.loads(stored))
+    frame = read_file(Path(data))
+    model.schema.transform(frame.drop(columns=[model.schema.target], errors="ignore"), f"'{data}'")
+    if model.schema.target in frame.columns:
+        result["table"] = table_summary(
+            load_table(frame, model.schema.target, name=Path(data).stem)
+        )
+    else:
+        result["notes"] = [*result["notes"], f"'{data}' has no '{model.schema.target}' column: "
+                           "the table section describes the training table."]  # fmt: skip
+    return result
+
+
+def write_report(
+    data: dict[str, Any], path: str | Path, json_path: str | Path | None = None
+) -> Path:
+    """Write the page (and, when asked, its data as JSON) and return the page's path."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise BadInputError(f"Folder '{path.parent}' does not exist; cannot write '{path}'.")
+    path.write_text(render(data), encoding="utf-8")
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return path
