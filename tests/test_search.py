@@ -213,3 +213,31 @@ def test_a_failed_refit_passes_the_turn_to_the_next(
     assert "ValueError: Input contains NaN after all" in failed["message"].iloc[0]
     assert result.best_config != first[0]
     assert result.pipeline.predict(small.X.head(2)).shape == (2,)
+
+
+def test_the_last_resort_gives_a_model_when_the_head_cannot(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa.fitting import FitTimeout
+    from autometa.search import refit as refit_module
+
+    small = task.subset(np.arange(600))
+    rec = autometa.recommend(small)
+    original = refit_module.fit_within
+    refused: list[str] = []
+
+    def slow_head(pipe, X, y, seconds, n_threads=1):  # type: ignore[no-untyped-def]
+        name = type(pipe.steps[-1][1]).__name__
+        if len(refused) < 4:  # the head's three and the very cheapest time out or fail
+            refused.append(name)
+            raise FitTimeout("fit exceeded the 0.5 s limit")
+        return original(pipe, X, y, seconds, n_threads)
+
+    monkeypatch.setattr(refit_module, "fit_within", slow_head)
+    spent = time.perf_counter() - 30.0
+    with pytest.warns(autometa.AutometaWarning, match="the cheapest configuration"):
+        result = search(small, rec, SearchSettings(time_budget=5.0), start=spent)
+    assert result.fallback
+    board = result.leaderboard
+    assert (board["status"] == "fallback_error").sum() == 4
+    assert "of 600 rows" in result.refit and result.refit.startswith("fallback: 50 ")

@@ -37,6 +37,7 @@ REFIT_SLACK = 0.10  # the refit may end up to 10 % of the budget late
 FALLBACK_CANDIDATES = 3  # cheapest configurations tried when nothing was evaluated
 MIN_FALLBACK_ROWS = 50
 LAST_RESORT_SECONDS = 5.0
+LAST_RESORTS = 5
 
 
 def refit(state: State, config: str) -> tuple[Any, str]:
@@ -108,9 +109,10 @@ def final_fit(state: State) -> tuple[Record, Any, str]:
 def fallback(state: State) -> tuple[Record, Any, str]:
     """Nothing was evaluated in time: fit the cheapest of the recommended head (and the
     portfolio's) on the largest stratified sample predicted to fit the time left plus the
-    refit slack, without validation, and warn. When those fail or time out, the cheapest
-    configuration of the whole ranking is fitted on ``MIN_FALLBACK_ROWS`` rows (at most
-    ``LAST_RESORT_SECONDS``, even past the budget)."""
+    refit slack, without validation, and warn. When those fail or time out, the
+    ``LAST_RESORTS`` cheapest configurations of the whole ranking are tried in turn on
+    ``MIN_FALLBACK_ROWS`` rows (each at most ``LAST_RESORT_SECONDS``, even past the
+    budget)."""
     task, s = state.task, state.settings
     n = len(task.y)
     head = list(state.rec.ranking["config_id"][: s.top_k])
@@ -118,10 +120,12 @@ def fallback(state: State) -> tuple[Record, Any, str]:
         head += [c for c in state.rec.knowledge.portfolio[: s.n_portfolio] if c not in head]
     failed = {r.config_id for r in state.records if r.status == "error"}
     order = sorted((c for c in head if c not in failed), key=lambda c: state.cost.fit_seconds(c, n))
-    # Last resort: the cheapest configuration of the whole ranking on a small sample.
-    everything = [c for c in state.rec.ranking["config_id"] if c not in failed]
-    cheapest = min(everything, key=lambda c: state.cost.fit_seconds(c, MIN_FALLBACK_ROWS))
-    attempts = [(c, False) for c in order[:FALLBACK_CANDIDATES]] + [(cheapest, True)]
+    # Last resort: the cheapest configurations of the whole ranking on a small sample (the
+    # very cheapest, e.g. a QDA, may fail on 50 rows: the next one is tried).
+    head_tried = order[:FALLBACK_CANDIDATES]
+    everything = [c for c in state.rec.ranking["config_id"] if c not in failed | set(head_tried)]
+    cheapest = sorted(everything, key=lambda c: state.cost.fit_seconds(c, MIN_FALLBACK_ROWS))
+    attempts = [(c, False) for c in head_tried] + [(c, True) for c in cheapest[:LAST_RESORTS]]
     for config, last in attempts:
         allowed = max(state.left() + REFIT_SLACK * s.time_budget, 0.5)
         low = min(n, MIN_FALLBACK_ROWS)
@@ -151,8 +155,12 @@ def fallback(state: State) -> tuple[Record, Any, str]:
             stacklevel=3,
         )
         return record, pipe, fitted_on
-    reasons = "; ".join(f"{r.config_id}: {r.message}" for r in state.records[:5])
-    raise SearchError(f"No configuration could be fitted within the budget ({reasons}).")
+    tried = [r for r in state.records if r.status == "fallback_error"]
+    reasons = "; ".join(f"{r.config_id}: {r.message}" for r in tried)
+    raise SearchError(
+        f"No configuration could be fitted on this table, even on {MIN_FALLBACK_ROWS} rows "
+        f"without validation ({reasons})."
+    )
 
 
 def fit_ensemble(
