@@ -109,7 +109,7 @@ def test_predict_with_a_missing_column_is_one_red_line(tmp_path: Path) -> None:
     assert "lacks column(s) the model needs: 'island'" in result.stderr
     result = runner.invoke(app, ["recommend", str(data), "-t", "species", "--budget", "0",
                                  "--save", str(model)])  # fmt: skip
-    assert result.exit_code == 2 and "--save needs a fitted model" in result.stderr
+    assert result.exit_code == 2 and "--save and --report need a search" in result.stderr
 
 
 def test_leaderboard_prints_off_grid_ids_whole() -> None:
