@@ -205,7 +205,8 @@ def evaluate(
             progress=lambda done, total, fam: bar.update(job, completed=done),
         )
     summary = summarize(results)
-    columns = ["regret@1", "regret@3", "regret@5", "regret@10", "ndcg@5", "gap closed"]
+    columns = ["regret@1", "regret@5", "ndcg@5", "gap closed", "gap closed raced@1",
+               "gap closed raced@3", "gap closed raced@5"]  # fmt: skip
     if as_json:
         print(json.dumps(summary[columns].to_dict(orient="index"), indent=2))
         return
