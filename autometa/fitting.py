@@ -11,15 +11,17 @@ The time limit (:func:`fit_within`) works everywhere the package runs:
   fit at its next Python-level step (a tree, an iteration, an epoch); a single long C call
   (one kernel SVM solve) finishes first, so the search's cost model keeps such fits out of
   reach of the deadline;
-- elsewhere (a worker thread of a web server, a Dask worker, a notebook's background
-  thread; Windows): the fit runs in a separate worker process, one per calling thread,
-  that is killed at the deadline. It costs sending the rows and the fitted model between
-  processes (``benchmarks/fit_limit.py`` measures it).
+- elsewhere (a worker thread of a web server, a notebook's background thread; Windows):
+  the fit runs in a separate worker process, one per calling thread, that is killed at the
+  deadline. It costs sending the rows and the fitted model between processes.
+- in a daemonic process, which may not start children (a Dask worker of a local cluster),
+  the fit runs in place without a limit: the builder's row cap bounds it there.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import multiprocessing
 import signal
 import threading
 import time
@@ -128,6 +130,8 @@ def fit_within(pipe: Any, X: Any, y: Any, seconds: float, n_threads: int = 1) ->
     if alarm_available():
         with time_limit(seconds):
             return pipe.fit(X, y)
+    if multiprocessing.current_process().daemon:  # no child process allowed: no limit
+        return pipe.fit(X, y)
     executor = _worker()
     future = executor.submit(_fit_remote, pipe, X, y, n_threads)
     try:
