@@ -52,7 +52,6 @@ from autometa.build_store import (
 from autometa.exceptions import AutometaError, BadInputError
 from autometa.learners import LearnerConfig, config_table
 from autometa.metadata import MetaDataset
-from autometa.metrics import METRICS
 from autometa.sources import DatasetRef
 from autometa.units import Prepared, dataset_record, payload, prepare, prepare_task, run_unit
 
@@ -315,7 +314,8 @@ def assemble(
         ))  # fmt: skip
         for part, metrics in enumerate(r["parts"]):
             perf_rows.extend(
-                (r["dataset"], r["config_id"], r["rows"], part, m, metrics[m]) for m in METRICS
+                (r["dataset"], r["config_id"], r["rows"], part, m, value)
+                for m, value in metrics.items()
             )
     metafeatures = pd.DataFrame(
         [cached[d.name] for d in wanted], index=[d.name for d in wanted], columns=names

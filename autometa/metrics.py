@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    log_loss,
+    r2_score,
+    roc_auc_score,
+)
 
 from autometa.exceptions import BadInputError
 
@@ -36,7 +42,7 @@ __all__ = [
     "score_predictions",
 ]
 
-TaskKind = str  # "classification" (regression metrics join the registry later)
+TaskKind = str  # "classification" or "regression"
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,10 @@ class Predictions:
 
 
 def predictions(model: Any, X: pd.DataFrame) -> Predictions:
-    """Ask ``model`` for labels and, where it has them, probabilities or decision scores."""
+    """Ask ``model`` for labels and, where it has them, probabilities or decision scores (a
+    regressor, which has no ``classes_``: its predicted values as ``labels``)."""
+    if not hasattr(model, "classes_"):
+        return Predictions(np.asarray(model.predict(X), dtype=float), np.asarray([]))
     classes = np.asarray(model.classes_)
     # predict, not the argmax of the probabilities: they differ for some learners (an SVC
     # with Platt scaling), and accuracy is about what predict returns.
@@ -102,6 +111,18 @@ def _roc_auc(y: np.ndarray, p: Predictions) -> float:
         if 0 < (y == c).sum() < len(y)
     ]
     return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _rmse(y: np.ndarray, p: Predictions) -> float:
+    return float(np.sqrt(np.mean((np.asarray(y, dtype=float) - p.labels) ** 2)))
+
+
+def _mae(y: np.ndarray, p: Predictions) -> float:
+    return float(np.mean(np.abs(np.asarray(y, dtype=float) - p.labels)))
+
+
+def _r2(y: np.ndarray, p: Predictions) -> float:
+    return float(r2_score(np.asarray(y, dtype=float), p.labels))
 
 
 @dataclass(frozen=True)
@@ -150,6 +171,11 @@ _REGISTRY: dict[str, Metric] = {
                "macro one-vs-rest ROC AUC"),
         Metric("log_loss", False, True, ("classification",), _log_loss,
                "cross-entropy of the predicted probabilities"),
+        # Regression: comparing them across tables needs a per-dataset normalisation
+        # (MetaDataset.normalized_scores: best 1, worst 0), as for classification.
+        Metric("rmse", False, False, ("regression",), _rmse, "root mean squared error"),
+        Metric("mae", False, False, ("regression",), _mae, "mean absolute error"),
+        Metric("r2", True, False, ("regression",), _r2, "coefficient of determination"),
     )
 }  # fmt: skip
 

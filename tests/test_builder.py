@@ -28,7 +28,7 @@ from autometa.builder import (
 )
 from autometa.curves import plan
 from autometa.learners import LearnerConfig, get_config, space
-from autometa.metrics import METRICS
+from autometa.metrics import metric_names
 from autometa.sources import DatasetRef
 from autometa.sources.csv_folder import csv_datasets
 from autometa.units import Prepared
@@ -49,7 +49,7 @@ def test_run_unit_records_every_metric_per_part_and_rung(csv_folder: Path) -> No
     assert [r["rows"] for r in records] == [250, 379]  # the ladder below the pool, the pool
     assert all(r["status"] == "ok" for r in records)
     assert len(records[0]["parts"]) == 3  # one per fold
-    assert set(records[0]["parts"][0]) == set(METRICS)
+    assert set(records[0]["parts"][0]) == set(metric_names("classification"))
     assert np.mean([p["accuracy"] for p in records[-1]["parts"]]) > 0.93
     again = _unit(task, get_config("lr_00"))
     assert [r["parts"] for r in again] == [r["parts"] for r in records]  # seeded

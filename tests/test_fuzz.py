@@ -62,7 +62,7 @@ def _generated(rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray, str]
 def _case(seed: int) -> dict[str, Any]:
     import autometa
     from autometa.exceptions import AutometaError
-    from autometa.metrics import METRICS
+    from autometa.metrics import metric_names
     from autometa.paths import shared_dir
     from autometa.sources.pmlb import pmlb_datasets
 
@@ -78,7 +78,7 @@ def _case(seed: int) -> dict[str, Any]:
         X, y, kind = task.X, task.y.to_numpy(), f"corpus {ref.name}"
     else:
         X, y, kind = _generated(rng)
-    metric = str(rng.choice(METRICS))
+    metric = str(rng.choice(metric_names("classification")))
     budget = float(math.exp(rng.uniform(0, math.log(20))))
     n_jobs = int(rng.integers(1, 3))
     case = {"seed": seed, "table": kind, "metric": metric, "budget": round(budget, 2),

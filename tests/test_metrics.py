@@ -24,7 +24,7 @@ def test_score_all_matches_scikit_learn_on_a_probabilistic_model() -> None:
     X, y = _data()
     model = LogisticRegression().fit(X, y)
     values = score_all(model, X, y)
-    assert list(values) == list(METRICS)
+    assert list(values) == metric_names("classification")
     proba = model.predict_proba(X)
     assert values["log_loss"] == pytest.approx(log_loss(y, proba))
     assert values["roc_auc"] == pytest.approx(roc_auc_score(y == "yes", proba[:, 1]))
@@ -43,7 +43,7 @@ def test_directions_and_orientation() -> None:
     assert get_metric("log_loss").oriented(0.3) == -0.3
     assert get_metric("accuracy").oriented(0.9) == 0.9
     assert get_metric(MetricName("roc_auc")).name == "roc_auc"  # the CLI's Enum
-    assert metric_names("classification") == list(METRICS)
+    assert metric_names("classification") + metric_names("regression") == list(METRICS)
 
 
 def test_unknown_or_inapplicable_metric_is_a_clear_error() -> None:
@@ -51,3 +51,22 @@ def test_unknown_or_inapplicable_metric_is_a_clear_error() -> None:
         get_metric("acuracy")
     with pytest.raises(BadInputError, match="does not apply to regression"):
         get_metric("accuracy", "regression")
+
+
+def test_regression_metrics_match_scikit_learn() -> None:
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    y = 2 * X["a"].to_numpy() + rng.normal(size=200)
+    model = LinearRegression().fit(X, y)
+    values = score_all(model, X, y, "regression")
+    pred = model.predict(X)
+    assert list(values) == ["rmse", "mae", "r2"]
+    assert values["rmse"] == pytest.approx(np.sqrt(mean_squared_error(y, pred)))
+    assert values["mae"] == pytest.approx(mean_absolute_error(y, pred))
+    assert values["r2"] == pytest.approx(r2_score(y, pred))
+    assert get_metric("rmse").oriented(2.0) == -2.0 and get_metric("r2").greater_is_better
+    with pytest.raises(BadInputError, match="does not apply to classification"):
+        get_metric("rmse", "classification")
