@@ -183,6 +183,9 @@ def evaluate(
         str | None, typer.Option("--metric", help="Metric (default: accuracy, or the scenario's).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random state of the selectors and the pick noise.")
+    ] = 0,
 ) -> None:
     """Leave-one-family-out evaluation of every selector (ASlib: its official folds)."""
     from autometa.evaluation import evaluate as run_evaluation
