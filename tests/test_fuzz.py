@@ -126,8 +126,9 @@ def test_every_fit_gives_a_model_or_a_documented_error() -> None:
             f"{o}: {m[:80]}" for o, m in zip(frame["outcome"], frame["message"], strict=True)
             if o == "BadInputError").most_common(10)],
         "", "Other errors, each with its case:", "",
-        *[f"- seed {r.seed}, {r.table}, {r.metric}, {r.budget} s: {r.outcome}: {r.message}"
-          for r in frame.itertuples() if "model" not in r.outcome and r.outcome != "BadInputError"],
+        *([f"- seed {r.seed}, {r.table}, {r.metric}, {r.budget} s: {r.outcome}: {r.message}"
+           for r in frame.itertuples() if "model" not in r.outcome and r.outcome != "BadInputError"]
+          or ["- none"]),
         "",
     ]  # fmt: skip
     RESULTS.write_text("\n".join(lines))
