@@ -8,12 +8,14 @@ winner; the best family per size; flagged tables) and results/metadataset_heatma
 (normalised accuracy, datasets x configurations, both axes ordered by hierarchical
 clustering).
 
-Run: python benchmarks/metadataset_report.py [META_DIR]   (default: the shipped one)
+Run: python benchmarks/metadataset_report.py [META_DIR] [--runs RUNS]   (default: the shipped
+one, with the build store in builds/metadataset-v2)
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 from pathlib import Path
 
@@ -24,6 +26,31 @@ from autometa.metadata import MetaDataset
 from autometa.paths import data_dir
 
 RESULTS = Path(__file__).resolve().parent / "results"
+BUILDS = Path(__file__).resolve().parent.parent / "builds"
+
+
+IDLE = 600.0  # seconds between two recorded points that count as an interruption
+
+
+def wall_time_lines(runs: Path) -> list[str]:
+    """Wall time of a build from its store's ``finished_at`` stamps (plain or .gz file):
+    first to last point, and the same without the gaps longer than ``IDLE`` (the build
+    was stopped between sessions)."""
+    if not runs.exists() and runs.with_suffix(".jsonl.gz").exists():
+        runs = runs.with_suffix(".jsonl.gz")
+    if not runs.exists():
+        return []
+    opener = gzip.open if runs.suffix == ".gz" else open
+    with opener(runs, "rt") as handle:
+        finished = np.sort([json.loads(line)["finished_at"] for line in handle
+                            if line.strip().endswith("}")])  # fmt: skip
+    gaps = np.diff(finished)
+    return [
+        f"- Wall time from the first to the last recorded point: "
+        f"{(finished[-1] - finished[0]) / 3600:.2f} h (interruptions included); without "
+        f"the {int((gaps > IDLE).sum())} gaps over {IDLE:.0f} s (the build stopped between "
+        f"sessions): {gaps[gaps <= IDLE].sum() / 3600:.2f} h on 2 workers.",
+    ]
 
 
 def family_table(meta: MetaDataset) -> pd.DataFrame:
@@ -79,19 +106,43 @@ def winners_by_size(meta: MetaDataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def nearest_ladder(meta: MetaDataset, rows: np.ndarray) -> np.ndarray:
+    """Each size to the nearest size of the ladder (log scale): a table's full pool counts
+    with the ladder size it is nearest to."""
+    ladder = np.array(sorted(meta.info.get("settings", {}).get("ladder", [250, 1000, 4000, 16000])))
+    rows = np.asarray(rows, dtype=float)
+    return ladder[np.abs(np.log(rows)[:, None] - np.log(ladder)[None, :]).argmin(axis=1)]
+
+
+def compute_per_rung(meta: MetaDataset) -> pd.DataFrame:
+    """Curve points, datasets, points per dataset and CPU hours at each ladder size:
+    where the build's compute went (the arithmetic of the datasheet)."""
+    units = meta.units.assign(rung=nearest_ladder(meta, meta.units["rows"].to_numpy()))
+    grouped = units.groupby("rung")
+    table = pd.DataFrame({
+        "points": grouped.size(),
+        "datasets": grouped["dataset"].nunique(),
+        "points per dataset": (grouped.size() / grouped["dataset"].nunique()).round(1),
+        "CPU h": (grouped["seconds"].sum() / 3600).round(2),
+        "median s per point": grouped["seconds"].median().round(3),
+        "max s per point": grouped["seconds"].max().round(1),
+    })  # fmt: skip
+    table.index.name = "rows (nearest ladder size)"
+    return table
+
+
 def best_family_per_size(meta: MetaDataset) -> pd.DataFrame:
     """How often each family is the best at each training size (datasets measured there)."""
     perf = meta.performance[meta.performance["metric"] == "accuracy"]
     means = perf.groupby(["rows", "dataset", "config_id"])["value"].mean().dropna()
     family = meta.configs.set_index("config_id")["family"]
     best = means.groupby(level=["rows", "dataset"]).idxmax().map(lambda k: family[k[2]])
-    ladder = np.array(sorted(meta.info.get("settings", {}).get("ladder", [250, 1000, 4000, 16000])))
-    # Each size to the nearest size of the ladder (log scale): a table's full pool counts
-    # with the ladder size it is nearest to.
     rows = best.index.get_level_values("rows").to_numpy(float)
-    nearest = ladder[np.abs(np.log(rows)[:, None] - np.log(ladder)[None, :]).argmin(axis=1)]
+    nearest = nearest_ladder(meta, rows)
     frame = pd.DataFrame({"rows (nearest ladder size)": nearest, "family": best.to_numpy()})
-    table = frame.groupby("rows (nearest ladder size)")["family"].value_counts().unstack(fill_value=0)
+    table = (
+        frame.groupby("rows (nearest ladder size)")["family"].value_counts().unstack(fill_value=0)
+    )
     return table.loc[:, table.sum().sort_values(ascending=False).index]
 
 
@@ -123,8 +174,17 @@ def heatmap(meta: MetaDataset, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("meta_dir", nargs="?", default=str(data_dir() / "metadataset"))
+    parser.add_argument(
+        "--runs",
+        help="the build store's runs.jsonl(.gz), for the wall time "
+        "(default: the one in META_DIR, or ../builds/metadataset-v2's for the "
+        "shipped meta-dataset)",
+    )
     args = parser.parse_args()
     root = Path(args.meta_dir)
+    runs_file = Path(args.runs) if args.runs else None
+    if runs_file is None and not (root / "runs.jsonl").exists():
+        runs_file = BUILDS / "metadataset-v2" / "runs.jsonl"
     meta = MetaDataset.load(root)
     RESULTS.mkdir(exist_ok=True)
     status = meta.units["status"].value_counts()
@@ -137,7 +197,8 @@ def main() -> None:
         f"Generated by `benchmarks/metadataset_report.py` from `{root.name}/`.",
         "",
         f"- {len(meta.dataset_names)} datasets ({meta.datasets['family'].nunique()} families; "
-        + ", ".join(f"{k}: {v}" for k, v in sources.items()) + f"), {len(meta.config_ids)} "
+        + ", ".join(f"{k}: {v}" for k, v in sources.items())
+        + f"), {len(meta.config_ids)} "
         f"configurations, {len(meta.units)} curve points "
         f"({', '.join(f'{k}: {v}' for k, v in status.items())}).",
         f"- Build settings: {settings}.",
@@ -145,15 +206,11 @@ def main() -> None:
         f"{meta.units['seconds'].sum() / 3600:.2f} h.",
         f"- {meta.metafeatures.shape[1]} meta-features per dataset.",
     ]
-    runs = root / "runs.jsonl"
-    if runs.exists():
-        finished = [json.loads(line)["finished_at"] for line in runs.read_text().splitlines()
-                    if line.strip().endswith("}")]  # fmt: skip
-        lines.append(f"- Wall time from the first to the last recorded point: "
-                     f"{(max(finished) - min(finished)) / 3600:.2f} h (interruptions included).")  # fmt: skip
+    lines += wall_time_lines(runs_file or root / "runs.jsonl")
     for flag in ("trivial", "small"):
         if flag in meta.datasets:
             lines.append(f"- Flagged {flag}: {int(meta.datasets[flag].sum())} datasets.")
+    lines += ["", "## Compute per rung", "", compute_per_rung(meta).to_markdown(), ""]
     lines += ["", "## Per learner family", "", table.to_markdown(disable_numparse=True), ""]
     winners = winners_by_size(meta)
     if len(winners):

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import autometa
@@ -30,19 +31,26 @@ def titanic() -> pd.DataFrame:
 
 def test_mixed_table_with_missing_values(titanic: pd.DataFrame) -> None:
     X, y = titanic.drop(columns="survived"), titanic["survived"]
-    clf = AutoMetaClassifier(time_budget=8, random_state=0).fit(X.iloc[:1000], y.iloc[:1000])
+    # A stratified split: the file's last rows are 75 % "died" (it is ordered by class),
+    # so a split by position measures the shift more than the model.
+    X_fit, X_test, y_fit, y_test = train_test_split(
+        X, y, train_size=1000, stratify=y, random_state=0
+    )
+    clf = AutoMetaClassifier(time_budget=8, random_state=0).fit(X_fit, y_fit)
     assert list(clf.classes_) == ["died", "survived"]
     assert list(clf.feature_names_in_) == list(X.columns)
-    pred = clf.predict(X.iloc[1000:])
+    pred = clf.predict(X_test)
     assert set(pred) <= {"died", "survived"}
-    # Titanic from these columns: a model worse than 75 % would be broken.
-    assert (pred == y.iloc[1000:].to_numpy()).mean() > 0.75
+    # Titanic from these columns: 10 points over the majority class (62 % here) or it is
+    # broken (measured: 0.80 with a 3 s budget, 0.81 with 8 s).
+    majority = y_test.value_counts(normalize=True).max()
+    assert (pred == y_test.to_numpy()).mean() > majority + 0.10
     final = clf.leaderboard_[clf.leaderboard_["final"] & (clf.leaderboard_["status"] == "ok")]
     assert final.set_index("config_id").loc[clf.best_config_, "score"] == final["score"].max()
     assert clf.fit_seconds_ <= 8 * 1.3 + 2.0  # gross overruns only, as in test_search
     # scikit-learn's own feature-name check speaks first, as for any estimator.
     with pytest.raises(ValueError, match=r"(?s)seen at fit time, yet now missing.*age"):
-        clf.predict(X.drop(columns="age"))
+        clf.predict(X_test.drop(columns="age"))
 
 
 def test_model_file_round_trip(tmp_path: Path) -> None:
