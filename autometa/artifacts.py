@@ -76,7 +76,7 @@ KINDS: dict[str, ArtifactKind] = {
     for k in (
         ArtifactKind("autometa.metadataset", 2, "meta-dataset",
                      "Rebuild it with `autometa build-metadata`."),
-        ArtifactKind("autometa.metamodel", 3, "meta-model",
+        ArtifactKind("autometa.metamodel", 4, "meta-model",
                      "Retrain it with `autometa train-metamodel`."),
         ArtifactKind("autometa.maml", 1, "MAML initialisation",
                      "Meta-train it again with `autometa maml train`."),

@@ -14,7 +14,8 @@ Stages, per chunk of datasets:
 
 1. **Base rungs** (training sizes up to ``base_max``, 1,000 rows): every configuration.
 2. **Upper rungs** (4,000 and 16,000 rows, or the pool): only the configurations
-   *promoted* from the rung below, the ``promote_top`` best by accuracy there plus the
+   *promoted* from the rung below, the ``promote_top`` best by the task kind's primary
+   metric there (accuracy; R2 for regression, ``metrics.PRIMARY``) plus the
    best of every family within ``reach`` of the best (so the curves show how families
    trade places with size); see :func:`promoted`.
 
@@ -50,8 +51,9 @@ from autometa.build_store import (
     settings_json,
 )
 from autometa.exceptions import AutometaError, BadInputError
-from autometa.learners import LearnerConfig, config_table
+from autometa.learners import FAMILIES, LearnerConfig, config_table
 from autometa.metadata import MetaDataset
+from autometa.metrics import PRIMARY
 from autometa.sources import DatasetRef
 from autometa.units import Prepared, dataset_record, payload, prepare, prepare_task, run_unit
 
@@ -136,6 +138,7 @@ def build(
     settings = settings or BuildSettings()
     if backend not in BACKENDS:
         raise BadInputError(f"backend must be one of {', '.join(BACKENDS)}, not '{backend}'.")
+    primary = PRIMARY[task_kind(datasets, configs)]
     out = Path(out)
     check_settings(out, settings)
     done: dict[tuple[str, str, int], dict[str, Any]] = {
@@ -213,7 +216,7 @@ def build(
                 at = len(_base(p.plan.rungs, settings)) + level
                 if at >= len(rungs):
                     continue
-                scores = _scores_at(done, p.ref.name, rungs[at - 1])
+                scores = _scores_at(done, p.ref.name, rungs[at - 1], primary)
                 for c in promoted(scores, configs, settings):
                     total += 1
                     if (p.ref.name, c.config_id, rungs[at]) in done:
@@ -245,26 +248,37 @@ def _stopped(
     )
 
 
+def task_kind(datasets: list[DatasetRef], configs: list[LearnerConfig]) -> str:
+    """The one task kind of a build's datasets and configurations (a mix is an error)."""
+    kinds = {d.task for d in datasets} | {FAMILIES[c.family].task for c in configs}
+    if len(kinds) > 1:
+        raise BadInputError(
+            "A build measures one task kind; these datasets and configurations mix "
+            f"{' and '.join(sorted(kinds))}. Build classification and regression separately."
+        )
+    return kinds.pop() if kinds else "classification"
+
+
 def _scores_at(
-    done: dict[tuple[str, str, int], dict[str, Any]], dataset: str, rows: int
+    done: dict[tuple[str, str, int], dict[str, Any]], dataset: str, rows: int, metric: str
 ) -> dict[str, float]:
     return {
-        config: float(np.mean([p["accuracy"] for p in r["parts"]]))
+        config: float(np.mean([p[metric] for p in r["parts"]]))
         for (d, config, n), r in done.items()
         if d == dataset and n == rows and r["status"] == "ok"
     }
 
 
-TRIVIAL_SPREAD = 0.005  # every configuration within 0.5 % accuracy of each other
+TRIVIAL_SPREAD = 0.005  # every configuration within 0.5 % (primary metric) of each other
 SMALL_ROWS = 100
 
 
-def flag_tables(meta: MetaDataset) -> None:
+def flag_tables(meta: MetaDataset, kind: str = "classification") -> None:
     """Mark tables selectors may weight or skip, as columns of ``meta.datasets``:
-    ``trivial`` (every configuration that ran is within ``TRIVIAL_SPREAD`` accuracy of the
-    others at the largest common rung) and ``small`` (fewer than ``SMALL_ROWS`` rows after
-    cleaning)."""
-    acc = meta.scores("accuracy")
+    ``trivial`` (every configuration that ran is within ``TRIVIAL_SPREAD`` of the others in
+    the kind's primary metric at the largest common rung) and ``small`` (fewer than
+    ``SMALL_ROWS`` rows after cleaning)."""
+    acc = meta.scores(PRIMARY[kind])
     spread = (acc.max(axis=1) - acc.min(axis=1)).reindex(meta.dataset_names)
     meta.datasets["trivial"] = (spread < TRIVIAL_SPREAD).to_numpy()
     meta.datasets["small"] = (meta.datasets["n_rows_used"] < SMALL_ROWS).to_numpy()
@@ -286,7 +300,8 @@ def assemble(
 
     out = Path(out)
     settings = read_settings(out)
-    names = feature_names()
+    kind = task_kind(datasets, configs)
+    names = feature_names(task=kind)
     cached = {
         r["dataset"]: r["values"]
         for r in read_jsonl(out / METAFEATURES_FILE)
@@ -332,6 +347,6 @@ def assemble(
         pd.DataFrame(unit_rows, columns=list(MetaDataset.UNIT_COLUMNS)),
         info={"source": "autometa builder", "settings": settings_json(settings)},
     )
-    flag_tables(meta)
+    flag_tables(meta, kind)
     meta.save(out, format="parquet")
     return meta

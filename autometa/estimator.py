@@ -166,8 +166,9 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         encoder = LabelEncoder().fit(y_arr)
         frame = X if isinstance(X, pd.DataFrame) else _as_frame(X)
         task = task_from_xy(
-            frame, encoder.transform(y_arr), name="data", inf_as_missing=self.inf_as_missing
-        )
+            frame, encoder.transform(y_arr), name="data", inf_as_missing=self.inf_as_missing,
+            task="classification",
+        )  # fmt: skip
         self._fit_codes(task, encoder.classes_, start)
         return self
 

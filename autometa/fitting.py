@@ -209,7 +209,7 @@ def fit_and_score(
         pipe = fit_within(pipe, task.X.iloc[train], y[train], seconds, n_threads)
         t1 = time.perf_counter()
         made = [predictions(pipe, task.X.iloc[p]) for p in parts]
-        scored = [score_predictions(y[p], m) for p, m in zip(parts, made, strict=True)]
+        scored = [score_predictions(y[p], m, task.kind) for p, m in zip(parts, made, strict=True)]
         t2 = time.perf_counter()
     return FitResult(scored, t1 - t0, t2 - t1, pipe, made, [np.asarray(p) for p in parts])
 
@@ -223,7 +223,8 @@ def cross_validate(
     random_state: int = 0,
     n_threads: int = 1,
 ) -> list[FitResult]:
-    """Stratified ``folds``-fold cross-validation of ``config`` on ``task``.
+    """Stratified ``folds``-fold cross-validation of ``config`` on ``task`` (regression:
+    stratified by the target's quantile bins, ``Task.strata``).
 
     ``seconds`` bounds the whole cross-validation: each fold gets what the previous ones
     left. The folds are shuffled with ``random_state``, so every configuration sees the
@@ -232,7 +233,7 @@ def cross_validate(
     cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     deadline = time.perf_counter() + seconds
     results = []
-    for train, test in cv.split(task.X, task.y.to_numpy()):
+    for train, test in cv.split(task.X, task.strata):
         left = max(deadline - time.perf_counter(), 0.05)
         results.append(
             fit_and_score(

@@ -1,4 +1,5 @@
-"""The learner space: 110 scikit-learn configurations in 14 families.
+"""The learner spaces: 110 scikit-learn classification configurations in 14 families, and
+100 regression configurations in 16 families.
 
 Each configuration has a stable ``config_id`` (family abbreviation + index within the
 family; index 00 is the scikit-learn default, except qda_00: QDA's default reg_param=0
@@ -14,6 +15,11 @@ family needs for a Task's column kinds:
   categories (at most 32 levels per column; rarer levels share one "infrequent" column);
 - tree families: median imputation of numbers; ordinal-encoded categories;
 - histogram gradient boosting: native missing values and native categorical splits.
+
+Regression pipelines standardise the target for the families whose hyperparameters are in
+target units (SVR's epsilon, the MLP's and SGD's regularisation and step sizes); a
+configuration with ``"transform_target": "power"`` fits on a Yeo-Johnson transform of the
+target instead (skewed targets), and predicts back on the original scale.
 """
 
 from __future__ import annotations
@@ -24,26 +30,41 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.discriminant_analysis import (
     LinearDiscriminantAnalysis,
     QuadraticDiscriminantAnalysis,
 )
+from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import (
     AdaBoostClassifier,
+    AdaBoostRegressor,
     ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingRegressor,
     HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
     RandomForestClassifier,
+    RandomForestRegressor,
 )
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.linear_model import (
+    ElasticNet,
+    HuberRegressor,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    Ridge,
+    SGDClassifier,
+    SGDRegressor,
+)
 from sklearn.naive_bayes import GaussianNB
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.neural_network import MLPClassifier
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
-from sklearn.svm import SVC, LinearSVC
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, PowerTransformer, StandardScaler
+from sklearn.svm import SVC, SVR, LinearSVC
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from autometa.exceptions import BadInputError
 
@@ -63,13 +84,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Family:
-    """A learner family: its estimator class, id prefix and preprocessing style."""
+    """A learner family: its estimator class, id prefix, preprocessing style and task."""
 
     name: str
     prefix: str
     estimator: type
     preprocessing: str  # "scaled" | "tree" | "native"
     random: bool  # whether the estimator takes random_state
+    task: str = "classification"  # or "regression"
+    scale_target: bool = False  # regression: hyperparameters in target units
 
 
 FAMILIES: dict[str, Family] = {
@@ -89,8 +112,27 @@ FAMILIES: dict[str, Family] = {
         Family("adaboost", "ada", AdaBoostClassifier, "tree", True),
         Family("mlp", "mlp", MLPClassifier, "scaled", True),
         Family("sgd", "sgd", SGDClassifier, "scaled", True),
+        # Regression.
+        Family("linear_regression", "ols", LinearRegression, "scaled", False, "regression"),
+        Family("ridge", "ridge", Ridge, "scaled", False, "regression"),
+        Family("lasso", "lasso", Lasso, "scaled", True, "regression"),
+        Family("elastic_net", "enet", ElasticNet, "scaled", True, "regression"),
+        Family("huber", "huber", HuberRegressor, "scaled", False, "regression"),
+        Family("sgd_regressor", "sgdr", SGDRegressor, "scaled", True, "regression", True),
+        Family("knn_regressor", "knnr", KNeighborsRegressor, "scaled", False, "regression"),
+        Family("svr_rbf", "svr", SVR, "scaled", False, "regression", True),
+        Family("decision_tree_regressor", "dtr", DecisionTreeRegressor, "tree", True, "regression"),
+        Family("random_forest_regressor", "rfr", RandomForestRegressor, "tree", True, "regression"),
+        Family("extra_trees_regressor", "etr", ExtraTreesRegressor, "tree", True, "regression"),
+        Family("hist_gradient_boosting_regressor", "hgbr", HistGradientBoostingRegressor,
+               "native", True, "regression"),
+        Family("gradient_boosting_regressor", "gbr", GradientBoostingRegressor, "tree", True,
+               "regression"),
+        Family("adaboost_regressor", "adar", AdaBoostRegressor, "tree", True, "regression"),
+        Family("mlp_regressor", "mlpr", MLPRegressor, "scaled", True, "regression", True),
+        Family("mean_baseline", "mean", DummyRegressor, "scaled", False, "regression"),
     ]
-}
+}  # fmt: skip
 
 # Append-only settings per family; the first entry of each family is the default ({}).
 _SETTINGS: dict[str, list[dict[str, Any]]] = {
@@ -154,6 +196,67 @@ _SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"loss": "log_loss", "alpha": 0.001}, {"loss": "modified_huber", "alpha": 0.01},
         {"loss": "hinge", "alpha": 1e-5}, {"penalty": "elasticnet"}, {"loss": "log_loss", "alpha": 1e-5},
     ],
+    # Regression.
+    "linear_regression": [{}],
+    "ridge": [
+        {}, {"alpha": 0.01}, {"alpha": 0.1}, {"alpha": 10.0}, {"alpha": 100.0},
+        {"alpha": 1000.0}, {"alpha": 1.0, "transform_target": "power"},
+    ],
+    "lasso": [{}, {"alpha": 0.001}, {"alpha": 0.01}, {"alpha": 0.1}, {"alpha": 10.0}],
+    "elastic_net": [
+        {}, {"alpha": 0.01, "l1_ratio": 0.5}, {"alpha": 0.1, "l1_ratio": 0.5},
+        {"alpha": 0.01, "l1_ratio": 0.2}, {"alpha": 0.1, "l1_ratio": 0.8},
+    ],
+    "huber": [{}, {"epsilon": 1.1}, {"epsilon": 2.0}, {"alpha": 0.01}, {"alpha": 1.0}],
+    "sgd_regressor": [
+        {}, {"alpha": 0.001}, {"alpha": 1e-5}, {"loss": "huber"}, {"penalty": "elasticnet"},
+    ],
+    "knn_regressor": [
+        {}, {"n_neighbors": 1}, {"n_neighbors": 3}, {"n_neighbors": 10}, {"n_neighbors": 20},
+        {"n_neighbors": 50}, {"n_neighbors": 5, "weights": "distance"},
+        {"n_neighbors": 10, "weights": "distance"}, {"n_neighbors": 20, "weights": "distance"},
+        {"n_neighbors": 10, "p": 1, "weights": "distance"},
+    ],
+    "svr_rbf": [
+        {}, {"C": 0.1}, {"C": 10.0}, {"C": 100.0}, {"C": 10.0, "gamma": 0.01},
+        {"C": 100.0, "gamma": 0.01}, {"C": 1.0, "gamma": 0.1}, {"C": 10.0, "epsilon": 0.01},
+        {"C": 1.0, "epsilon": 0.5},
+    ],
+    "decision_tree_regressor": [
+        {}, {"max_depth": 3}, {"max_depth": 5}, {"max_depth": 10}, {"min_samples_leaf": 5},
+        {"min_samples_leaf": 20}, {"max_features": 0.5},
+        {"max_depth": 5, "min_samples_leaf": 5},
+    ],
+    "random_forest_regressor": [
+        {}, {"max_features": 0.5}, {"max_features": 0.33}, {"min_samples_leaf": 5},
+        {"max_depth": 10}, {"n_estimators": 300}, {"max_features": 0.5, "min_samples_leaf": 5},
+        {"bootstrap": False, "max_features": 0.5},
+    ],
+    "extra_trees_regressor": [
+        {}, {"max_features": 0.5}, {"min_samples_leaf": 5}, {"n_estimators": 300},
+        {"max_features": 0.5, "min_samples_leaf": 5}, {"bootstrap": True},
+    ],
+    "hist_gradient_boosting_regressor": [
+        {}, {"learning_rate": 0.03}, {"learning_rate": 0.3}, {"max_leaf_nodes": 7},
+        {"max_leaf_nodes": 63}, {"learning_rate": 0.03, "max_iter": 300},
+        {"learning_rate": 0.05, "max_leaf_nodes": 15, "max_iter": 200},
+        {"l2_regularization": 1.0}, {"min_samples_leaf": 5}, {"min_samples_leaf": 50},
+        {"max_depth": 3}, {"loss": "absolute_error"}, {"transform_target": "power"},
+    ],
+    "gradient_boosting_regressor": [
+        {}, {"n_estimators": 300}, {"learning_rate": 0.03, "n_estimators": 300},
+        {"max_depth": 5}, {"subsample": 0.8}, {"loss": "huber"},
+    ],
+    "adaboost_regressor": [
+        {}, {"n_estimators": 200}, {"learning_rate": 0.1}, {"loss": "square"},
+        {"loss": "exponential"},
+    ],
+    "mlp_regressor": [
+        {}, {"hidden_layer_sizes": [50]}, {"hidden_layer_sizes": [100, 100]},
+        {"alpha": 0.01}, {"alpha": 1.0}, {"hidden_layer_sizes": [50, 50], "alpha": 0.01},
+        {"learning_rate_init": 0.01}, {"early_stopping": True},
+    ],
+    "mean_baseline": [{}],
 }  # fmt: skip
 
 
@@ -177,6 +280,23 @@ TUNABLE: dict[str, dict[str, tuple[float, float]]] = {
     "adaboost": {"n_estimators": (10, 1000), "learning_rate": (0.01, 2.0)},
     "mlp": {"alpha": (1e-7, 10.0), "learning_rate_init": (1e-4, 0.1)},
     "sgd": {"alpha": (1e-7, 1.0)},
+    "ridge": {"alpha": (1e-4, 1e5)},
+    "lasso": {"alpha": (1e-5, 100.0)},
+    "elastic_net": {"alpha": (1e-5, 100.0)},
+    "huber": {"alpha": (1e-6, 100.0), "epsilon": (1.0, 10.0)},
+    "sgd_regressor": {"alpha": (1e-7, 1.0)},
+    "knn_regressor": {"n_neighbors": (1, 100)},
+    "svr_rbf": {"C": (1e-3, 1e4), "gamma": (1e-5, 10.0), "epsilon": (1e-3, 1.0)},
+    "decision_tree_regressor": {"min_samples_leaf": (1, 200), "max_depth": (1, 50)},
+    "random_forest_regressor": {"n_estimators": (10, 1000), "min_samples_leaf": (1, 100), "max_features": (0.05, 1.0)},
+    "extra_trees_regressor": {"n_estimators": (10, 1000), "min_samples_leaf": (1, 100), "max_features": (0.05, 1.0)},
+    "hist_gradient_boosting_regressor": {
+        "learning_rate": (0.005, 1.0), "max_iter": (20, 3000), "max_leaf_nodes": (4, 512),
+        "min_samples_leaf": (1, 500), "l2_regularization": (1e-3, 100.0),
+    },
+    "gradient_boosting_regressor": {"n_estimators": (10, 1000), "learning_rate": (0.01, 1.0), "max_depth": (1, 12)},
+    "adaboost_regressor": {"n_estimators": (10, 1000), "learning_rate": (0.01, 2.0)},
+    "mlp_regressor": {"alpha": (1e-7, 10.0), "learning_rate_init": (1e-4, 0.1)},
 }  # fmt: skip
 # Parameters a fit's cost grows with about linearly (used to predict a neighbour's time).
 COST_PARAMS = ("n_estimators", "max_iter", "max_leaf_nodes")
@@ -195,9 +315,10 @@ class LearnerConfig:
         return json.dumps(self.params, sort_keys=True)
 
 
-def space(families: list[str] | None = None) -> list[LearnerConfig]:
-    """Return the learner space (all 110 configurations, or those of the given families)."""
-    wanted = families or list(FAMILIES)
+def space(families: list[str] | None = None, task: str = "classification") -> list[LearnerConfig]:
+    """Return a learner space: every configuration of the task's families (110 for
+    classification, 100 for regression), or those of the given families (any task)."""
+    wanted = families or [name for name, f in FAMILIES.items() if f.task == task]
     unknown = sorted(set(wanted) - set(FAMILIES))
     if unknown:
         raise BadInputError(
@@ -211,11 +332,11 @@ def space(families: list[str] | None = None) -> list[LearnerConfig]:
     ]
 
 
-def parse_configs(spec: str | None) -> list[LearnerConfig]:
+def parse_configs(spec: str | None, task: str = "classification") -> list[LearnerConfig]:
     """Configurations named by a comma-separated list of families and config ids
-    ("random_forest,lr_00"); every configuration when ``spec`` is empty."""
+    ("random_forest,lr_00"); every configuration of the task kind when ``spec`` is empty."""
     if not spec:
-        return space()
+        return space(task=task)
     chosen: list[LearnerConfig] = []
     for item in (s.strip() for s in spec.split(",")):
         chosen.extend(space([item]) if item in FAMILIES else [get_config(item)])
@@ -232,7 +353,7 @@ def root_id(config_id: str) -> str:
 def get_config(config_id: str) -> LearnerConfig:
     """Look up one configuration by its id, including ids made by :func:`neighbours`."""
     root, _, moved = config_id.partition("[")
-    for config in space():
+    for config in space(list(FAMILIES)):
         if config.config_id == root:
             break
     else:
@@ -335,10 +456,13 @@ def build_pipeline(
     """
     family = FAMILIES[config.family]
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.params.items()}
+    transform = params.pop("transform_target", None)
     if family.random:
         params["random_state"] = random_state
-    if family.estimator is MLPClassifier:
+    if family.estimator in (MLPClassifier, MLPRegressor):
         params.setdefault("max_iter", 300)
+    if family.estimator in (HuberRegressor, Lasso, ElasticNet):
+        params.setdefault("max_iter", 1000 if family.estimator is HuberRegressor else 5000)
     if family.estimator is LinearSVC:
         params.setdefault("max_iter", 5000)
     parts: list[tuple[str, Any, list[str]]] = []
@@ -379,7 +503,12 @@ def build_pipeline(
                     )
                 )
     prep = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
-    return Pipeline([("prep", prep), ("model", family.estimator(**params))])
+    model = family.estimator(**params)
+    if transform == "power":
+        model = TransformedTargetRegressor(regressor=model, transformer=PowerTransformer())
+    elif family.scale_target:
+        model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
+    return Pipeline([("prep", prep), ("model", model)])
 
 
 def _constant_imputer() -> SimpleImputer:

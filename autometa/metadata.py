@@ -191,6 +191,32 @@ class MetaDataset:
         norm = norm.mask(raw.notna() & norm.isna(), 1.0)  # every config scored the same
         return norm.fillna(0.0)  # failed units
 
+    def filled_scores(
+        self, metric: str = "accuracy", rows: int | str | None = None
+    ) -> pd.DataFrame:
+        """Raw scores, sign-adjusted so larger is better, failed units at the dataset's
+        worst value (what the evaluation measures the gap closed on)."""
+        raw = self.scores(metric, rows)
+        if not self.maximize.get(metric, True):
+            raw = -raw
+        return raw.apply(lambda row: row.fillna(row.min()), axis=1)
+
+    def standardized_scores(
+        self, metric: str = "accuracy", rows: int | str | None = None
+    ) -> pd.DataFrame:
+        """Per dataset, the :meth:`filled_scores` minus their mean, over their standard
+        deviation (0 where every configuration scored the same).
+
+        Unlike :meth:`normalized_scores`, a dataset where configurations differ by 0.1 %
+        and one where they differ by 20 % keep their shapes: the scale is the spread, not
+        the range, so one weak outlier does not squash the rest (what the selectors learn;
+        see ``selectors/metamodel.py``).
+        """
+        raw = self.filled_scores(metric, rows)
+        centred = raw.sub(raw.mean(axis=1), axis=0)
+        spread = raw.std(axis=1, ddof=0).replace(0, np.nan)
+        return centred.div(spread, axis=0).fillna(0.0)
+
     def at_sizes(self, min_configs: int = 2) -> MetaDataset:
         """One row per (dataset, training size): what a selector learns from to be told the
         size (the meta-model is asked about a table of n rows with ``SIZE_FEATURE`` = n).

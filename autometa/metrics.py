@@ -30,6 +30,7 @@ from autometa.exceptions import BadInputError
 
 __all__ = [
     "METRICS",
+    "PRIMARY",
     "TIMINGS",
     "Metric",
     "MetricName",
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 TaskKind = str  # "classification" or "regression"
+#: The metric a build promotes configurations by, and flags trivial tables with.
+PRIMARY: dict[TaskKind, str] = {"classification": "accuracy", "regression": "r2"}
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,7 @@ def recommend(
     metric: str = "accuracy",
     knowledge: Knowledge | None = None,
     random_state: int = 0,
+    task: str = "auto",
 ) -> Recommendation:
     """Rank every learner configuration for a table.
 
@@ -199,6 +200,9 @@ def recommend(
         Default: the shipped meta-model and meta-dataset.
     random_state : int
         Seeds the landmarking meta-features.
+    task : str
+        With (X, y): "auto" (``load_table``'s rules: integer codes of many classes can look
+        like a quantity), "classification" or "regression".
 
     Returns
     -------
@@ -207,14 +211,19 @@ def recommend(
     start = time.perf_counter()
     if not isinstance(top_k, int | np.integer) or top_k < 1:
         raise BadInputError(f"top_k must be a positive integer; got {top_k!r}.")
-    task = X if isinstance(X, Task) and y is None else task_from_xy(X, y)
+    table = X if isinstance(X, Task) and y is None else task_from_xy(X, y, task=task)
+    if table.kind != "classification":
+        raise BadInputError(
+            f"'{table.target}' is a regression target: recommendations for regression need "
+            "the regression meta-model, which is not shipped yet."
+        )
     knowledge = knowledge or Knowledge.shipped(metric)
-    mf = extract_metafeatures(task, random_state=random_state)
-    mf[SIZE_FEATURE] = float(len(task.y))  # the size the ranking is for
+    mf = extract_metafeatures(table, random_state=random_state)
+    mf[SIZE_FEATURE] = float(len(table.y))  # the size the ranking is for
     model = knowledge.model
     ranked = model.rank(mf)
     spread = model.uncertainty(mf)
-    times = knowledge.fit_time.predict(len(task.y), task.X.shape[1], task.n_classes)
+    times = knowledge.fit_time.predict(len(table.y), table.X.shape[1], table.n_classes)
     configs = knowledge.configs.set_index("config_id")
     ranking = pd.DataFrame({
         "rank": np.arange(1, len(ranked) + 1),

@@ -331,7 +331,7 @@ def saved_report_data(model: Any, data: str | Path) -> dict[str, Any]:
     model.schema.transform(frame.drop(columns=[model.schema.target], errors="ignore"), f"'{data}'")
     if model.schema.target in frame.columns:
         result["table"] = table_summary(
-            load_table(frame, model.schema.target, name=Path(data).stem)
+            load_table(frame, model.schema.target, name=Path(data).stem, task="classification")
         )
     else:
         result["notes"] = [*result["notes"], f"'{data}' has no '{model.schema.target}' column: "

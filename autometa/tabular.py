@@ -1,7 +1,23 @@
 """Load and validate tables: the one place where user data is checked.
 
-A table becomes a :class:`Task`: the feature frame ``X``, the class labels ``y`` and each
-column's kind. Column kinds follow these documented rules, applied in order:
+A table becomes a :class:`Task`: the feature frame ``X``, the target ``y`` (class labels or
+numbers), the task kind and each column's kind.
+
+The task kind (``task="auto"``, the default) follows these rules:
+
+- a text, boolean or categorical target                      -> classification
+- numbers with a non-integer value: 3 or more distinct values  -> regression
+  (2 distinct non-integer values is ambiguous: an error asks which kind was meant)
+- integers: more than 100 distinct values, or more than 20 that are also more than 5 % of
+  the rows                                                     -> regression
+- other integers (0/1, codes of a few classes)                 -> classification
+
+``task="classification"`` or ``"regression"`` forces it; a kind the target cannot hold
+(non-integer numbers as classes, a class of one row, text or dates as a regression target)
+is a clear error. A regression target must be finite and not constant; rows with a
+missing target are dropped with a warning, for either kind.
+
+Column kinds follow these documented rules, applied in order:
 
 1. all values missing                                   -> dropped ("all values missing")
 2. datetime dtype, or text that parses as dates         -> dropped, or expanded into
@@ -37,26 +53,42 @@ import pandas as pd
 from autometa.exceptions import AutometaWarning, BadInputError
 from autometa.reading import check_duplicates, read_file
 
-__all__ = ["ColumnKind", "Task", "load_table", "stratified_subsample", "task_from_xy"]
+__all__ = [
+    "TASK_KINDS",
+    "ColumnKind",
+    "Task",
+    "TaskKind",
+    "load_table",
+    "stratification_labels",
+    "stratified_subsample",
+    "task_from_xy",
+]
 
 ColumnKind = Literal["numeric", "categorical"]
+TaskKind = Literal["classification", "regression"]
+TASK_KINDS: tuple[str, ...] = ("classification", "regression")
 
 LOW_CARDINALITY_INT = 10
 MAX_CATEGORIES = 1000
 MAX_CLASSES = 100
+MANY_INTEGER_LEVELS = 20  # an integer target with more levels, and ...
+LEVELS_SHARE = 0.05  # ... more levels than this share of the rows, is a quantity
+DATE_PATTERN = r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}"  # text that may be a date
+REGRESSION_BINS = 10  # quantile bins that stand in for classes when splitting regression rows
 OTHER = "__other__"
 
 
 @dataclass
 class Task:
-    """A validated classification table.
+    """A validated table.
 
     Attributes
     ----------
     X : DataFrame, shape (n_rows, n_kept_columns)
         Numeric columns as float64, categorical columns as object (str values, NaN missing).
     y : Series, shape (n_rows,)
-        Class labels (no missing values; at least two rows per class).
+        Class labels (classification: at least two rows per class) or finite float64
+        values (regression); no missing values.
     kinds : dict
         Kept column name -> "numeric" or "categorical", in X's column order.
     dropped : dict
@@ -75,6 +107,7 @@ class Task:
     name: str = "data"
     target: str = "target"
     feature_columns: list[str] = field(default_factory=list)
+    kind: TaskKind = "classification"
 
     def subset(self, rows: np.ndarray) -> Task:
         """The same task restricted to ``rows`` (positions), re-indexed from 0."""
@@ -98,7 +131,25 @@ class Task:
 
     @property
     def n_classes(self) -> int:
-        return int(self.y.nunique())
+        """Number of classes (0 for a regression task)."""
+        return int(self.y.nunique()) if self.kind == "classification" else 0
+
+    @property
+    def strata(self) -> np.ndarray:
+        """Labels to stratify splits and samples by: the classes, or quantile bins of a
+        regression target (see :func:`stratification_labels`)."""
+        return stratification_labels(self.y.to_numpy(), self.kind)
+
+
+def stratification_labels(y: np.ndarray, kind: str) -> np.ndarray:
+    """Class labels as they are, or a regression target cut into ``REGRESSION_BINS``
+    quantile bins (fewer where values repeat), so that holdouts, folds and subsamples of a
+    regression table cover its whole range, as stratification does for classes."""
+    if kind != "regression":
+        return np.asarray(y)
+    values = np.asarray(y, dtype=float)
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, REGRESSION_BINS + 1)[1:-1]))
+    return np.searchsorted(edges, values, side="right")
 
 
 def load_table(
@@ -110,6 +161,7 @@ def load_table(
     inf_as_missing: bool = False,
     max_categories: int = MAX_CATEGORIES,
     min_class_rows: int = 2,
+    task: str = "auto",
 ) -> Task:
     """Read a CSV/TSV (optionally gzip or zip), a parquet file or a DataFrame into a Task.
 
@@ -119,13 +171,15 @@ def load_table(
         File path (delimiter sniffed; ``.gz`` / ``.zip`` decompressed; ``.parquet`` needs
         pyarrow) or a DataFrame holding the target column.
     target : str
-        Name of the class column.
+        Name of the target column.
     name : str, optional
         Dataset name; defaults to the file name without suffixes.
     expand_dates, inf_as_missing, max_categories
         See the module docstring.
     min_class_rows : int
         Smallest allowed class size (2: stratified validation needs two rows per class).
+    task : str
+        "auto" (the rules of the module docstring), "classification" or "regression".
 
     Raises
     ------
@@ -139,9 +193,12 @@ def load_table(
         path = Path(source)
         frame, label = read_file(path), f"'{path}'"
         name = name or path.name.split(".")[0]
+    if task not in ("auto", *TASK_KINDS):
+        raise BadInputError(f"task must be 'auto', 'classification' or 'regression', not {task!r}.")
     return _validate(
-        frame, target, name, label, expand_dates, inf_as_missing, max_categories, min_class_rows
-    )
+        frame, target, name, label, expand_dates, inf_as_missing, max_categories,
+        min_class_rows, task,
+    )  # fmt: skip
 
 
 def task_from_xy(
@@ -151,6 +208,7 @@ def task_from_xy(
     name: str = "data",
     min_class_rows: int = 2,
     inf_as_missing: bool = False,
+    task: str = "auto",
 ) -> Task:
     """Validate an (X, y) pair, as given to ``fit``, into a Task (same rules as load_table).
 
@@ -175,8 +233,9 @@ def task_from_xy(
         target += "_"
     frame[target] = labels
     return load_table(
-        frame, target, name=name, min_class_rows=min_class_rows, inf_as_missing=inf_as_missing
-    )
+        frame, target, name=name, min_class_rows=min_class_rows, inf_as_missing=inf_as_missing,
+        task=task,
+    )  # fmt: skip
 
 
 def _validate(
@@ -188,6 +247,7 @@ def _validate(
     inf_as_missing: bool,
     max_categories: int,
     min_class_rows: int,
+    task: str,
 ) -> Task:
     # set_axis, not copy(): pandas copies lazily, which keeps big tables to fewer copies.
     frame = frame.set_axis([str(c).strip() for c in frame.columns], axis=1)
@@ -201,7 +261,7 @@ def _validate(
         )
     if len(frame) == 0:
         raise BadInputError(f"{label} has no rows.")
-    y = _validate_target(frame[target], target, label, min_class_rows)
+    y, task_kind = _validate_target(frame[target], target, label, min_class_rows, task)
     if len(y) < len(frame):
         frame = frame.loc[y.index]
     X = frame.drop(columns=[target])
@@ -223,11 +283,14 @@ def _validate(
         raise BadInputError(f"Every feature column of {label} was dropped ({reasons}).")
     X_out = pd.DataFrame(columns, index=y.index).reset_index(drop=True)
     return Task(
-        X_out, y.reset_index(drop=True), kinds, dropped, name, target, [str(c) for c in X.columns]
-    )
+        X_out, y.reset_index(drop=True), kinds, dropped, name, target,
+        [str(c) for c in X.columns], task_kind,
+    )  # fmt: skip
 
 
-def _validate_target(raw: pd.Series, target: str, label: str, min_class_rows: int) -> pd.Series:
+def _validate_target(
+    raw: pd.Series, target: str, label: str, min_class_rows: int, task: str
+) -> tuple[pd.Series, TaskKind]:
     y = raw[raw.notna()]
     if len(y) < len(raw):
         if len(y) == 0:
@@ -237,15 +300,71 @@ def _validate_target(raw: pd.Series, target: str, label: str, min_class_rows: in
             AutometaWarning,
             stacklevel=4,
         )
-    if pd.api.types.is_float_dtype(y) or pd.api.types.is_integer_dtype(y):
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    kind = _task_kind(y, target, label, numeric) if task == "auto" else task
+    if kind == "regression":
+        return _regression_target(y, target, label, numeric), "regression"
+    return _class_target(y, target, label, min_class_rows, numeric), "classification"
+
+
+def _task_kind(y: pd.Series, target: str, label: str, numeric: bool) -> TaskKind:
+    """The rules of the module docstring for ``task="auto"``."""
+    if not numeric:
+        return "classification"
+    values = y.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        raise BadInputError(f"Target column '{target}' of {label} holds infinite values.")
+    levels = int(y.nunique())
+    if (np.mod(values, 1) != 0).any():
+        if levels <= 2:
+            raise BadInputError(
+                f"Target column '{target}' of {label} holds {levels} distinct non-integer "
+                f"numbers ({', '.join(f'{v:g}' for v in sorted(y.unique())[:2])}): classes or "
+                "a quantity? Say which with task='classification' or task='regression' "
+                "(CLI: --task)."
+            )
+        return "regression"
+    many = levels > MAX_CLASSES or (levels > MANY_INTEGER_LEVELS and levels > LEVELS_SHARE * len(y))
+    return "regression" if many else "classification"
+
+
+def _regression_target(y: pd.Series, target: str, label: str, numeric: bool) -> pd.Series:
+    if not numeric:
+        dates = pd.api.types.is_datetime64_any_dtype(y) or bool(
+            y.astype(str).str.contains(DATE_PATTERN).all()
+        )
+        what = "dates" if dates else "text or booleans"
+        converted = None if dates else pd.to_numeric(y.astype(object), errors="coerce")
+        if converted is None or converted.isna().any() or pd.api.types.is_bool_dtype(y):
+            raise BadInputError(
+                f"Target column '{target}' of {label} holds {what}, not numbers: it cannot be "
+                "a regression target. Use task='classification' for class labels."
+            )
+        y = converted
+    values = y.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        raise BadInputError(f"Target column '{target}' of {label} holds infinite values.")
+    if len(np.unique(values)) < 2:
+        raise BadInputError(
+            f"Target column '{target}' of {label} is constant ({float(values[0]):g}); there is "
+            "nothing to predict."
+        )
+    return pd.Series(values, index=y.index, name=y.name)
+
+
+def _class_target(
+    y: pd.Series, target: str, label: str, min_class_rows: int, numeric: bool
+) -> pd.Series:
+    if numeric:
         values = y.to_numpy(dtype=float)
         if not np.isfinite(values).all():
             raise BadInputError(f"Target column '{target}' of {label} holds infinite values.")
         if (np.mod(values, 1) != 0).any() or y.nunique() > MAX_CLASSES:
             raise BadInputError(
                 f"Target column '{target}' of {label} looks continuous ({y.nunique()} distinct "
-                "numeric values): regression is not supported yet. If the values are class "
-                "labels, convert them to text."
+                "numeric values), not class labels. For regression use task='regression' "
+                "(CLI: --task regression; estimator: AutoMetaRegressor); if the values are "
+                "class labels, convert them to text."
             )
         if pd.api.types.is_float_dtype(y):
             y = y.astype(np.int64)
@@ -324,7 +443,7 @@ def _text_to_numbers(s: pd.Series, col: str, label: str) -> pd.Series:
             f"{bad.index[0]}; {len(bad)} of {len(present)} values are not numbers). Clean those "
             "values or replace them with an empty field (missing)."
         )
-    if n_num == 0 and present.astype(str).str.contains(r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}").all():
+    if n_num == 0 and present.astype(str).str.contains(DATE_PATTERN).all():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dates = pd.to_datetime(s, errors="coerce")

@@ -4,7 +4,8 @@ the stages).
 
 Row cap: classes with fewer than ``MIN_CLASS_ROWS`` rows are dropped, then a table larger
 than ``max_rows`` (21,000: the largest rung plus the largest holdout) is stratified-
-subsampled to it. Meta-features are computed on those same rows.
+subsampled to it (a regression table: stratified by the target's quantile bins, with no
+rows dropped). Meta-features are computed on those same rows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from autometa.build_store import BuildSettings
 from autometa.curves import Plan, plan
@@ -59,18 +61,21 @@ def prepare_task(task: Task, settings: BuildSettings) -> tuple[Task, dict[str, A
         n_rows (original), n_rows_used, rare_classes_dropped.
     """
     y = task.y
-    counts = y.value_counts()
-    rare = counts.index[counts < MIN_CLASS_ROWS]
-    idx = np.flatnonzero(~y.isin(rare).to_numpy())
-    if y.iloc[idx].nunique() < 2:
-        raise BadInputError(
-            f"Dataset '{task.name}' has fewer than two classes with >= {MIN_CLASS_ROWS} rows."
-        )
+    if task.kind == "regression":
+        rare = pd.Index([])
+        idx = np.arange(len(y))
+    else:
+        counts = y.value_counts()
+        rare = counts.index[counts < MIN_CLASS_ROWS]
+        idx = np.flatnonzero(~y.isin(rare).to_numpy())
+        if y.iloc[idx].nunique() < 2:
+            raise BadInputError(
+                f"Dataset '{task.name}' has fewer than two classes with >= {MIN_CLASS_ROWS} rows."
+            )
     if len(idx) > settings.max_rows:
-        sub = stratified_subsample(
-            y.iloc[idx].to_numpy(), settings.max_rows, settings.random_state, MIN_CLASS_ROWS
-        )
-        idx = idx[sub]
+        strata = task.subset(idx).strata
+        idx = idx[stratified_subsample(strata, settings.max_rows, settings.random_state,
+                                       MIN_CLASS_ROWS)]  # fmt: skip
     info = {
         "n_rows": len(y),
         "n_rows_used": len(idx),
@@ -81,7 +86,7 @@ def prepare_task(task: Task, settings: BuildSettings) -> tuple[Task, dict[str, A
 
 def prepare(ref: DatasetRef, settings: BuildSettings) -> Prepared:
     task, info = prepare_task(ref.load(), settings)
-    design = plan(task.y.to_numpy(), settings.random_state, settings.ladder)
+    design = plan(task.strata, settings.random_state, settings.ladder)
     info.update(validation=design.validation, rungs=list(design.rungs))
     return Prepared(ref, task, design, info)
 
@@ -174,4 +179,5 @@ def dataset_record(p: Prepared) -> dict[str, Any]:
         "n_categorical": len(task.categorical_columns),
         "n_dropped": len(task.dropped),
         "n_classes": task.n_classes,
+        "task": task.kind,
     }

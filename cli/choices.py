@@ -7,8 +7,12 @@ import enum
 from autometa.builder import BACKENDS
 from autometa.maml.core import ALGORITHMS
 from autometa.metrics import MetricName
+from autometa.tabular import TASK_KINDS
 
-__all__ = ["Algorithm", "Backend", "MetricName"]
+__all__ = ["Algorithm", "Backend", "MetricName", "TaskChoice"]
 
 Backend = enum.Enum("Backend", {b: b for b in BACKENDS}, type=str)  # type: ignore[misc]
 Algorithm = enum.Enum("Algorithm", {a: a for a in ALGORITHMS}, type=str)  # type: ignore[misc]
+TaskChoice = enum.Enum(  # type: ignore[misc]
+    "TaskChoice", {k: k for k in ("auto", *TASK_KINDS)}, type=str
+)

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 import autometa
+from cli.choices import TaskChoice
 from cli.console import guarded, out
 
 app = typer.Typer()
@@ -19,7 +20,7 @@ app = typer.Typer()
 @guarded
 def metafeatures(
     data: Annotated[Path, typer.Argument(help="CSV/TSV (optionally .gz/.zip) or parquet file.")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Name of the class column.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Name of the target column.")],
     groups: Annotated[
         str | None, typer.Option("--groups", help="Comma-separated groups (default: all).")
     ] = None,
@@ -28,11 +29,17 @@ def metafeatures(
     inf_as_missing: Annotated[
         bool, typer.Option("--inf-as-missing", help="Infinite values as missing, not an error.")
     ] = False,
+    task_kind: Annotated[
+        TaskChoice,
+        typer.Option("--task", help="Classification or regression (auto: from the target)."),
+    ] = TaskChoice("auto"),
 ) -> None:
-    """Compute the meta-features of a table."""
+    """Compute the meta-features of a table (classification or regression target)."""
     from autometa.metafeatures import extract_metafeatures
 
-    task = autometa.load_table(data, target=target, inf_as_missing=inf_as_missing)
+    task = autometa.load_table(
+        data, target=target, inf_as_missing=inf_as_missing, task=task_kind.value
+    )
     chosen = [g.strip() for g in groups.split(",")] if groups else None
     values = extract_metafeatures(task, groups=chosen, random_state=seed)
     if as_json:

@@ -17,7 +17,7 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
-from cli.choices import MetricName
+from cli.choices import MetricName, TaskChoice
 from cli.console import err, guarded, out
 
 app = typer.Typer()
@@ -27,7 +27,7 @@ app = typer.Typer()
 @guarded
 def recommend(
     data: Annotated[Path, typer.Argument(help="CSV/TSV (optionally .gz/.zip) or parquet file.")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Name of the class column.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Name of the target column.")],
     top: Annotated[
         int, typer.Option("--top", min=1, help="Configurations to show and race first.")
     ] = 5,
@@ -60,13 +60,19 @@ def recommend(
     report_json: Annotated[
         Path | None, typer.Option("--report-json", help="Write the report's data as JSON.")
     ] = None,
+    task_kind: Annotated[
+        TaskChoice,
+        typer.Option("--task", help="Classification or regression (auto: from the target)."),
+    ] = TaskChoice("auto"),
 ) -> None:
     """Rank learner configurations for a table, then search from them within a budget."""
     start = time.perf_counter()
     metric_name = metric.value
     if (save is not None or report is not None or report_json is not None) and budget == 0:
         raise BadInputError("--save and --report need a search: give a --budget above 0.")
-    task = autometa.load_table(data, target=target, inf_as_missing=inf_as_missing)
+    task = autometa.load_table(
+        data, target=target, inf_as_missing=inf_as_missing, task=task_kind.value
+    )
     rec = autometa.recommend(task, top_k=top, metric=metric_name, random_state=seed)
     doc: dict[str, Any] = {
         "data": str(data),

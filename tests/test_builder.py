@@ -175,3 +175,27 @@ def test_trivial_and_small_tables_are_flagged() -> None:
     flag_tables(meta)
     assert meta.datasets["trivial"].tolist() == [True, False]  # 0.3 % apart vs 20 %
     assert meta.datasets["small"].tolist() == [True, False]
+
+
+def test_regression_build_measures_r2_rmse_mae_and_regression_metafeatures(
+    tmp_path: Path,
+) -> None:
+    from autometa.metafeatures import feature_names
+    from autometa.sources.pmlb import pmlb_datasets
+
+    folder = ROOT.parent / "shared" / "corpus" / "pmlb_regression"
+    if not folder.is_dir():
+        pytest.skip("the regression corpus is beside the project")
+    refs = pmlb_datasets(folder, ["192_vineyard", "1027_ESL"], task="regression")
+    assert {r.task for r in refs} == {"regression"} and refs[0].source == "pmlb_regression"
+    configs = [get_config(c) for c in ("ridge_00", "rfr_00", "mean_00")]
+    counts = build(refs, configs, tmp_path, BuildSettings(time_limit=30))
+    assert counts["error"] == 0 and counts["ok"] == counts["records"] > 0
+    meta = assemble(tmp_path, refs, configs)
+    assert set(meta.performance["metric"]) == set(metric_names("regression"))
+    assert list(meta.metafeatures.columns) == feature_names(task="regression")
+    r2 = meta.scores("r2")
+    assert (r2["ridge_00"] > r2["mean_00"]).all() and (r2["mean_00"] < 0.01).all()
+    assert meta.datasets["task"].eq("regression").all()
+    with pytest.raises(BadInputError, match="mix classification and regression"):
+        build(refs, [get_config("lr_00")], tmp_path / "mixed")

@@ -68,6 +68,12 @@ def test_train_metamodel_and_evaluate_on_a_small_meta_dataset(tmp_path: Path) ->
     from autometa.selectors import roster
 
     assert set(summary) == set(roster())
+    # Two groups of whole families, another seed: a different run, the same selectors.
+    grouped = runner.invoke(app, ["evaluate", str(tmp_path / "meta"), "--json", "--folds", "2",
+                                  "--seed", "3"])  # fmt: skip
+    assert grouped.exit_code == 0, grouped.output
+    assert set(json.loads(grouped.stdout)) == set(summary)
+    assert json.loads(grouped.stdout)["Random"] != summary["Random"]  # the seed reaches it
     bad = runner.invoke(app, ["train-metamodel", str(tmp_path), "--out", str(tmp_path / "x.pt")])
     assert bad.exit_code == 2 and "is not an autometa meta-dataset" in bad.stderr
 

@@ -42,7 +42,37 @@ def test_unknown_family_and_id() -> None:
         get_config("rf_99")
 
 
-@pytest.mark.parametrize("family", list(FAMILIES))
+CLASSIFIERS = [name for name, f in FAMILIES.items() if f.task == "classification"]
+REGRESSORS = [name for name, f in FAMILIES.items() if f.task == "regression"]
+
+
+def test_regression_space_size_ids_and_params() -> None:
+    configs = space(task="regression")
+    assert 90 <= len(configs) <= 120 and len(REGRESSORS) >= 10
+    ids = [c.config_id for c in configs] + [c.config_id for c in space()]
+    assert len(set(ids)) == len(ids)  # unique across both spaces
+    assert all(FAMILIES[c.family].task == "regression" for c in configs)
+    assert get_config("svr_04").params == {"C": 10.0, "gamma": 0.01}
+    assert get_config("hgbr_12").params == {"transform_target": "power"}
+
+
+@pytest.mark.parametrize("config_id", [c.config_id for c in space(task="regression")])
+def test_every_regression_configuration_fits_mixed_columns(config_id: str) -> None:
+    task = load_table(DEMO / "penguins.csv", target="body_mass_g", task="regression")
+    config = get_config(config_id)
+    pipe = build_pipeline(config, task.numeric_columns, task.categorical_columns, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings
+        pipe.fit(task.X, task.y)
+    pred = pipe.predict(task.X)
+    r2 = 1 - ((pred - task.y) ** 2).sum() / ((task.y - task.y.mean()) ** 2).sum()
+    if config.family == "mean_baseline":
+        assert abs(r2) < 1e-9
+    else:  # species, sex and flipper length explain most of the mass: a broken one fails
+        assert r2 > 0.3, (config_id, r2)
+
+
+@pytest.mark.parametrize("family", CLASSIFIERS)
 def test_default_of_each_family_fits_mixed_columns_with_missing_values(family: str) -> None:
     task = load_table(DEMO / "penguins.csv", target="species")
     config = space([family])[0]

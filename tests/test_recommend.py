@@ -48,8 +48,8 @@ def test_explain_names_neighbours_and_features(penguins: autometa.Task) -> None:
 def test_far_away_table_gets_a_note() -> None:
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.lognormal(0, 4, size=(300, 400)))  # heavy tails, wide
-    y = rng.integers(0, 40, size=300)
-    rec = autometa.recommend(X, y)
+    y = rng.integers(0, 40, size=300)  # 40 integer codes in 300 rows: say they are classes
+    rec = autometa.recommend(X, y, task="classification")
     assert rec.notes and "outside the training datasets" in rec.notes[0]
 
 
@@ -120,3 +120,10 @@ def test_the_meta_model_is_told_the_size() -> None:
     large = pd.Series({"f": 0.0, SIZE_FEATURE: 4000.0})
     assert model.rank(small).index[0] == "nb"
     assert model.rank(large).index[0] == "gbm"
+
+
+def test_a_regression_target_is_a_clear_error_until_its_meta_model_ships() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 3)))
+    with pytest.raises(BadInputError, match="is a regression target"):
+        autometa.recommend(X, rng.normal(size=200))

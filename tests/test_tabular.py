@@ -133,7 +133,7 @@ BAD_FILES = [
     ("dup.csv", b"a,a,class\n1,2,x\n3,4,y\n", r"duplicated column names: 'a'"),
     ("inf.csv", b"a,b,class\n1.5,2,x\n3.5,inf,y\n5.5,6,x\n7.5,8,y\n", r"Column 'b' .* infinite"),
     ("mixed.csv", b"a,b,class\n" + b"".join(b"%d.5,%d,%s\n" % (i, i, b"xy"[i % 2 : i % 2 + 1]) for i in range(12)).replace(b"3,y", b"abc,y"), r"Column 'b' .* mixes numbers and text \(e.g. 'abc'"),
-    ("regression.csv", b"a,class\n1,0.5\n2,1.7\n3,2.2\n4,0.1\n", r"regression is not supported yet"),
+    ("regression.csv", b"a,class\n1,0.5\n2,1.7\n3,2.2\n4,0.1\n", r"looks continuous .* task='regression'"),
     ("all_nan.csv", b"a,b,class\n,,x\n,,y\n,,x\n,,y\n", r"Every feature column .* \('a': all values missing"),
     ("constant.csv", b"a,class\n5,x\n5,y\n5,x\n5,y\n", r"Every feature column .* \('a': constant"),
     ("binary.csv", b"\x00\x01\x02\xff", r"NUL bytes"),
@@ -149,9 +149,66 @@ def test_bad_files_give_a_clear_error(
 ) -> None:
     path = write(tmp_path, content, name)
     with pytest.raises(BadInputError, match=message) as info:
-        load_table(path, target="class")
+        load_table(path, target="class", task="classification")
     if name not in ("dup.csv",):
         assert name in str(info.value)  # the message names the file
+
+
+def _rows(values: list[str], feature: str = "") -> bytes:
+    """A two-column table (a, y): ``a`` counts 1.5, 2.5, ... unless given."""
+    return ("a,y\n" + "".join(
+        f"{feature or i + 1.5},{v}\n" for i, v in enumerate(values)
+    )).encode()  # fmt: skip
+
+
+# The regression cases of the bad-input catalogue: (name, content, task, message).
+BAD_REGRESSION = [
+    ("constant.csv", _rows(["5"] * 30), "regression", r"'y' .* is constant \(5\)"),
+    ("all_missing.csv", _rows([""] * 30), "regression", r"'y' .* has no values"),
+    ("inf.csv", _rows([str(i) + ".5" for i in range(29)] + ["inf"]), "auto", r"'y' .* infinite"),
+    ("two_numbers.csv", _rows(["0.5", "1.5"] * 15), "auto", r"2 distinct non-integer numbers \(0.5, 1.5\): classes or a quantity"),
+    ("text.csv", _rows(["low", "high"] * 15), "regression", r"holds text .* cannot be a regression target"),
+    ("dates.csv", _rows(["2020-01-0" + str(i % 9 + 1) for i in range(30)]), "regression", r"holds dates, not numbers"),
+    ("id_only.csv", b"id,y\n" + b"".join(b"%d,%d.5\n" % (i, i * 7 % 13) for i in range(1, 31)), "auto", r"Every feature column .* identifier-like"),
+    ("one_row_class.csv", _rows(["a"] * 29 + ["b"]), "classification", r"Class 'b' .* single row"),
+    ("floats_as_classes.csv", _rows([str(i / 7) for i in range(30)]), "classification", r"looks continuous"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "content", "task", "message"), BAD_REGRESSION,
+                         ids=[b[0] for b in BAD_REGRESSION])  # fmt: skip
+def test_bad_regression_targets_give_a_clear_error(
+    tmp_path: Path, name: str, content: bytes, task: str, message: str
+) -> None:
+    with pytest.raises(BadInputError, match=message):
+        load_table(write(tmp_path, content, name), target="y", task=task)
+
+
+def test_task_kind_rules() -> None:
+    rng = np.random.default_rng(0)
+
+    def kind(y: object, **kw: object) -> str:
+        frame = pd.DataFrame({"a": rng.normal(size=len(y)), "y": y})  # type: ignore[arg-type]
+        return load_table(frame, "y", **kw).kind  # type: ignore[arg-type]
+
+    assert kind(rng.normal(size=200)) == "regression"
+    assert kind(rng.integers(0, 2, 200)) == "classification"  # 0/1
+    assert kind(np.arange(2000) % 26) == "classification"  # 26 codes in 2,000 rows (1.3 %)
+    assert kind(np.arange(400) % 26) == "regression"  # the same in 400 rows (6.5 %)
+    assert kind(np.arange(400) % 26, task="classification") == "classification"
+    assert kind(rng.integers(0, 300, 1000)) == "regression"  # more than 100 levels
+    assert kind(rng.integers(0, 40, 200)) == "regression"  # 40 levels, 20 % of the rows
+    assert kind(["x", "y"] * 100) == "classification"
+    assert kind(rng.normal(size=200), task="regression") == "regression"
+    assert kind(rng.integers(0, 2, 200), task="regression") == "regression"  # forced
+    task = load_table(pd.DataFrame({"a": np.arange(50.0) % 7, "y": rng.normal(size=50)}), "y")
+    assert task.n_classes == 0 and task.y.dtype == np.float64
+    assert len(np.unique(task.strata)) == 10  # quantile bins for splits
+    with pytest.warns(AutometaWarning, match=r"Dropped 3 rows .* target 'y' is missing"):
+        y = list(rng.normal(size=47)) + [np.nan] * 3
+        assert len(load_table(pd.DataFrame({"a": np.arange(50.0) % 7, "y": y}), "y").y) == 47
+    with pytest.raises(BadInputError, match="task must be"):
+        load_table(pd.DataFrame({"a": [1.0, 2.0], "y": [1.0, 2.0]}), "y", task="ranking")
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
@@ -223,5 +280,8 @@ def test_random_frames_give_a_task_or_an_autometa_error(frame: pd.DataFrame) -> 
         task = load_table(frame, target="y")
     except AutometaError:
         return
-    assert task.n_classes >= 2 and len(task.kinds) >= 1
-    assert task.X.shape[0] == len(task.y)
+    if task.kind == "classification":
+        assert task.n_classes >= 2
+    else:  # a finite, non-constant numeric target
+        assert np.isfinite(task.y.to_numpy(dtype=float)).all() and task.y.nunique() >= 2
+    assert len(task.kinds) >= 1 and task.X.shape[0] == len(task.y)

@@ -16,10 +16,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from autometa.exceptions import BadInputError
-from autometa.metafeatures import complexity, info, landmarking, simple, statistical
+from autometa.metafeatures import complexity, info, landmarking, simple, statistical, target
 from autometa.metafeatures.pieces import Pieces
 from autometa.metafeatures.registry import GROUPS, MetaFeature
-from autometa.tabular import Task, task_from_xy
+from autometa.tabular import TASK_KINDS, Task, task_from_xy
 
 __all__ = [
     "GROUPS",
@@ -36,32 +36,34 @@ REGISTRY: tuple[MetaFeature, ...] = (
     *info.FEATURES,
     *landmarking.FEATURES,
     *complexity.FEATURES,
+    *target.FEATURES,
 )
 if len({f.name for f in REGISTRY}) != len(REGISTRY):  # pragma: no cover - a coding error
     raise RuntimeError("duplicate meta-feature names in the registry")
 
 
-def _selected(groups: Sequence[str] | None) -> list[MetaFeature]:
-    if groups is None:
-        return list(REGISTRY)
-    unknown = sorted(set(groups) - set(GROUPS))
+def _selected(groups: Sequence[str] | None, task: str = "classification") -> list[MetaFeature]:
+    if task not in TASK_KINDS:
+        raise BadInputError(f"task must be one of {', '.join(TASK_KINDS)}; got {task!r}.")
+    unknown = sorted(set(groups or ()) - set(GROUPS))
     if unknown:
         raise BadInputError(
             f"Unknown meta-feature groups: {', '.join(unknown)}; known: {', '.join(GROUPS)}."
         )
-    return [f for f in REGISTRY if f.group in groups]
+    return [f for f in REGISTRY if task in f.tasks and (groups is None or f.group in groups)]
 
 
-def feature_names(groups: Sequence[str] | None = None) -> list[str]:
-    """Ordered names of the meta-features of the given groups (all by default)."""
-    return [f.name for f in _selected(groups)]
+def feature_names(groups: Sequence[str] | None = None, task: str = "classification") -> list[str]:
+    """Ordered names of the meta-features of the given groups (all by default) for a task
+    kind (classification: 115; regression: the target-free ones and the target group)."""
+    return [f.name for f in _selected(groups, task)]
 
 
 def catalogue() -> pd.DataFrame:
-    """The registry as a table: name, group, reference, nan_when."""
+    """The registry as a table: name, group, reference, nan_when, tasks."""
     return pd.DataFrame(
-        [(f.name, f.group, f.reference, f.nan_when) for f in REGISTRY],
-        columns=["name", "group", "reference", "nan_when"],
+        [(f.name, f.group, f.reference, f.nan_when, " ".join(f.tasks)) for f in REGISTRY],
+        columns=["name", "group", "reference", "nan_when", "tasks"],
     )
 
 
@@ -74,6 +76,7 @@ def extract_metafeatures(
     landmark_budget: float = 10.0,
     max_rows_landmarking: int = 2000,
     max_cells: int = 20_000_000,
+    task: str = "auto",
 ) -> pd.Series:
     """Compute the meta-features of a table.
 
@@ -83,7 +86,7 @@ def extract_metafeatures(
         Features (categorical columns and missing values allowed), or a validated Task
         (then ``y`` must be None).
     y : array-like of shape (n_rows,)
-        Class labels.
+        Class labels or a numeric target.
     groups : sequence of str, optional
         Subset of GROUPS; default all.
     random_state : int
@@ -92,27 +95,30 @@ def extract_metafeatures(
         Seconds the landmarkers may take together (see landmarking.py).
     max_rows_landmarking, max_cells : int
         Sample sizes of the costly groups (see pieces.py).
+    task : str
+        With (X, y): "auto" (``load_table``'s rules), "classification" or "regression".
+        A Task carries its own kind.
 
     Returns
     -------
     Series
-        Float values indexed by ``feature_names(groups)``, always in that order; NaN only
-        where a feature is undefined (see ``catalogue()["nan_when"]``) or, for moments,
+        Float values indexed by ``feature_names(groups, kind)`` for the table's task kind,
+        always in that order; NaN only where a feature is undefined (see ``catalogue()["nan_when"]``) or, for moments,
         where values near the float64 limit overflow.
     """
     if isinstance(X, Task):
-        task = X
+        table = X
     else:
         if y is None:
-            raise BadInputError("extract_metafeatures needs y (the class labels) with X.")
-        task = task_from_xy(X, y, min_class_rows=1)
-    pieces = Pieces(task, random_state, max_cells, max_rows_landmarking, landmark_budget)
+            raise BadInputError("extract_metafeatures needs y (the target) with X.")
+        table = task_from_xy(X, y, min_class_rows=1, task=task)
+    pieces = Pieces(table, random_state, max_cells, max_rows_landmarking, landmark_budget)
     values = {}
     # One BLAS/OpenMP thread: the matrices here are small or thin, where threads cost more
     # than they give, most of all when other work holds the cores.
     with threadpool_limits(limits=1):
-        for feature in _selected(groups):
+        for feature in _selected(groups, table.kind):
             value = float(feature.fn(pieces))
             # Non-finite only from float64 overflow on extreme values: NaN, as documented.
             values[feature.name] = value if math.isfinite(value) else float("nan")
-    return pd.Series(values, dtype=float, name=task.name)
+    return pd.Series(values, dtype=float, name=table.name)

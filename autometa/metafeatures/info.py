@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autometa.metafeatures.pieces import Pieces
-from autometa.metafeatures.registry import MetaFeature, summaries
+from autometa.metafeatures.registry import BOTH, MetaFeature, summaries
 
 __all__ = ["FEATURES"]
 
@@ -48,7 +48,8 @@ FEATURES: list[MetaFeature] = [
     MetaFeature("ClassEntropy", "info", _class_entropy, OPENML),
     MetaFeature("NormalizedClassEntropy", "info",
                 lambda p: _class_entropy(p) / np.log2(p.n_classes), "class entropy / log2(classes)"),
-    *summaries("{}AttributeEntropy", "info", lambda p: _nominal(p, "entropy"), OPENML, NO_CAT),
+    *summaries("{}AttributeEntropy", "info", lambda p: _nominal(p, "entropy"), OPENML, NO_CAT,
+               BOTH),
     *summaries("{}MutualInformation", "info", lambda p: _nominal(p, "mi"), OPENML, NO_CAT),
     MetaFeature("EquivalentNumberOfAtts", "info", lambda p: _equivalent_atts(p, _nominal(p, "mi")),
                 OPENML, ZERO_MI),
@@ -56,7 +57,7 @@ FEATURES: list[MetaFeature] = [
                 lambda p: _noise_to_signal(_nominal(p, "entropy"), _nominal(p, "mi")), OPENML, ZERO_MI),
     MetaFeature("MeanAttributeEntropyAllAtts", "info",
                 lambda p: float(np.nanmean(p.entropy_pieces["entropy"])),
-                "mean entropy over all columns (numbers in 10 equal-frequency bins)"),
+                "mean entropy over all columns (numbers in 10 equal-frequency bins)", "", BOTH),
     MetaFeature("MeanMutualInformationAllAtts", "info",
                 lambda p: float(np.nanmean(p.entropy_pieces["mi"])),
                 "mean class mutual information over all columns (binned numbers)"),

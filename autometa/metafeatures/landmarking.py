@@ -28,9 +28,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from autometa.exceptions import AutometaWarning
 from autometa.metafeatures.pieces import Pieces
-from autometa.metafeatures.registry import MetaFeature
+from autometa.metafeatures.registry import BOTH, MetaFeature
 
-__all__ = ["FEATURES", "LANDMARKERS"]
+__all__ = ["FEATURES", "LANDMARKERS", "Budget"]
 
 LANDMARKERS: dict[str, Callable[[int], ClassifierMixin]] = {
     "DecisionStump": lambda seed: DecisionTreeClassifier(max_depth=1, random_state=seed),
@@ -53,6 +53,31 @@ _REFS = {
 NAN = "a class has a single row, the learner cannot fit a fold, or the time budget ran out"
 
 
+class Budget:
+    """The landmarkers' time budget (``Pieces.landmark_budget`` seconds from creation):
+    whether another one may start, and one warning naming those that could not."""
+
+    def __init__(self, p: Pieces) -> None:
+        self.seconds = p.landmark_budget
+        self.start = time.perf_counter()
+        self.skipped: list[str] = []
+
+    def allows(self, name: str) -> bool:
+        if time.perf_counter() - self.start <= self.seconds:
+            return True
+        self.skipped.append(name)
+        return False
+
+    def warn(self) -> None:
+        if self.skipped:
+            warnings.warn(
+                f"Landmarking budget of {self.seconds:g} s ran out; NaN for "
+                f"{', '.join(self.skipped)}.",
+                AutometaWarning,
+                stacklevel=3,
+            )
+
+
 def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
     if p.landmark_results:
         return p.landmark_results
@@ -60,13 +85,11 @@ def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
     X = p.landmark_matrix
     n_splits = min(5, int(np.bincount(y).min()))
     nan = {"ErrRate": np.nan, "Kappa": np.nan, "AUC": np.nan}
-    start = time.perf_counter()
-    skipped = []
+    budget = Budget(p)
     trees: dict[str, np.ndarray] = {}
     for name, make in LANDMARKERS.items():
-        if n_splits < 2 or time.perf_counter() - start > p.landmark_budget:
+        if n_splits < 2 or not budget.allows(name):
             p.landmark_results[name] = dict(nan)
-            skipped.append(name)
             continue
         cv = StratifiedKFold(n_splits, shuffle=True, random_state=p.random_state)
         try:
@@ -94,12 +117,7 @@ def _all_results(p: Pieces) -> dict[str, dict[str, float]]:
             "Kappa": float(cohen_kappa_score(y, pred)) if len(np.unique(pred)) > 1 else 0.0,
             "AUC": _macro_auc(y, proba),
         }
-    if skipped and n_splits >= 2:
-        warnings.warn(
-            f"Landmarking budget of {p.landmark_budget:g} s ran out; NaN for {', '.join(skipped)}.",
-            AutometaWarning,
-            stacklevel=2,
-        )
+    budget.warn()
     return p.landmark_results
 
 
@@ -151,5 +169,5 @@ def _feature(name: str, metric: str) -> MetaFeature:
 FEATURES: list[MetaFeature] = [
     *[_feature(name, metric) for name in LANDMARKERS for metric in ("ErrRate", "Kappa", "AUC")],
     MetaFeature("LandmarkingSampleSize", "landmarking", lambda p: float(len(p.landmark_rows)),
-                "autometa: rows in the landmarking sample"),
+                "autometa: rows in the landmarking sample", "", BOTH),
 ]  # fmt: skip

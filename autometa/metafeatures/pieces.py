@@ -1,11 +1,12 @@
 """Shared precomputed pieces that meta-feature functions read (each computed once, lazily).
 
 Sampling (documented, recorded as meta-features): the simple group always sees every row;
-the statistical, information and complexity groups see a stratified sample of at most
+the statistical, information, complexity and target groups see a stratified sample of at most
 ``max_cells / n_columns`` rows (20 million cells: bounded memory on any table), of which
 PCA and correlations use a stratified 1,000; the landmarkers see a stratified sample of at
 most ``max_rows_landmarking`` rows and at most 256 encoded columns (a seeded random
-subset on wider tables).
+subset on wider tables). Samples of a regression table are stratified by quantile bins of
+the target (``Task.strata``), which also stand in for the class in the information group.
 """
 
 from __future__ import annotations
@@ -65,6 +66,18 @@ class Pieces:
         return codes.astype(np.int64)
 
     @cached_property
+    def strata(self) -> np.ndarray:
+        """Codes to stratify samples by: the class codes, or the target's quantile bins."""
+        if self.task.kind == "classification":
+            return self.y_codes
+        return pd.factorize(self.task.strata, sort=True)[0].astype(np.int64)
+
+    @cached_property
+    def y_values(self) -> np.ndarray:
+        """The regression target as floats (whole table)."""
+        return self.task.y.to_numpy(dtype=float)
+
+    @cached_property
     def class_counts(self) -> np.ndarray:
         return np.bincount(self.y_codes)
 
@@ -92,7 +105,7 @@ class Pieces:
     @cached_property
     def stat_rows(self) -> np.ndarray:
         size = max(1000, self.max_cells // max(1, self.task.X.shape[1]))
-        return stratified_subsample(self.y_codes, size, self.random_state)
+        return stratified_subsample(self.strata, size, self.random_state)
 
     @cached_property
     def n_stat(self) -> int:
@@ -100,7 +113,8 @@ class Pieces:
 
     @cached_property
     def y_stat(self) -> np.ndarray:
-        return self.y_codes[self.stat_rows]
+        """Class codes (or target bins) of the statistical sample."""
+        return self.strata[self.stat_rows]
 
     @cached_property
     def numeric(self) -> np.ndarray:
@@ -205,9 +219,10 @@ class Pieces:
     @cached_property
     def entropy_pieces(self) -> dict[str, np.ndarray]:
         """Per column (numeric discretised first, then categorical): attribute entropy and
-        mutual information with the class, in bits, over rows where the column is present."""
+        mutual information with the class (regression: the target's quantile bins), in
+        bits, over rows where the column is present."""
         codes, y = self.discretized, self.y_stat
-        k = self.n_classes
+        k = int(y.max()) + 1 if len(y) else 1
         ent = np.empty(codes.shape[1])
         mi = np.empty(codes.shape[1])
         for j in range(codes.shape[1]):
@@ -225,7 +240,7 @@ class Pieces:
     # ---------------------------------------------------------------- landmarking sample
     @cached_property
     def landmark_rows(self) -> np.ndarray:
-        return stratified_subsample(self.y_codes, self.max_rows_landmarking, self.random_state)
+        return stratified_subsample(self.strata, self.max_rows_landmarking, self.random_state)
 
     @cached_property
     def landmark_matrix(self) -> np.ndarray:

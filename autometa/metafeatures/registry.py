@@ -1,4 +1,5 @@
-"""The explicit meta-feature registry: name, group, function, reference, when it is NaN."""
+"""The explicit meta-feature registry: name, group, function, reference, when it is NaN,
+and the task kinds (classification, regression) it is defined for."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import numpy as np
 if TYPE_CHECKING:
     from autometa.metafeatures.pieces import Pieces
 
-__all__ = ["GROUPS", "MetaFeature", "summaries"]
+__all__ = ["BOTH", "CLASSIFICATION", "GROUPS", "REGRESSION", "MetaFeature", "summaries"]
 
-GROUPS = ("simple", "statistical", "info", "landmarking", "complexity")
+GROUPS = ("simple", "statistical", "info", "landmarking", "complexity", "target")
+CLASSIFICATION: tuple[str, ...] = ("classification",)
+REGRESSION: tuple[str, ...] = ("regression",)
+BOTH: tuple[str, ...] = ("classification", "regression")  # features that ignore the target
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class MetaFeature:
         Where the definition comes from.
     nan_when : str
         When the value is undefined (NaN); empty if it is always defined.
+    tasks : tuple of str
+        Task kinds the feature is computed for (class features: classification only).
     """
 
     name: str
@@ -39,6 +45,7 @@ class MetaFeature:
     fn: Callable[[Pieces], float]
     reference: str
     nan_when: str = ""
+    tasks: tuple[str, ...] = CLASSIFICATION
 
 
 SUMMARY_STATS: dict[str, Callable[[np.ndarray], float]] = {
@@ -58,6 +65,7 @@ def summaries(
     values: Callable[[Pieces], np.ndarray],
     reference: str,
     nan_when: str,
+    tasks: tuple[str, ...] = CLASSIFICATION,
 ) -> list[MetaFeature]:
     """Seven summary features (Mean, Min, Max, Stdv, Quartile1-3) of one per-column vector.
 
@@ -74,6 +82,6 @@ def summaries(
         return fn
 
     return [
-        MetaFeature(pattern.format(stat_name), group, make(stat), reference, nan_when)
+        MetaFeature(pattern.format(stat_name), group, make(stat), reference, nan_when, tasks)
         for stat_name, stat in SUMMARY_STATS.items()
     ]

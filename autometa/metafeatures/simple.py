@@ -6,10 +6,12 @@ Computed on every row of the table (no sampling). Names follow OpenML's data qua
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from autometa.metafeatures.pieces import Pieces
-from autometa.metafeatures.registry import MetaFeature, summaries
+from autometa.metafeatures.registry import BOTH, MetaFeature, summaries
 
 __all__ = ["FEATURES"]
 
@@ -75,3 +77,8 @@ FEATURES: list[MetaFeature] = [
                 "auto-sklearn SymbolsSum"),
     *summaries("{}NominalAttDistinctValues", "simple", lambda p: p.levels, OPENML, NO_CAT),
 ]  # fmt: skip
+# Everything but the class features ignores the target: defined for regression too.
+CLASS_FEATURES = {"NumberOfClasses", "MajorityClassSize", "MinorityClassSize",
+                  "MajorityClassPercentage", "MinorityClassPercentage", "ClassProbabilityStd",
+                  "ImbalanceRatio"}  # fmt: skip
+FEATURES = [f if f.name in CLASS_FEATURES else replace(f, tasks=BOTH) for f in FEATURES]

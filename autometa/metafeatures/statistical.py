@@ -7,10 +7,12 @@ pieces.py) over non-missing values.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from autometa.metafeatures.pieces import Pieces
-from autometa.metafeatures.registry import MetaFeature, summaries
+from autometa.metafeatures.registry import BOTH, MetaFeature, summaries
 
 __all__ = ["FEATURES"]
 
@@ -80,3 +82,5 @@ FEATURES: list[MetaFeature] = [
     MetaFeature("StatisticalSampleSize", "statistical", lambda p: float(p.n_stat),
                 "autometa: rows in the statistical sample"),
 ]  # fmt: skip
+# None of these reads the target: defined for regression too.
+FEATURES = [replace(f, tasks=BOTH) for f in FEATURES]

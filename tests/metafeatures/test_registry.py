@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 from autometa import AutometaError, BadInputError, extract_metafeatures
+from autometa.exceptions import AutometaWarning
 from autometa.metafeatures import GROUPS, REGISTRY, catalogue, feature_names
 
 rng = np.random.default_rng(0)
@@ -109,3 +110,54 @@ def test_fixed_length_on_random_tables(frame: pd.DataFrame) -> None:
         return
     assert list(mf.index) == feature_names()
     assert not np.isinf(mf.to_numpy()).any()
+
+
+def test_regression_features_by_hand() -> None:
+    from scipy.stats import kurtosis, skew
+
+    X = pd.DataFrame({"x0": rng.normal(size=800), "x1": rng.normal(size=800),
+                      "c": rng.choice(["u", "v"], size=800)})  # fmt: skip
+    y = 3 * X["x0"] + 0.1 * rng.normal(size=800)
+    mf = extract_metafeatures(X, y)
+    assert list(mf.index) == feature_names(task="regression")
+    assert "NumberOfClasses" not in mf.index and "ClassEntropy" not in mf.index
+    assert mf["TargetSkewness"] == pytest.approx(skew(y))
+    assert mf["TargetKurtosis"] == pytest.approx(kurtosis(y))
+    assert mf["TargetIntegerValuesRatio"] == 0.0 and mf["TargetDistinctValuesRatio"] == 1.0
+    assert mf["LandmarkLinearR2"] > 0.99 and mf["MaxAbsCorrelationWithTarget"] > 0.99
+    assert mf["MinAbsCorrelationWithTarget"] < 0.1  # x1 is noise
+    assert -0.05 < mf["LandmarkMeanR2"] <= 0.0  # the mean of the other folds
+    assert mf["LandmarkStumpR2"] < mf["LandmarkTreeDepth3R2"] < mf["LandmarkLinearR2"]
+    # The same table with the target cut into classes: the class features instead.
+    classes = extract_metafeatures(X, (y > 0).astype(int))
+    assert list(classes.index) == feature_names() and "TargetSkewness" not in classes.index
+    assert len(feature_names(task="regression")) < len(feature_names())
+    with pytest.raises(BadInputError, match="task must be one of"):
+        feature_names(task="ranking")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data_frames(
+        [column("a", dtype=float), column("b", elements=st.sampled_from(["u", "v", None])),
+         column("y", elements=st.floats(-1e6, 1e6))],
+        index=range_indexes(min_size=2, max_size=30),
+    )
+)  # fmt: skip
+@pytest.mark.filterwarnings("ignore::autometa.exceptions.AutometaWarning")
+def test_fixed_length_on_random_regression_tables(frame: pd.DataFrame) -> None:
+    try:
+        mf = extract_metafeatures(frame[["a", "b"]], frame["y"], task="regression")
+    except AutometaError:
+        return
+    assert list(mf.index) == feature_names(task="regression")
+    assert not np.isinf(mf.to_numpy()).any()
+
+
+def test_a_spent_landmarking_budget_gives_nan_and_one_warning() -> None:
+    X = pd.DataFrame(rng.normal(size=(300, 3)))
+    for y, prefix in (((X[0] > 0).astype(int), "DecisionStump"), (X[0] * 2.0, "LandmarkLinear")):
+        with pytest.warns(AutometaWarning, match=r"Landmarking budget of 0 s ran out; NaN for"):
+            mf = extract_metafeatures(X, y, landmark_budget=0.0)
+        assert all(np.isnan(v) for k, v in mf.items() if k.startswith(prefix))
+        assert mf["NumberOfInstances"] == 300  # the rest is unaffected

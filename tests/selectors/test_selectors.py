@@ -123,27 +123,66 @@ def test_exported_forest_predicts_as_scikit_learn() -> None:
     )
 
 
-def test_blend_is_chosen_by_inner_cv_and_each_component_learns_the_rule() -> None:
+def test_departure_rule_is_chosen_by_inner_cv_and_each_component_learns_the_rule() -> None:
     meta = synthetic()
-    default = MetaModel(random_state=0, n_members=2, epochs=100).fit(meta)
-    assert len(default.inner_cv_) == 5 and default.forest_ == {}  # the network alone
-    model = MetaModel(random_state=0, n_members=2, epochs=100, tree_weight="auto").fit(meta)
+    default = MetaModel(random_state=0, n_members=2, epochs=50).fit(meta)
+    assert default.threshold_ == 0.0 and len(default.inner_cv_) == 3  # the tree weight only
+    model = MetaModel(random_state=0, n_members=2, epochs=100, threshold="auto").fit(meta)
     table = model.inner_cv_
-    assert len(table) == 15 and table["top1_score"].notna().all()
-    best = table.loc[table["top1_score"].idxmax()]
-    assert best["top1_score"] == pytest.approx(
-        table.set_index(["shrinkage", "tree_weight"]).loc[
-            (model.shrinkage_, model.tree_weight_), "top1_score"
-        ]
+    assert len(table) == 18 and table["top1_score"].notna().all()  # 6 thresholds x 3 weights
+    best = table["top1_score"].max()
+    chosen = table.set_index(["threshold", "tree_weight"]).loc[
+        (model.threshold_, model.tree_weight_), "top1_score"
+    ]
+    assert chosen == pytest.approx(best)
+    # Never departing (threshold inf) is the single best, which cannot tell lin from tree.
+    assert (
+        model.threshold_ < np.inf
+        and best > table.loc[table["threshold"] == np.inf, "top1_score"].max()
     )
-    # Single best alone (no move) cannot tell lin from tree: any learned blend beats it.
-    assert model.shrinkage_ > 0 and best["top1_score"] > table["top1_score"].iloc[0]
+    assert len(model.forests_) == 3  # every configuration is a candidate here
     low, high = query(meta, -1.5), query(meta, 1.5)
-    for weight in (0.0, 1.0):  # the network alone, the trees alone
-        fixed = MetaModel(random_state=0, n_members=2, epochs=150, shrinkage=1.0,
+    for weight in (0.0, 1.0):  # the network alone, the forests alone
+        fixed = MetaModel(random_state=0, n_members=2, epochs=150, threshold=0.0,
                           tree_weight=weight).fit(meta)  # fmt: skip
         assert fixed.rank(low).index[0] == "lin" and fixed.rank(high).index[0] == "tree"
         assert len(fixed.inner_cv_) == 1  # nothing to choose
+    never = MetaModel(random_state=0, n_members=2, epochs=50, threshold=np.inf).fit(meta)
+    assert (
+        never.rank(low).index[0]
+        == never.rank(high).index[0]
+        == never.config_ids_[never.single_best_]
+    )
+
+
+def test_departures_come_with_uncertainty_and_attributions() -> None:
+    meta = synthetic()
+    model = MetaModel(random_state=0, n_members=3, epochs=150, threshold=0.0).fit(meta)
+    for value in (-1.5, 1.5):
+        x = query(meta, value)
+        top = model.rank(x).index[0]
+        assert (model.uncertainty(x) > 0).all()
+        if top != model.config_ids_[model.single_best_]:
+            attributions = model.explain(x).attributions
+            assert attributions["feature"].iloc[0] == "f1"
+            assert abs(attributions["attribution"].iloc[0]) > 0
+
+
+def test_standardized_scores_centre_and_scale_each_dataset() -> None:
+    meta = synthetic()
+    z = meta.standardized_scores("accuracy")
+    np.testing.assert_allclose(z.mean(axis=1), 0.0, atol=1e-9)
+    np.testing.assert_allclose(z.std(axis=1, ddof=0), 1.0, atol=1e-9)
+    raw = meta.scores("accuracy")
+    assert (z.idxmax(axis=1) == raw.idxmax(axis=1)).all()
+
+
+def test_pairwise_loss_learns_the_rule_too() -> None:
+    meta = synthetic()
+    model = MetaModel(random_state=0, n_members=2, epochs=150, threshold=0.0, trees=0,
+                      pairwise_weight=1.0).fit(meta)  # fmt: skip
+    assert model.rank(query(meta, -1.5)).index[0] == "lin"
+    assert model.rank(query(meta, 1.5)).index[0] == "tree"
 
 
 def test_explanation_and_ood_guard() -> None:

@@ -69,3 +69,34 @@ def test_a_table_that_fails_to_load_is_reported(reserved: ReservedList) -> None:
 )  # fmt: skip
 def test_keel_variants_join_their_base_family(name: str, family: str) -> None:
     assert keel_family(name) == family
+
+
+def test_regression_copies_share_their_target_and_simulations_do_not(tmp_path: Path) -> None:
+    def friedman(seed: int, n: int = 400) -> pd.DataFrame:  # uniform: the same moments
+        rng = np.random.default_rng(seed)
+        x = rng.uniform(size=(n, 5))
+        y = 10 * np.sin(np.pi * x[:, 0] * x[:, 1]) + 20 * (x[:, 2] - 0.5) ** 2 + 10 * x[:, 3]
+        return pd.DataFrame(x, columns=list("abcde")).assign(y=y + rng.normal(size=n))
+
+    def ref(name: str, frame: pd.DataFrame) -> DatasetRef:
+        return DatasetRef(name, "fri", "pmlb_regression",
+                          lambda: load_table(frame, "y", name=name, task="regression"),
+                          "regression")  # fmt: skip
+
+    (tmp_path / "r.csv").write_text(
+        "task,name,n_rows,n_features,aliases\nregression,boston,506,5,boston\n"
+        "classification,other,500,5,other\n"
+    )
+    base = friedman(0)
+    refs = [ref("fri_1", base), ref("fri_2", friedman(1)), ref("fri_copy", base.sample(frac=1.0)),
+            ref("boston_like", friedman(2, n=496))]  # fmt: skip
+    corpus = dedupe(refs, ReservedList.read(tmp_path / "r.csv"))
+    reasons = dict(zip(corpus.report["name"], corpus.report["reason"], strict=True))
+    assert [r.name for r in corpus.refs] == ["fri_1", "fri_2"]  # two simulations: both kept
+    assert reasons["fri_copy"] == "duplicate of fri_1"  # same rows, shuffled
+    # 496 rows and 5 features: within 2 % of the reserved regression table (and of the
+    # classification one, which is another task).
+    assert (
+        reasons["boston_like"].startswith("reserved shape") and "'boston'" in reasons["boston_like"]
+    )
+    assert (corpus.report["n_classes"].dropna() == 0).all()
