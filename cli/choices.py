@@ -7,7 +7,7 @@ import enum
 from autometa.builder import BACKENDS
 from autometa.maml.core import ALGORITHMS
 from autometa.metrics import MetricName
-from autometa.tabular import TASK_KINDS
+from autometa.targets import TASK_KINDS
 
 __all__ = ["Algorithm", "Backend", "MetricName", "TaskChoice"]
 
