@@ -36,8 +36,9 @@ from joblib import parallel_config
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from autometa.learners import LearnerConfig, build_pipeline
+from autometa.learners import LearnerConfig
 from autometa.metrics import Predictions, predictions, score_predictions
+from autometa.pipelines import build_pipeline
 from autometa.tabular import Task
 
 __all__ = [

@@ -7,19 +7,7 @@ fails on most collinear tables), its family and JSON-serialisable params.
 The lists below are append-only: a new setting gets the next index, so ids stay stable
 across versions and old meta-datasets keep their meaning.
 
-:func:`build_pipeline` turns a configuration into a Pipeline with the preprocessing its
-family needs for a Task's column kinds:
-
-- scale-sensitive families (linear, SVM, k-NN, MLP, SGD, LDA/QDA, naive Bayes): median
-  imputation + standard scaling of numbers; constant imputation + one-hot encoding of
-  categories (at most 32 levels per column; rarer levels share one "infrequent" column);
-- tree families: median imputation of numbers; ordinal-encoded categories;
-- histogram gradient boosting: native missing values and native categorical splits.
-
-Regression pipelines standardise the target for the families whose hyperparameters are in
-target units (SVR's epsilon, the MLP's and SGD's regularisation and step sizes); a
-configuration with ``"transform_target": "power"`` fits on a Yeo-Johnson transform of the
-target instead (skewed targets), and predicts back on the original scale.
+The pipelines built from a configuration: ``autometa/pipelines.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.discriminant_analysis import (
     LinearDiscriminantAnalysis,
     QuadraticDiscriminantAnalysis,
@@ -47,7 +34,6 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
     ElasticNet,
     HuberRegressor,
@@ -61,8 +47,6 @@ from sklearn.linear_model import (
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, PowerTransformer, StandardScaler
 from sklearn.svm import SVC, SVR, LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -72,7 +56,6 @@ __all__ = [
     "FAMILIES",
     "TUNABLE",
     "LearnerConfig",
-    "build_pipeline",
     "config_table",
     "get_config",
     "neighbours",
@@ -93,13 +76,14 @@ class Family:
     random: bool  # whether the estimator takes random_state
     task: str = "classification"  # or "regression"
     scale_target: bool = False  # regression: hyperparameters in target units
+    max_iter: int | None = None  # iterations where the estimator's default stops short
 
 
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in [
         Family("logistic_regression", "lr", LogisticRegression, "scaled", False),
-        Family("linear_svm", "lsvm", LinearSVC, "scaled", True),
+        Family("linear_svm", "lsvm", LinearSVC, "scaled", True, max_iter=5000),
         Family("svc_rbf", "svc", SVC, "scaled", True),
         Family("knn", "knn", KNeighborsClassifier, "scaled", False),
         Family("gaussian_nb", "gnb", GaussianNB, "scaled", False),
@@ -110,14 +94,14 @@ FAMILIES: dict[str, Family] = {
         Family("extra_trees", "et", ExtraTreesClassifier, "tree", True),
         Family("hist_gradient_boosting", "hgb", HistGradientBoostingClassifier, "native", True),
         Family("adaboost", "ada", AdaBoostClassifier, "tree", True),
-        Family("mlp", "mlp", MLPClassifier, "scaled", True),
+        Family("mlp", "mlp", MLPClassifier, "scaled", True, max_iter=300),
         Family("sgd", "sgd", SGDClassifier, "scaled", True),
         # Regression.
         Family("linear_regression", "ols", LinearRegression, "scaled", False, "regression"),
         Family("ridge", "ridge", Ridge, "scaled", False, "regression"),
-        Family("lasso", "lasso", Lasso, "scaled", True, "regression"),
-        Family("elastic_net", "enet", ElasticNet, "scaled", True, "regression"),
-        Family("huber", "huber", HuberRegressor, "scaled", False, "regression"),
+        Family("lasso", "lasso", Lasso, "scaled", True, "regression", max_iter=5000),
+        Family("elastic_net", "enet", ElasticNet, "scaled", True, "regression", max_iter=5000),
+        Family("huber", "huber", HuberRegressor, "scaled", False, "regression", max_iter=1000),
         Family("sgd_regressor", "sgdr", SGDRegressor, "scaled", True, "regression", True),
         Family("knn_regressor", "knnr", KNeighborsRegressor, "scaled", False, "regression"),
         Family("svr_rbf", "svr", SVR, "scaled", False, "regression", True),
@@ -129,7 +113,7 @@ FAMILIES: dict[str, Family] = {
         Family("gradient_boosting_regressor", "gbr", GradientBoostingRegressor, "tree", True,
                "regression"),
         Family("adaboost_regressor", "adar", AdaBoostRegressor, "tree", True, "regression"),
-        Family("mlp_regressor", "mlpr", MLPRegressor, "scaled", True, "regression", True),
+        Family("mlp_regressor", "mlpr", MLPRegressor, "scaled", True, "regression", True, 300),
         Family("mean_baseline", "mean", DummyRegressor, "scaled", False, "regression"),
     ]
 }  # fmt: skip
@@ -436,80 +420,3 @@ def config_table(configs: list[LearnerConfig] | None = None) -> pd.DataFrame:
     """Configurations as a table: config_id, family, params (JSON text)."""
     rows = [(c.config_id, c.family, c.params_json) for c in configs or space()]
     return pd.DataFrame(rows, columns=["config_id", "family", "params"])
-
-
-def build_pipeline(
-    config: LearnerConfig,
-    numeric: list[str],
-    categorical: list[str],
-    random_state: int | None = 0,
-) -> Pipeline:
-    """Return an unfitted Pipeline (preprocessing + estimator) for the given column kinds.
-
-    Parameters
-    ----------
-    config : LearnerConfig
-    numeric, categorical : list of str
-        Column names of each kind (as in ``Task.numeric_columns``).
-    random_state : int or None
-        Passed to estimators that take one.
-    """
-    family = FAMILIES[config.family]
-    params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.params.items()}
-    transform = params.pop("transform_target", None)
-    if family.random:
-        params["random_state"] = random_state
-    if family.estimator in (MLPClassifier, MLPRegressor):
-        params.setdefault("max_iter", 300)
-    if family.estimator in (HuberRegressor, Lasso, ElasticNet):
-        params.setdefault("max_iter", 1000 if family.estimator is HuberRegressor else 5000)
-    if family.estimator is LinearSVC:
-        params.setdefault("max_iter", 5000)
-    parts: list[tuple[str, Any, list[str]]] = []
-    if family.preprocessing == "scaled":
-        if numeric:
-            num = Pipeline(
-                [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
-            )
-            parts.append(("num", num, numeric))
-        if categorical:
-            onehot = OneHotEncoder(
-                handle_unknown="infrequent_if_exist", max_categories=32, sparse_output=False
-            )
-            cat = Pipeline([("impute", _constant_imputer()), ("onehot", onehot)])
-            parts.append(("cat", cat, categorical))
-    else:
-        if numeric:
-            imputer = (
-                "passthrough"
-                if family.preprocessing == "native"
-                else SimpleImputer(strategy="median")
-            )
-            parts.append(("num", imputer, numeric))
-        if categorical:
-            ordinal = OrdinalEncoder(
-                handle_unknown="use_encoded_value", unknown_value=-1, max_categories=250
-            )
-            if family.preprocessing == "native":
-                # HGB treats NaN and negative codes of categorical features as missing.
-                parts.append(("cat", ordinal, categorical))
-                params["categorical_features"] = [False] * len(numeric) + [True] * len(categorical)
-            else:
-                parts.append(
-                    (
-                        "cat",
-                        Pipeline([("impute", _constant_imputer()), ("ordinal", ordinal)]),
-                        categorical,
-                    )
-                )
-    prep = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
-    model = family.estimator(**params)
-    if transform == "power":
-        model = TransformedTargetRegressor(regressor=model, transformer=PowerTransformer())
-    elif family.scale_target:
-        model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
-    return Pipeline([("prep", prep), ("model", model)])
-
-
-def _constant_imputer() -> SimpleImputer:
-    return SimpleImputer(strategy="constant", fill_value="__missing__")

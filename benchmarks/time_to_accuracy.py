@@ -58,9 +58,10 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 
 import autometa  # noqa: E402
 from autometa.builder import BuildSettings, prepare_task, read_jsonl  # noqa: E402
-from autometa.learners import LearnerConfig, build_pipeline  # noqa: E402
+from autometa.learners import LearnerConfig  # noqa: E402
 from autometa.metadata import MetaDataset  # noqa: E402
 from autometa.paths import data_dir, shared_dir  # noqa: E402
+from autometa.pipelines import build_pipeline  # noqa: E402
 from autometa.recommend import Knowledge, Recommendation  # noqa: E402
 from autometa.search import SearchSettings, search  # noqa: E402
 from autometa.sources.pmlb import pmlb_datasets  # noqa: E402

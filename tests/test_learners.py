@@ -11,12 +11,12 @@ import pytest
 from autometa import BadInputError, load_table
 from autometa.learners import (
     FAMILIES,
-    build_pipeline,
     config_table,
     get_config,
     neighbours,
     space,
 )
+from autometa.pipelines import build_pipeline
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 

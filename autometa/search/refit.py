@@ -22,8 +22,9 @@ import numpy as np
 
 from autometa.exceptions import AutometaWarning
 from autometa.fitting import FitTimeout, fit_within, quiet
-from autometa.learners import build_pipeline, get_config
+from autometa.learners import get_config
 from autometa.metrics import get_metric
+from autometa.pipelines import build_pipeline
 from autometa.search.ensemble import EnsembleModel, Selection, select
 from autometa.search.records import Record, SearchError, ranked
 from autometa.search.state import State
