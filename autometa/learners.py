@@ -1,5 +1,5 @@
 """The learner spaces: 110 scikit-learn classification configurations in 14 families, and
-100 regression configurations in 16 families.
+102 regression configurations in 16 families.
 
 Each configuration has a stable ``config_id`` (family abbreviation + index within the
 family; index 00 is the scikit-learn default, except qda_00: QDA's default reg_param=0
