@@ -5,7 +5,7 @@ Writes results/metadataset.md (per learner family: how often it is the best on a
 median normalised score, median fit seconds, errors and censored fits; the best family at
 the smallest and the largest training size of each dataset and how many datasets change
 winner; the best family per size; flagged tables) and results/metadataset_heatmap.png
-(normalised accuracy, datasets x configurations, both axes ordered by hierarchical
+(normalised accuracy, or R2 for a regression meta-dataset; datasets x configurations, both axes ordered by hierarchical
 clustering).
 
 Run: python benchmarks/metadataset_report.py [META_DIR] [--runs RUNS]   (default: the shipped
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.metadata import MetaDataset
+from autometa.metrics import PRIMARY
 from autometa.paths import data_dir
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -53,8 +54,14 @@ def wall_time_lines(runs: Path) -> list[str]:
     ]
 
 
+def primary(meta: MetaDataset) -> str:
+    """The metric the report ranks by: the task kind's primary one (metrics.PRIMARY)."""
+    kind = "regression" if PRIMARY["regression"] in meta.maximize else "classification"
+    return PRIMARY[kind]
+
+
 def family_table(meta: MetaDataset) -> pd.DataFrame:
-    norm = meta.normalized_scores("accuracy")
+    norm = meta.normalized_scores(primary(meta))
     family = meta.configs.set_index("config_id")["family"]
     fit = meta.scores("fit_seconds")
     units = meta.units.assign(family=meta.units["config_id"].map(family))
@@ -66,7 +73,7 @@ def family_table(meta: MetaDataset) -> pd.DataFrame:
         rows[fam] = {
             "configs": len(ids),
             "best on datasets": int((best_family == fam).sum()),
-            "median normalised accuracy": float(np.nanmedian(norm[ids].to_numpy())),
+            f"median normalised {primary(meta)}": float(np.nanmedian(norm[ids].to_numpy())),
             "best config of family, median normalised": float(norm[ids].max(axis=1).median()),
             "median fit s": float(np.nanmedian(fit[ids].to_numpy())),
             "units": len(fam_units),
@@ -84,7 +91,7 @@ def winners_by_size(meta: MetaDataset) -> pd.DataFrame:
     """Per dataset with two or more training sizes: the best configuration and family at
     the smallest and at the largest size (at the largest, among the configurations
     promoted there), and whether the family changed."""
-    perf = meta.performance[meta.performance["metric"] == "accuracy"]
+    perf = meta.performance[meta.performance["metric"] == primary(meta)]
     means = perf.groupby(["dataset", "rows", "config_id"])["value"].mean().dropna()
     family = meta.configs.set_index("config_id")["family"]
     rows = []
@@ -133,7 +140,7 @@ def compute_per_rung(meta: MetaDataset) -> pd.DataFrame:
 
 def best_family_per_size(meta: MetaDataset) -> pd.DataFrame:
     """How often each family is the best at each training size (datasets measured there)."""
-    perf = meta.performance[meta.performance["metric"] == "accuracy"]
+    perf = meta.performance[meta.performance["metric"] == primary(meta)]
     means = perf.groupby(["rows", "dataset", "config_id"])["value"].mean().dropna()
     family = meta.configs.set_index("config_id")["family"]
     best = means.groupby(level=["rows", "dataset"]).idxmax().map(lambda k: family[k[2]])
@@ -153,7 +160,7 @@ def heatmap(meta: MetaDataset, path: Path) -> None:
     import matplotlib.pyplot as plt
     from scipy.cluster.hierarchy import leaves_list, linkage
 
-    norm = meta.normalized_scores("accuracy")
+    norm = meta.normalized_scores(primary(meta))
     rows = (
         leaves_list(linkage(norm.to_numpy(), "average")) if len(norm) > 2 else np.arange(len(norm))
     )
@@ -165,7 +172,7 @@ def heatmap(meta: MetaDataset, path: Path) -> None:
     ax.set_xticks(range(data.shape[1]), data.columns, fontsize=4, rotation=90)
     ax.set_xlabel("configuration (clustered)")
     ax.set_ylabel("dataset (clustered)")
-    ax.set_title("Normalised cross-validated accuracy (1 = best configuration of the dataset)")
+    ax.set_title(f"Normalised {primary(meta)} (1 = best configuration of the dataset)")
     fig.colorbar(image, ax=ax, fraction=0.02)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
@@ -179,6 +186,11 @@ def main() -> None:
         help="the build store's runs.jsonl(.gz), for the wall time "
         "(default: the one in META_DIR, or ../builds/metadataset-v2's for the "
         "shipped meta-dataset)",
+    )
+    parser.add_argument(
+        "--name",
+        default="metadataset",
+        help="report file name: results/NAME.md and NAME_heatmap.png",
     )
     args = parser.parse_args()
     root = Path(args.meta_dir)
@@ -231,7 +243,7 @@ def main() -> None:
             best_family_per_size(meta).to_markdown(),
             "",
         ]
-    lines += ["![heatmap](metadataset_heatmap.png)"]
+    lines += [f"![heatmap]({args.name}_heatmap.png)"]
     errors = meta.units[meta.units["status"] != "ok"]
     if len(errors):
         common = errors.assign(message=errors["message"].str.slice(0, 90)).groupby(
@@ -242,8 +254,8 @@ def main() -> None:
             "",
             common.rename("points").to_frame().to_markdown(),
         ]
-    heatmap(meta, RESULTS / "metadataset_heatmap.png")
-    (RESULTS / "metadataset.md").write_text("\n".join(lines) + "\n")
+    heatmap(meta, RESULTS / f"{args.name}_heatmap.png")
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -191,6 +191,22 @@ class Pieces:
         return np.abs(corr[np.triu_indices_from(corr, k=1)])
 
     @cached_property
+    def target_correlations(self) -> np.ndarray:
+        """|Pearson r| of each non-constant numeric column (standardised, mean-imputed) with
+        a regression target, on the statistical sample (computed once for its summaries)."""
+        z = self.standardized
+        if z.shape[1] == 0:
+            return np.zeros(0)
+        y = self.y_values[self.stat_rows]
+        sd = y.std()
+        if sd == 0:
+            return np.full(z.shape[1], np.nan)
+        yz = (y - y.mean()) / sd
+        zc = z - z.mean(axis=0)
+        zsd = zc.std(axis=0)
+        return np.abs((zc * yz[:, None]).mean(axis=0) / np.where(zsd > 0, zsd, np.nan))
+
+    @cached_property
     def pca(self) -> dict[str, np.ndarray]:
         """Eigenvalues (descending) of the standardised numbers' covariance and the scores on
         the first component, from the small sample (an SVD of at most 1,000 rows stays fast

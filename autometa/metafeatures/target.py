@@ -66,22 +66,6 @@ def _outliers(p: Pieces) -> float:
     return float(np.mean((p.y_values < q1 - fence) | (p.y_values > q3 + fence)))
 
 
-def _target_correlations(p: Pieces) -> np.ndarray:
-    """|Pearson r| of each non-constant numeric column (standardised, mean-imputed) with the
-    target, on the statistical sample."""
-    z = p.standardized
-    if z.shape[1] == 0:
-        return np.zeros(0)
-    y = p.y_values[p.stat_rows]
-    sd = y.std()
-    if sd == 0:
-        return np.full(z.shape[1], np.nan)
-    yz = (y - y.mean()) / sd
-    zc = z - z.mean(axis=0)
-    zsd = zc.std(axis=0)
-    return np.abs((zc * yz[:, None]).mean(axis=0) / np.where(zsd > 0, zsd, np.nan))
-
-
 def _landmarks(p: Pieces) -> dict[str, float]:
     """Cross-validated R2 of every regression landmarker (cached on the pieces)."""
     if "regression" in p.landmark_results:
@@ -123,7 +107,7 @@ FEATURES: list[MetaFeature] = [
     MetaFeature("TargetIntegerValuesRatio", "target",
                 lambda p: float(np.mean(np.mod(p.y_values, 1) == 0)), REF, "", REGRESSION),
     MetaFeature("TargetOutlierFraction", "target", _outliers, REF, "", REGRESSION),
-    *summaries("{}AbsCorrelationWithTarget", "target", _target_correlations, REF, NO_NUM,
+    *summaries("{}AbsCorrelationWithTarget", "target", lambda p: p.target_correlations, REF, NO_NUM,
                REGRESSION),
     *summaries("{}MutualInformationWithTarget", "target", lambda p: p.entropy_pieces["mi"], REF,
                "", REGRESSION),

@@ -145,9 +145,13 @@ class BaseSelector:
             Indexed by meta-feature name (extra names are ignored, missing ones are NaN).
         """
         self._check_fitted()
-        scores = pd.Series(self._scores(self._features(meta_features)), index=self.config_ids_)
+        return self._ordered(self._scores(self._features(meta_features)))
+
+    def _ordered(self, values: np.ndarray) -> pd.Series:
+        """Scores (n_configs,) as a Series indexed by config_id, best first."""
+        scores = pd.Series(values, index=self.config_ids_, name="score")
         # Stable: ties keep the config table order, so rankings are reproducible.
-        return scores.rename("score").sort_values(ascending=False, kind="stable")
+        return scores.sort_values(ascending=False, kind="stable")
 
     def _scores(self, x: pd.Series) -> np.ndarray:
         raise NotImplementedError

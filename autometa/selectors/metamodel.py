@@ -292,10 +292,9 @@ class MetaModel(BaseSelector):
         )
         return mean, std
 
-    def _samples(self, Z: np.ndarray) -> np.ndarray:
-        """Joint samples of the predicted scores, shape (n_samples, B, n_configs): network
-        member m % M with tree m of every candidate's forest."""
-        network, trees = self._components(Z)
+    def _samples(self, network: np.ndarray, trees: np.ndarray) -> np.ndarray:
+        """Joint samples of the predicted scores, shape (n_samples, B, n_configs), from
+        :meth:`_components`: network member m % M with tree m of every candidate's forest."""
         prior = self.prior_.cpu().numpy()
         n = max(len(network), len(trees))
         return np.stack([
@@ -311,18 +310,25 @@ class MetaModel(BaseSelector):
 
     def _scores(self, x: pd.Series) -> np.ndarray:
         mean, _ = self.predict(x.to_frame().T)
+        return self._towards_portfolio(mean[0], x)
+
+    def _towards_portfolio(self, mean: np.ndarray, x: pd.Series) -> np.ndarray:
+        """Far from every training dataset: ``mean`` (n_configs,) blended towards the
+        portfolio order, on the same scale (the out-of-distribution guard)."""
         w = self.ood(x)["weight"]
         if w == 0:
-            return mean[0]
-        # Far from every training dataset: towards the portfolio order, on the same scale.
-        lo, hi = float(mean[0].min()), float(mean[0].max())
-        return (1.0 - w) * mean[0] + w * (lo + (hi - lo) * self.portfolio_scores_)
+            return mean
+        lo, hi = float(mean.min()), float(mean.max())
+        return (1.0 - w) * mean + w * (lo + (hi - lo) * self.portfolio_scores_)
+
+    def _first(self, scores: np.ndarray) -> str:
+        """The departure rule applied to one dataset's scores (n_configs,)."""
+        return self.config_ids_[int(pick(scores[None, :], self.single_best_, self.threshold_)[0])]
 
     def top(self, meta_features: pd.Series) -> str:
         """The top-1 configuration: the departure rule applied to the predicted scores."""
         self._check_fitted()
-        scores = self._scores(self._features(meta_features))
-        return self.config_ids_[int(pick(scores[None, :], self.single_best_, self.threshold_)[0])]
+        return self._first(self._scores(self._features(meta_features)))
 
     def rank(self, meta_features: pd.Series) -> pd.Series:
         """Predicted scores of every configuration, in recommended order.
@@ -336,13 +342,19 @@ class MetaModel(BaseSelector):
         """
         self._check_fitted()
         x = self._features(meta_features)
-        scores = super().rank(x)
-        first = self.top(x)
+        # One pass of the members and trees serves the scores, the top-1 and the samples.
+        network, trees = self._components(self.scaler_.transform(x.to_frame().T))
+        mean = self.prior_.cpu().numpy() + blend(
+            network.mean(0), trees.mean(0), self.candidates_, self.tree_weight_
+        )
+        values = self._towards_portfolio(mean[0], x)
+        scores = self._ordered(values)
+        first = self._first(values)
         index = {c: i for i, c in enumerate(self.config_ids_)}
         if self.diversify < 2:
             return pd.concat([scores[[first]], scores.drop(first)])
         if self.head == "predictions":
-            samples = self._samples(self.scaler_.transform(x.to_frame().T))[:, 0, :]
+            samples = self._samples(network, trees)[:, 0, :]
             order = greedy_portfolio(samples, self.diversify, start=(index[first],))
         else:
             dist = self._distances(x)
