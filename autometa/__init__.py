@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from autometa.estimator import AutoMetaClassifier
+from autometa.classifier import AutoMetaClassifier
 from autometa.exceptions import (
     AutometaError,
     AutometaWarning,
@@ -16,6 +16,7 @@ from autometa.metadata import MetaDataset
 from autometa.metafeatures import extract_metafeatures
 from autometa.model_file import SavedModel, load_model
 from autometa.recommend import Knowledge, Recommendation, recommend
+from autometa.regressor import AutoMetaRegressor
 from autometa.tabular import Task, load_table
 
 try:
@@ -25,6 +26,7 @@ except PackageNotFoundError:  # a source checkout that is not installed
 
 __all__ = [
     "AutoMetaClassifier",
+    "AutoMetaRegressor",
     "AutometaError",
     "AutometaWarning",
     "BadInputError",

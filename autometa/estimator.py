@@ -1,47 +1,36 @@
-"""AutoMetaClassifier: recommend, search under a time budget, refit; a scikit-learn classifier."""
+"""What AutoMetaClassifier and AutoMetaRegressor share: settings, recommend-search-refit,
+the input schema, the report and the model file.
+
+A subclass says its task kind (``_kind``), turns the user's ``y`` into a Task
+(``fit``) and reads predictions back (``predict``); everything between is here.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from autometa.exceptions import BadInputError
+from autometa.metrics import PRIMARY, get_metric, metric_names
 from autometa.model_file import save_model
 from autometa.recommend import Knowledge, Recommendation, recommend
 from autometa.report import report_data, table_summary, write_report
 from autometa.schema import InputSchema
 from autometa.search import SearchEvent, SearchSettings, search
-from autometa.tabular import Task, task_from_xy
+from autometa.tabular import Task
 
-__all__ = ["AutoMetaClassifier"]
+__all__ = ["AutoMetaEstimator", "docstring", "target_array"]
 
-
-def _has_proba(est: AutoMetaClassifier) -> bool:
-    # Before fit the method exists (and raises NotFittedError); after, as the model has it.
-    return not hasattr(est, "pipeline_") or hasattr(est.pipeline_, "predict_proba")
-
-
-class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
-    """Meta-learned model selection for tabular classification.
-
-    ``fit`` computes the table's meta-features, ranks the learner configurations with the
-    meta-model (:func:`autometa.recommend`), races the best of them with successive
-    halving within ``time_budget`` seconds (:func:`autometa.search.search`) and refits the
-    winner on all rows.
-
+_PARAMETERS = """
     Parameters
     ----------
     time_budget : float
@@ -49,8 +38,8 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         refit may end up to 10 % late).
     top_k : int
         Recommended configurations per bracket of the search.
-    metric : str
-        "accuracy", "balanced_accuracy", "roc_auc" or "log_loss".
+    metric : str, optional
+        A metric of the registry for the task kind ({metrics}); default {default}.
     cv : int
         Cross-validation folds of each evaluation.
     n_portfolio : int
@@ -63,7 +52,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
     inf_as_missing : bool
         Treat infinite feature values as missing instead of an error.
     knowledge : Knowledge, optional
-        Meta-model and timing model; default the shipped ones.
+        Meta-model and timing model; default the shipped ones of the metric.
     random_state : int, optional
         Seeds meta-features, subsamples, folds and learners (None: a fresh seed).
     callback : callable, optional
@@ -73,12 +62,13 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         selection on out-of-fold predictions) when that beats the best single one. The
         default stays False until the time-to-accuracy benchmark decides it by the rule
         written in README.md ("Ensembles").
+"""
 
-    Attributes
-    ----------
-    classes_ : ndarray, shape (n_classes,)
+_ATTRIBUTES = """
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when X had string column names)
+    metric_ : str
+        The metric searched (``metric`` or the task kind's default).
     recommendation_ : Recommendation
     leaderboard_ : DataFrame
         One row per evaluation, best first (see ``SearchResult``).
@@ -86,34 +76,48 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         A grid id (``hgb_08``) or, found by the local search, an off-grid one
         (``hgb_08[max_iter=316]``); ``autometa.learners.get_config`` reads either.
     best_score_ : float
-        Cross-validated score of ``best_config_`` on the largest rung it reached.
-    pipeline_ : Pipeline
-        The fitted winner (on label codes 0..n_classes-1).
+        Cross-validated score of ``best_config_`` on the largest rung it reached (larger is
+        better: a loss or error is negated).
     refit_ : str
         What the final model was fitted on: "all rows", "M of N rows", "last CV fold" or
         "fallback: M of N rows, not validated" (see :func:`autometa.search.search`).
     ensemble_ : DataFrame
         The ensemble's members (config_id, weight, fitted_on) when ``ensemble=True`` and an
-        ensemble beat the best single configuration; empty otherwise. ``pipeline_`` is
-        then the ensemble and ``predict_proba`` its weighted average.
-    oof_ : DataFrame or None
-        The winner's out-of-fold predictions (row, y as codes, one probability column per
-        class code), for diagnostics (``report``); None for a fallback model.
+        ensemble beat the best single configuration; empty otherwise (``pipeline_`` is then
+        the ensemble).
     table_ : dict
         The table fitted on: name, rows, columns, column kinds, dropped columns with their
-        reason, rows per class (for ``report``).
+        reason, and the target's summary (for ``report``).
     fallback_ : bool
         True when nothing could be evaluated within the budget: the model is the cheapest
         recommended configuration fitted without validation (an AutometaWarning says so).
     schema_ : InputSchema
     fit_seconds_ : float
-    """
+"""
+
+
+def docstring(summary: str, kind: str, extra_attributes: str) -> str:
+    """A subclass's docstring: its summary, the shared parameters and attributes."""
+    metrics = ", ".join(f'"{m}"' for m in metric_names(kind))
+    return (
+        summary
+        + _PARAMETERS.format(metrics=metrics, default=f'"{PRIMARY[kind]}"')
+        + "\n    Attributes\n    ----------"
+        + extra_attributes
+        + _ATTRIBUTES
+    )
+
+
+class AutoMetaEstimator(BaseEstimator):
+    """Recommend, search under a time budget, refit: the part both estimators share."""
+
+    _kind = "classification"  # the task kind; set by each subclass
 
     def __init__(
         self,
         time_budget: float = 60.0,
         top_k: int = 5,
-        metric: str = "accuracy",
+        metric: str | None = None,
         cv: int = 3,
         n_portfolio: int = 3,
         max_configs: int | None = None,
@@ -137,102 +141,43 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.callback = callback
         self.ensemble = ensemble
 
-    def fit(self, X: Any, y: Any) -> AutoMetaClassifier:
-        """Recommend, search and refit.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like, shape (n_rows, n_features)
-            Numeric and categorical (text) columns; missing values allowed.
-        y : array-like, shape (n_rows,)
-            Class labels.
-        """
-        start = time.perf_counter()
-        self._settings(0)  # bad settings fail here, before any work
-        if y is None:
-            raise BadInputError(
-                "AutoMetaClassifier requires y to be passed, but the target y is None."
-            )
-        _check_2d(X)
-        validate_data(self, X, skip_check_array=True, reset=True)
-        y_arr = np.asarray(y)
-        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-            y_arr = column_or_1d(y_arr, warn=True)  # scikit-learn's DataConversionWarning
-        check_classification_targets(y_arr)
-        if len(np.unique(y_arr)) < 2:
-            raise BadInputError(
-                f"y has one class ({y_arr[0]!r}); classification needs at least two classes."
-            )
-        encoder = LabelEncoder().fit(y_arr)
-        frame = X if isinstance(X, pd.DataFrame) else _as_frame(X)
-        task = task_from_xy(
-            frame, encoder.transform(y_arr), name="data", inf_as_missing=self.inf_as_missing,
-            task="classification",
-        )  # fmt: skip
-        self._fit_codes(task, encoder.classes_, start)
-        return self
-
-    def fit_task(
-        self,
-        task: Task,
-        recommendation: Recommendation | None = None,
-        start: float | None = None,
-    ) -> AutoMetaClassifier:
-        """Fit on a validated Task, as :func:`autometa.load_table` returns it.
-
-        The model then expects the table's feature columns (``task.feature_columns``) at
-        prediction time; the target column may be present and is ignored.
-
-        Parameters
-        ----------
-        task : Task
-        recommendation : Recommendation, optional
-            Computed already for this task (with the same metric); else computed here.
-        start : float, optional
-            ``time.perf_counter()`` when the budget started (default: now).
-        """
-        start = time.perf_counter() if start is None else start
-        self._settings(0)  # bad settings fail here, before any work
-        encoder = LabelEncoder().fit(task.y.to_numpy())
-        coded = replace(task, y=pd.Series(encoder.transform(task.y.to_numpy()), name=task.y.name))
-        self.n_features_in_ = len(task.feature_columns)
-        self.feature_names_in_ = np.asarray(task.feature_columns, dtype=object)
-        self._fit_codes(coded, encoder.classes_, start, recommendation)
-        self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
-        return self
-
     def _settings(self, seed: int) -> SearchSettings:
         """The search's settings (validated: a clear error for a bad budget or metric)."""
+        metric = get_metric(self.metric or PRIMARY[self._kind], self._kind).name
         return SearchSettings(
-            time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
+            time_budget=self.time_budget, metric=metric, top_k=self.top_k,
             n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
             n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
         )  # fmt: skip
 
-    def _fit_codes(
-        self,
-        task: Task,
-        classes: np.ndarray,
-        start: float,
-        recommendation: Recommendation | None = None,
+    def _check_input(self, X: Any, y: Any) -> pd.DataFrame:
+        """X as a DataFrame, after scikit-learn's checks (feature names, shapes); y present."""
+        self._settings(0)  # bad settings fail here, before any work
+        if y is None:
+            raise BadInputError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        _check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        return X if isinstance(X, pd.DataFrame) else _as_frame(X)
+
+    def _fit_task(
+        self, task: Task, start: float, recommendation: Recommendation | None = None
     ) -> None:
-        """Recommend, search and refit on a task whose labels are codes 0..n_classes-1."""
+        """Recommend, search and refit on a validated task (class labels as codes)."""
         seed = (
             self.random_state
             if self.random_state is not None
             else int(np.random.default_rng().integers(2**31 - 1))
         )
+        settings = self._settings(seed)
+        self.metric_ = settings.metric
         self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
         self.recommendation_ = recommendation or recommend(
-            task, top_k=self.top_k, metric=self.metric, knowledge=self.knowledge, random_state=seed
-        )
-        settings = SearchSettings(
-            time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
-            n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
-            n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
+            task, top_k=self.top_k, metric=self.metric_, knowledge=self.knowledge,
+            random_state=seed,
         )  # fmt: skip
         result = search(task, self.recommendation_, settings, start=start, callback=self.callback)
-        self.classes_ = classes
         self.leaderboard_ = result.leaderboard
         self.best_config_ = result.best_config
         self.best_score_ = result.best_score
@@ -242,9 +187,7 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         self.oof_ = result.oof
         self.search_seconds_ = result.seconds
         self.ensemble_ = pd.DataFrame(result.ensemble, columns=["config_id", "weight", "fitted_on"])
-        summary = table_summary(task)  # labels are codes here: name the classes
-        summary["classes"] = {str(classes[int(k)]): v for k, v in summary["classes"].items()}
-        self.table_ = summary
+        self.table_ = table_summary(task)
         self.fit_seconds_ = time.perf_counter() - start
 
     def report(
@@ -264,47 +207,17 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "pipeline_")
         info = {
-            "config_id": self.best_config_, "metric": self.metric,
+            "config_id": self.best_config_, "metric": self.metric_,
             "cv_score": self.best_score_, "refit": self.refit_,
             "report": json.dumps(report_data(self)),  # autometa report model.skops
         }  # fmt: skip
-        return save_model(path, self.pipeline_, self.schema_, self.classes_, info)
+        return save_model(path, self.pipeline_, self.schema_, getattr(self, "classes_", None), info)
 
     def _prepare(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "pipeline_")
         _check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=False)
         return self.schema_.transform(X if isinstance(X, pd.DataFrame) else _as_frame(X))
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Class labels, shape (n_rows,)."""
-        frame = self._prepare(X)
-        codes = self.pipeline_.predict(frame)
-        return self.classes_[np.asarray(codes, dtype=int)]
-
-    def predict_task(self, task: Task) -> np.ndarray:
-        """Class labels of the rows of a validated Task, shape (n_rows,).
-
-        A Task keeps only its usable columns (``load_table`` drops constant and
-        identifier-like ones), so it is prepared by the input schema's kept columns instead
-        of checked as a raw table.
-        """
-        check_is_fitted(self, "pipeline_")
-        codes = self.pipeline_.predict(self.schema_.transform(task.X))
-        return self.classes_[np.asarray(codes, dtype=int)]
-
-    @available_if(_has_proba)
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (n_rows, n_classes), columns in ``classes_`` order."""
-        frame = self._prepare(X)
-        return self._proba(frame)
-
-    def _proba(self, frame: pd.DataFrame) -> np.ndarray:
-        proba = self.pipeline_.predict_proba(frame)
-        # A CV-fold model may have seen fewer classes; place its columns by code.
-        full = np.zeros((len(frame), len(self.classes_)))
-        full[:, np.asarray(self.pipeline_.classes_, dtype=int)] = proba
-        return full
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -313,6 +226,14 @@ class AutoMetaClassifier(ClassifierMixin, BaseEstimator):
         # Under a time budget a faster machine evaluates more; max_configs removes that.
         tags.non_deterministic = self.max_configs is None
         return tags
+
+
+def target_array(y: Any) -> np.ndarray:
+    """y as a 1-d array; a column vector gets scikit-learn's DataConversionWarning."""
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+        y_arr = column_or_1d(y_arr, warn=True)
+    return y_arr
 
 
 def _as_frame(X: Any) -> pd.DataFrame:

@@ -40,6 +40,7 @@ from autometa.learners import LearnerConfig
 from autometa.metrics import Predictions, predictions, score_predictions
 from autometa.pipelines import build_pipeline
 from autometa.tabular import Task
+from autometa.targets import stratification_labels
 
 __all__ = [
     "FitResult",
@@ -225,7 +226,7 @@ def cross_validate(
     n_threads: int = 1,
 ) -> list[FitResult]:
     """Stratified ``folds``-fold cross-validation of ``config`` on ``task`` (regression:
-    stratified by the target's quantile bins, ``Task.strata``).
+    stratified by the target's quantile bins, as few as ``folds`` can fill).
 
     ``seconds`` bounds the whole cross-validation: each fold gets what the previous ones
     left. The folds are shuffled with ``random_state``, so every configuration sees the
@@ -234,7 +235,8 @@ def cross_validate(
     cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     deadline = time.perf_counter() + seconds
     results = []
-    for train, test in cv.split(task.X, task.strata):
+    strata = stratification_labels(task.y.to_numpy(), task.kind, folds)
+    for train, test in cv.split(task.X, strata):
         left = max(deadline - time.perf_counter(), 0.05)
         results.append(
             fit_and_score(

@@ -28,6 +28,7 @@ KIND = "autometa.model"
 # and autometa's own ensemble of pipelines).
 TRUSTED = [
     "autometa.search.ensemble.EnsembleModel",
+    "autometa.search.ensemble.RegressionEnsemble",
     "functools.partial",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -45,25 +46,35 @@ class SavedModel:
     Attributes
     ----------
     pipeline : Pipeline
-        Fitted on label codes 0..n_classes-1.
+        Fitted on label codes 0..n_classes-1 (classification) or the target's values.
     schema : InputSchema
-    classes : ndarray, shape (n_classes,)
+    classes : ndarray, shape (n_classes,), or None for a regression model
     info : dict
         config_id, metric, score, autometa version, ...
     """
 
     pipeline: Any
     schema: InputSchema
-    classes: np.ndarray
+    classes: np.ndarray | None
     info: dict[str, Any]
 
+    @property
+    def kind(self) -> str:
+        """ "classification" or "regression"."""
+        return "regression" if self.classes is None else "classification"
+
     def predict(self, X: Any, label: str = "the input") -> np.ndarray:
-        """Class labels, shape (n_rows,); ``X`` is checked against the schema first."""
-        codes = self.pipeline.predict(self.schema.transform(X, label))
-        return self.classes[np.asarray(codes, dtype=int)]
+        """Class labels or predicted values, shape (n_rows,); ``X`` is checked against the
+        schema first."""
+        out = self.pipeline.predict(self.schema.transform(X, label))
+        if self.classes is None:
+            return np.asarray(out, dtype=float)
+        return self.classes[np.asarray(out, dtype=int)]
 
     def predict_proba(self, X: Any, label: str = "the input") -> pd.DataFrame:
         """Probabilities, shape (n_rows, n_classes), one column per class."""
+        if self.classes is None:
+            raise BadInputError("This is a regression model: it predicts values, not classes.")
         if not hasattr(self.pipeline, "predict_proba"):
             raise BadInputError(
                 f"The saved model ({self.info.get('config_id', 'unknown')}) gives no class "
@@ -79,17 +90,20 @@ def save_model(
     path: str | Path,
     pipeline: Any,
     schema: InputSchema,
-    classes: np.ndarray,
+    classes: np.ndarray | None,
     info: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a model file (skops format; ``.skops`` by convention)."""
+    """Write a model file (skops format; ``.skops`` by convention); ``classes`` None for a
+    regression model."""
     import skops.io as sio
 
     payload = {
         **header(KIND),
         "pipeline": pipeline,
         "schema": schema.to_dict(),
-        "classes": [c.item() if isinstance(c, np.generic) else c for c in classes],
+        "classes": None
+        if classes is None
+        else [c.item() if isinstance(c, np.generic) else c for c in classes],
         "info": dict(info or {}),
     }
     path = Path(path)
@@ -119,6 +133,6 @@ def load_model(path: str | Path) -> SavedModel:
     return SavedModel(
         payload["pipeline"],
         InputSchema.from_dict(payload["schema"]),
-        np.asarray(payload["classes"]),
+        None if payload["classes"] is None else np.asarray(payload["classes"]),
         dict(payload["info"]),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from autometa.exceptions import AutometaError
 
-__all__ = ["data_dir", "shared_dir"]
+__all__ = ["data_dir", "metadataset_dir", "shared_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -23,6 +23,13 @@ def data_dir() -> Path:
             return candidate
     raise AutometaError(
         "The shipped data folder was not found; reinstall autometa (pip install autometa)."
+    )
+
+
+def metadataset_dir(task_kind: str = "classification") -> Path:
+    """The shipped meta-dataset of a task kind ("classification" or "regression")."""
+    return data_dir() / (
+        "metadataset" if task_kind == "classification" else f"metadataset_{task_kind}"
     )
 
 

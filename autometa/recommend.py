@@ -23,7 +23,7 @@ from autometa.exceptions import BadInputError
 from autometa.fit_time import FitTimeModel
 from autometa.metadata import SIZE_FEATURE, MetaDataset
 from autometa.metafeatures import extract_metafeatures
-from autometa.metrics import get_metric
+from autometa.metrics import PRIMARY, get_metric
 from autometa.selectors.base import Ranker
 from autometa.tabular import Task, task_from_xy
 
@@ -64,9 +64,9 @@ class Knowledge:
 
     @classmethod
     def shipped(cls, metric: str = "accuracy") -> Knowledge:
-        """The shipped meta-model of ``metric`` and meta-dataset (loaded once per process)."""
-        get_metric(metric, "classification")
-        return _shipped(metric)
+        """The shipped meta-model of ``metric`` and the meta-dataset of its task kind
+        (loaded once per process)."""
+        return _shipped(get_metric(metric).name)
 
     @property
     def portfolio(self) -> list[str]:
@@ -83,16 +83,20 @@ def train_metamodel(
     (``autometa train-metamodel``)."""
     from autometa.selectors.metamodel import MetaModel
 
-    get_metric(metric, "classification")
+    get_metric(metric)
+    if metric not in meta.metrics:
+        raise BadInputError(
+            f"The meta-dataset has no '{metric}' scores; it has: {', '.join(meta.metrics)}."
+        )
     return MetaModel(device=device, random_state=random_state).fit(meta.at_sizes(), metric)
 
 
 @functools.lru_cache(maxsize=4)
 def _shipped(metric: str) -> Knowledge:
-    from autometa.paths import data_dir
+    from autometa.paths import data_dir, metadataset_dir
     from autometa.selectors.metamodel import MetaModel
 
-    meta = MetaDataset.load(data_dir() / "metadataset")
+    meta = MetaDataset.load(metadataset_dir(get_metric(metric).task_kinds[0]))
     # One shipped meta-model per metric of the registry: fit never trains one.
     path = data_dir() / "metamodels" / f"{metric}.pt"
     model = MetaModel.load(path)
@@ -179,7 +183,7 @@ def recommend(
     y: object = None,
     top_k: int = 5,
     *,
-    metric: str = "accuracy",
+    metric: str | None = None,
     knowledge: Knowledge | None = None,
     random_state: int = 0,
     task: str = "auto",
@@ -191,11 +195,13 @@ def recommend(
     X : DataFrame or array of shape (n_rows, n_features), or a Task
         Features (or a validated Task, then ``y`` is None).
     y : array-like of shape (n_rows,)
-        Class labels.
+        Class labels or a numeric target.
     top_k : int
         Rows of ``Recommendation.table``.
-    metric : str
-        A metric of the registry (``autometa.metrics``); the ranking predicts it.
+    metric : str, optional
+        A metric of the registry (``autometa.metrics``) for the table's task kind; the
+        ranking predicts it. Default: accuracy for classification, r2 for regression
+        (``metrics.PRIMARY``).
     knowledge : Knowledge, optional
         Default: the shipped meta-model and meta-dataset.
     random_state : int
@@ -212,11 +218,7 @@ def recommend(
     if not isinstance(top_k, int | np.integer) or top_k < 1:
         raise BadInputError(f"top_k must be a positive integer; got {top_k!r}.")
     table = X if isinstance(X, Task) and y is None else task_from_xy(X, y, task=task)
-    if table.kind != "classification":
-        raise BadInputError(
-            f"'{table.target}' is a regression target: recommendations for regression need "
-            "the regression meta-model, which is not shipped yet."
-        )
+    metric = get_metric(metric or PRIMARY[table.kind], table.kind).name
     knowledge = knowledge or Knowledge.shipped(metric)
     mf = extract_metafeatures(table, random_state=random_state)
     mf[SIZE_FEATURE] = float(len(table.y))  # the size the ranking is for

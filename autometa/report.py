@@ -23,6 +23,7 @@ import pandas as pd
 
 from autometa import svg
 from autometa.exceptions import BadInputError
+from autometa.metrics import Predictions, get_metric
 
 __all__ = [
     "SECTIONS",
@@ -40,13 +41,18 @@ N_BINS = 10
 
 
 def table_summary(task: Any) -> dict[str, Any]:
-    """Rows, columns, kinds, dropped columns and class balance of a Task."""
-    counts = task.y.value_counts()
-    return {
+    """Rows, columns, kinds, dropped columns, and the class balance of a Task (or, for a
+    regression target, a histogram of ``N_BINS`` equal-width bins: edges and counts)."""
+    summary = {
         "name": task.name, "rows": len(task.y), "columns": len(task.feature_columns),
         "kinds": dict(task.kinds), "dropped": dict(task.dropped),
-        "classes": {str(k): int(v) for k, v in counts.items()},
     }  # fmt: skip
+    if task.kind == "regression":
+        counts, edges = np.histogram(task.y.to_numpy(dtype=float), bins=N_BINS)
+        summary["target"] = {"edges": edges.tolist(), "counts": counts.tolist()}
+    else:
+        summary["classes"] = {str(k): int(v) for k, v in task.y.value_counts().items()}
+    return summary
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -92,9 +98,11 @@ def _incumbent_line(board: pd.DataFrame) -> list[tuple[float, float]]:
     return line
 
 
-def _diagnostics(oof: pd.DataFrame | None, classes: np.ndarray) -> dict[str, Any] | None:
+def _diagnostics(oof: pd.DataFrame | None, classes: np.ndarray | None) -> dict[str, Any] | None:
     if oof is None or oof.empty:
         return None
+    if classes is None:
+        return _residuals(oof)
     proba = oof.drop(columns=["row", "y"]).to_numpy(dtype=float)
     codes = np.asarray(oof.columns[2:], dtype=int)
     y = oof["y"].to_numpy().astype(int)
@@ -115,8 +123,23 @@ def _diagnostics(oof: pd.DataFrame | None, classes: np.ndarray) -> dict[str, Any
             "calibration": calibration, "rows": len(y)}  # fmt: skip
 
 
+def _residuals(oof: pd.DataFrame) -> dict[str, Any]:
+    """Regression diagnostics: R2 and RMSE of the out-of-fold predictions, and the mean
+    target against the mean prediction in ``N_BINS`` bins of the prediction (quantiles)."""
+    y, pred = oof["y"].to_numpy(dtype=float), oof["prediction"].to_numpy(dtype=float)
+    edges = np.unique(np.quantile(pred, np.linspace(0, 1, N_BINS + 1)))
+    bins = np.clip(np.searchsorted(edges, pred, side="right") - 1, 0, max(len(edges) - 2, 0))
+    rows = [{"bin": int(b) + 1, "predicted": float(pred[bins == b].mean()),
+             "actual": float(y[bins == b].mean()), "rows": int((bins == b).sum())}
+            for b in np.unique(bins)]  # fmt: skip
+    return {"kind": "regression", "rows": len(y), "bins": rows,
+            "r2": get_metric("r2").compute(y, Predictions(pred, np.asarray([]))),
+            "rmse": get_metric("rmse").compute(y, Predictions(pred, np.asarray([])))}  # fmt: skip
+
+
 def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
-    """Everything the page shows, JSON-able, from a fitted AutoMetaClassifier."""
+    """Everything the page shows, JSON-able, from a fitted AutoMetaClassifier or
+    AutoMetaRegressor."""
     from autometa import __version__
 
     if not hasattr(clf, "leaderboard_"):
@@ -147,7 +170,7 @@ def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
         "ood": {k: float(v) for k, v in explanation.ood.items()},
         "search": {
             "budget": float(clf.time_budget),
-            "metric": clf.metric,
+            "metric": clf.metric_,
             "seconds": float(clf.fit_seconds_),
             "best_config": clf.best_config_,
             "best_score": float(clf.best_score_),
@@ -174,16 +197,16 @@ def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
             ]
         ),
         "ensemble": _records(clf.ensemble_),
-        "diagnostics": _diagnostics(clf.oof_, clf.classes_),
+        "diagnostics": _diagnostics(clf.oof_, getattr(clf, "classes_", None)),
         "reproduce": {
             "command": command
-            or "autometa.AutoMetaClassifier("
-            f"time_budget={clf.time_budget!r}, metric={clf.metric!r}, "
+            or f"autometa.{type(clf).__name__}("
+            f"time_budget={clf.time_budget!r}, metric={clf.metric_!r}, "
             f"random_state={clf.random_state!r}, ensemble={clf.ensemble!r}).fit(X, y)",
             "version": __version__,
             "seed": clf.random_state,
             "budget": clf.time_budget,
-            "metric": clf.metric,
+            "metric": clf.metric_,
             "ensemble": clf.ensemble,
         },
     }
@@ -217,6 +240,21 @@ th{background:#f4f4f4}.note{background:#fff6d6;padding:.4em .6em;border-left:3px
 """
 
 
+def _target_words(t: dict[str, Any]) -> str:
+    if "target" in t:
+        edges = t["target"]["edges"]
+        return f"a numeric target from {edges[0]:.4g} to {edges[-1]:.4g}"
+    return f"{len(t['classes'])} classes"
+
+
+def _target_figure(t: dict[str, Any]) -> str:
+    if "target" in t:
+        edges, counts = t["target"]["edges"], t["target"]["counts"]
+        labels = [f"{lo:.3g}" for lo in edges[:-1]]
+        return svg.bars(labels, counts, "target histogram (bin lower edges)")
+    return svg.bars(list(t["classes"]), list(t["classes"].values()), "class balance")
+
+
 def render(data: dict[str, Any]) -> str:
     """The page for :func:`report_data`'s data."""
     t, s, d = data["table"], data["search"], data["diagnostics"]
@@ -229,8 +267,8 @@ def render(data: dict[str, Any]) -> str:
     parts += [
         '<h2 id="table">The table</h2>',
         f"<p>{t['rows']} rows, {t['columns']} columns ("
-        + ", ".join(f"{v} {k}" for k, v in kinds.items()) + f"), {len(t['classes'])} classes.</p>",
-        '<div class="fig">' + svg.bars(list(t["classes"]), list(t["classes"].values()), "class balance") + "</div>",
+        + ", ".join(f"{v} {k}" for k, v in kinds.items()) + f"), {_target_words(t)}.</p>",
+        '<div class="fig">' + _target_figure(t) + "</div>",
         _table(dropped, ["column", "reason"]) if dropped else "<p>No column dropped.</p>",
         '<h2 id="metafeatures">Meta-features that mattered</h2>',
         "<p>The table's value (dot) against the 5-95 % range of the training datasets (bar, "
@@ -292,6 +330,14 @@ def render(data: dict[str, Any]) -> str:
     parts.append('<h2 id="diagnostics">Diagnostics (out-of-fold predictions of the best)</h2>')
     if d is None:
         parts.append("<p>No out-of-fold predictions: the model was not validated.</p>")
+    elif d.get("kind") == "regression":
+        parts += [
+            f"<p>{d['rows']} rows of the best configuration's last rung: R2 {d['r2']:.4f}, "
+            f"RMSE {d['rmse']:.4g}. Mean target against mean prediction, by bins of the "
+            "prediction:</p>",
+            _table(d["bins"], ["bin", "predicted", "actual", "rows"],
+                   {"predicted": "{:.4g}", "actual": "{:.4g}"}),
+        ]  # fmt: skip
     else:
         parts += [
             f"<p>{d['rows']} rows of the best configuration's last rung. Confusion matrix:</p>",

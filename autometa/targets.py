@@ -44,14 +44,17 @@ DATE_PATTERN = r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}"  # text that may be a date
 REGRESSION_BINS = 10  # quantile bins that stand in for classes when splitting regression rows
 
 
-def stratification_labels(y: np.ndarray, kind: str) -> np.ndarray:
+def stratification_labels(y: np.ndarray, kind: str, folds: int = 1) -> np.ndarray:
     """Class labels as they are, or a regression target cut into ``REGRESSION_BINS``
     quantile bins (fewer where values repeat), so that holdouts, folds and subsamples of a
-    regression table cover its whole range, as stratification does for classes."""
+    regression table cover its whole range, as stratification does for classes. For a
+    ``folds``-fold split, at most ``len(y) // folds`` bins, so that a bin can fill the folds
+    (15 rows in 10 bins could not be cut into 3 stratified folds)."""
     if kind != "regression":
         return np.asarray(y)
     values = np.asarray(y, dtype=float)
-    edges = np.unique(np.quantile(values, np.linspace(0, 1, REGRESSION_BINS + 1)[1:-1]))
+    bins = max(min(REGRESSION_BINS, len(values) // max(folds, 1)), 1)
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
     return np.searchsorted(edges, values, side="right")
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
+from autometa.metrics import PRIMARY
 from cli.choices import Backend, MetricName
 from cli.console import err, guarded, out
 
@@ -187,7 +188,10 @@ def evaluate(
         Path | None, typer.Option("--aslib", help="Evaluate on an ASlib scenario folder instead.")
     ] = None,
     metric: Annotated[
-        str | None, typer.Option("--metric", help="Metric (default: accuracy, or the scenario's).")
+        str | None,
+        typer.Option(
+            "--metric", help="Metric (default: accuracy, r2 for regression, or the scenario's)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
     seed: Annotated[
@@ -214,7 +218,7 @@ def evaluate(
     else:
         meta = autometa.MetaDataset.load(meta_dir or data_dir() / "metadataset")
     if metric is None:
-        metric = next(iter(meta.maximize)) if aslib is not None else "accuracy"
+        metric = next(iter(meta.maximize)) if aslib is not None else PRIMARY[meta.task_kind]
     with Progress(*_COLUMNS, console=err, transient=True) as bar:
         groups = meta.datasets["family"].nunique() if folds is None else folds
         job = bar.add_task(

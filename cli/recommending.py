@@ -17,6 +17,7 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
+from autometa.metrics import PRIMARY
 from cli.choices import MetricName, TaskChoice
 from cli.console import err, guarded, out
 
@@ -35,8 +36,12 @@ def recommend(
         float, typer.Option("--budget", min=0.0, help="Seconds for the search; 0: recommend only.")
     ] = 60.0,
     metric: Annotated[
-        MetricName, typer.Option("--metric", help="Metric to rank and search by.")
-    ] = MetricName("accuracy"),
+        MetricName | None,
+        typer.Option(
+            "--metric",
+            help="Metric to rank and search by (default: accuracy, or r2 for regression).",
+        ),
+    ] = None,
     save: Annotated[
         Path | None, typer.Option("--save", help="Write the fitted model (.skops).")
     ] = None,
@@ -67,12 +72,12 @@ def recommend(
 ) -> None:
     """Rank learner configurations for a table, then search from them within a budget."""
     start = time.perf_counter()
-    metric_name = metric.value
     if (save is not None or report is not None or report_json is not None) and budget == 0:
         raise BadInputError("--save and --report need a search: give a --budget above 0.")
     task = autometa.load_table(
         data, target=target, inf_as_missing=inf_as_missing, task=task_kind.value
     )
+    metric_name = metric.value if metric is not None else PRIMARY[task.kind]
     rec = autometa.recommend(task, top_k=top, metric=metric_name, random_state=seed)
     doc: dict[str, Any] = {
         "data": str(data),
@@ -86,7 +91,10 @@ def recommend(
     if explain:
         doc["explanation"] = _explanation(rec, as_json)
     if budget > 0:
-        clf = autometa.AutoMetaClassifier(
+        kind = (
+            autometa.AutoMetaRegressor if task.kind == "regression" else autometa.AutoMetaClassifier
+        )
+        clf = kind(
             time_budget=budget, top_k=top, metric=metric_name, random_state=seed,
             inf_as_missing=inf_as_missing, ensemble=ensemble,
         )  # fmt: skip
@@ -146,7 +154,8 @@ def predict(
         bool, typer.Option("--proba", help="Add one probability column per class.")
     ] = False,
 ) -> None:
-    """Predict the class of every row of a table with a saved model."""
+    """Predict the class (or, with a regression model, the value) of every row of a table
+    with a saved model."""
     from autometa.reading import read_file
 
     model = autometa.load_model(model_file)
@@ -164,7 +173,11 @@ def predict(
 
 
 def _search(
-    clf: autometa.AutoMetaClassifier, task: autometa.Task, rec: Any, start: float, quiet: bool
+    clf: autometa.AutoMetaClassifier | autometa.AutoMetaRegressor,
+    task: autometa.Task,
+    rec: Any,
+    start: float,
+    quiet: bool,
 ) -> None:
     budget = float(clf.time_budget)
     with Progress(
@@ -224,7 +237,7 @@ def _explanation(rec: Any, quiet: bool) -> dict[str, Any]:
 def _print_leaderboard(clf: Any, budget: float, save: Path | None) -> None:
     board = clf.leaderboard_
     done = board[board["status"] != "skipped"]
-    table = Table(title=f"Leaderboard ({len(done)} evaluations, {clf.metric}, CV mean)")
+    table = Table(title=f"Leaderboard ({len(done)} evaluations, {clf.metric_}, CV mean)")
     for col in ("config", "family", "rows", "score", "± sd", "fit s", "status"):
         table.add_column(col)
     for row in done.head(10).itertuples():
@@ -241,7 +254,7 @@ def _print_leaderboard(clf: Any, budget: float, save: Path | None) -> None:
             members.add_row(escape(row.config_id), f"{row.weight:.2f}", row.fitted_on)
         out.print(members)
     out.print(
-        f"Best: [bold]{escape(clf.best_config_)}[/bold] ({clf.metric} {clf.best_score_:.4f}), refit on "
+        f"Best: [bold]{escape(clf.best_config_)}[/bold] ({clf.metric_} {clf.best_score_:.4f}), refit on "
         f"{clf.refit_}; {clf.fit_seconds_:.1f} s of a {budget:g} s budget."
     )
     if save is not None:

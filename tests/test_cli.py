@@ -132,7 +132,7 @@ def test_leaderboard_prints_off_grid_ids_whole() -> None:
     members = pd.DataFrame([{"config_id": board["config_id"][0], "weight": 1.0,
                              "fitted_on": "all rows"}])  # fmt: skip
     clf = SimpleNamespace(
-        leaderboard_=board, metric="accuracy", best_config_=board["config_id"][0],
+        leaderboard_=board, metric_="accuracy", best_config_=board["config_id"][0],
         best_score_=0.9, refit_="all rows", fit_seconds_=1.0, ensemble_=members,
     )  # fmt: skip
     width, out.width = out.width, 200  # no wrapping inside the cell

@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import autometa
-from autometa import AutoMetaClassifier
+from autometa import AutoMetaClassifier, AutoMetaRegressor
 from autometa.exceptions import BadInputError, IncompatibleArtifactError
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -19,8 +19,13 @@ DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 # max_configs makes the result independent of the machine's speed, so the checks that
 # compare two fits (pipeline consistency, subset invariance...) apply too.
-@parametrize_with_checks([AutoMetaClassifier(time_budget=5, max_configs=3, random_state=0)])
-def test_sklearn_estimator_checks(estimator: AutoMetaClassifier, check: object) -> None:
+@parametrize_with_checks(
+    [
+        AutoMetaClassifier(time_budget=5, max_configs=3, random_state=0),
+        AutoMetaRegressor(time_budget=5, max_configs=3, random_state=0),
+    ]
+)
+def test_sklearn_estimator_checks(estimator: object, check: object) -> None:
     check(estimator)  # type: ignore[operator]
 
 

@@ -1,9 +1,12 @@
 """Fuzz the whole job: 200 random (table, metric, budget, n_jobs) fits, each must give a
 fitted model or a documented AutometaError with a message, nothing else.
 
-Tables are corpus datasets (subsampled to at most 3,000 rows) or generated ones with the
-defects users bring (missing values, text, constant and identifier columns, infinite
-values, a class of one row, tiny tables). Budgets are log-uniform in [1, 20] s. The cases
+A quarter of the cases are regression (AutoMetaRegressor, a regression metric), the rest
+classification. Tables are corpus datasets (subsampled to at most 3,000 rows; for
+regression, the tables the regression meta-dataset kept, so none reserved) or generated
+ones with the defects users bring (missing values, text, constant and identifier columns,
+infinite values, a class of one row, tiny tables; for regression a missing or infinite
+target value, few distinct values). Budgets are log-uniform in [1, 20] s. The cases
 run two at a time (one thread each). The outcome counts are written to
 benchmarks/results/fuzz_search.md.
 """
@@ -59,17 +62,47 @@ def _generated(rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray, str]
     return X, y, "generated " + (",".join(defects) or "clean")
 
 
+def _generated_regression(rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray, str]:
+    X, _, kind = _generated(rng)
+    n = len(X)
+    y = rng.normal(size=n) * 10 + rng.normal() * 100
+    defects = []
+    if rng.random() < 0.15:
+        y[0] = np.nan
+        defects.append("missing target")
+    if rng.random() < 0.1:
+        y[-1] = np.inf
+        defects.append("inf target")
+    if rng.random() < 0.1:
+        y = np.round(y / 50.0) * 50.0  # a handful of distinct values
+        defects.append("few values")
+    return X, y, kind + (" regression " + ",".join(defects) if defects else " regression")
+
+
+def _corpus_refs(regression: bool) -> list[Any]:
+    from autometa.paths import metadataset_dir, shared_dir
+    from autometa.sources.pmlb import pmlb_datasets
+
+    if not regression:
+        corpus = shared_dir() / "corpus" / "pmlb"
+        return pmlb_datasets(corpus) if corpus.is_dir() else []
+    corpus = shared_dir() / "corpus" / "pmlb_regression"
+    if not corpus.is_dir():
+        return []
+    listing = pd.read_csv(metadataset_dir("regression") / "corpus.csv")
+    kept = set(listing.loc[listing["kept"].astype(bool), "name"])
+    return [r for r in pmlb_datasets(corpus, task="regression") if r.name in kept]
+
+
 def _case(seed: int) -> dict[str, Any]:
     import autometa
     from autometa.exceptions import AutometaError
     from autometa.metrics import metric_names
-    from autometa.paths import shared_dir
-    from autometa.sources.pmlb import pmlb_datasets
 
     rng = np.random.default_rng([seed, 2026])
-    corpus = shared_dir() / "corpus" / "pmlb"
-    if rng.random() < 0.5 and corpus.is_dir():
-        refs = pmlb_datasets(corpus)
+    regression = bool(rng.random() < 0.25)
+    refs = _corpus_refs(regression)
+    if rng.random() < 0.5 and refs:
         ref = refs[int(rng.integers(len(refs)))]
         task = ref.load()
         if len(task.y) > 3000:
@@ -77,8 +110,8 @@ def _case(seed: int) -> dict[str, Any]:
             task = task.subset(rows)
         X, y, kind = task.X, task.y.to_numpy(), f"corpus {ref.name}"
     else:
-        X, y, kind = _generated(rng)
-    metric = str(rng.choice(metric_names("classification")))
+        X, y, kind = _generated_regression(rng) if regression else _generated(rng)
+    metric = str(rng.choice(metric_names("regression" if regression else "classification")))
     budget = float(math.exp(rng.uniform(0, math.log(20))))
     n_jobs = int(rng.integers(1, 3))
     case = {"seed": seed, "table": kind, "metric": metric, "budget": round(budget, 2),
@@ -87,7 +120,8 @@ def _case(seed: int) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            clf = autometa.AutoMetaClassifier(
+            estimator = autometa.AutoMetaRegressor if regression else autometa.AutoMetaClassifier
+            clf = estimator(
                 time_budget=budget, metric=metric, n_jobs=n_jobs, random_state=seed
             ).fit(X, y)
             clf.predict(X.iloc[:3] if hasattr(X, "iloc") else X[:3])

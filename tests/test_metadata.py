@@ -89,3 +89,12 @@ def test_from_aslib_reads_the_openml_weka_scenario() -> None:
     assert scores.mean().max() == pytest.approx(0.856, abs=0.01)
     assert scores.max(axis=1).mean() == pytest.approx(0.876, abs=0.01)  # virtual best
     assert sorted(meta.datasets["cv_fold"].unique()) == list(range(1, 11))
+
+
+def test_shipped_meta_datasets_say_their_task_kind() -> None:
+    from autometa.paths import metadataset_dir
+
+    regression = MetaDataset.load(metadataset_dir("regression"))
+    assert regression.task_kind == "regression"
+    assert set(regression.metrics) >= {"r2", "rmse", "mae"}
+    assert MetaDataset.load(metadataset_dir()).task_kind == "classification"

@@ -11,6 +11,7 @@ import pytest
 
 import autometa
 from autometa.exceptions import BadInputError
+from autometa.learners import space
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 
@@ -122,8 +123,14 @@ def test_the_meta_model_is_told_the_size() -> None:
     assert model.rank(large).index[0] == "gbm"
 
 
-def test_a_regression_target_is_a_clear_error_until_its_meta_model_ships() -> None:
+def test_a_regression_target_is_ranked_by_the_regression_meta_model() -> None:
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(200, 3)))
-    with pytest.raises(BadInputError, match="is a regression target"):
-        autometa.recommend(X, rng.normal(size=200))
+    y = X[0] * 2 + rng.normal(size=200)
+    rec = autometa.recommend(X, y)  # default metric: r2 (metrics.PRIMARY)
+    regression_ids = {c.config_id for c in space(task="regression")}
+    assert set(rec.ranking["config_id"]) == regression_ids
+    assert rec.knowledge is not None and rec.knowledge.model.metric_ == "r2"
+    assert autometa.recommend(X, y, metric="mae").knowledge.model.metric_ == "mae"
+    with pytest.raises(BadInputError, match="does not apply to regression"):
+        autometa.recommend(X, y, metric="accuracy")

@@ -22,8 +22,9 @@ The search takes the recommender's ranking and races configurations on the user'
    interrupts a fit that runs past that time (``fitting.fit_within``: an alarm in a main
    thread, where a long single C call, e.g. a kernel SVM solve, runs to its end first; a
    worker process killed at the deadline in other threads and without SIGALRM).
-4. Final choice and refit. Configurations are compared on equal footing: the ones that
-   reached the largest rung first, best score first (``records.ranked``); a
+4. Final choice and refit. Configurations are compared on equal footing, on the rows of
+   the largest rung that at least two of them reached, best score there first; the ones
+   that did not reach it follow, larger rungs first (``records.ranked``); a
    configuration whose largest attempt failed or timed out has lost its claim. The best
    is refitted on all rows. The search holds back the predicted refit time, but at most a
    quarter of the budget; when a refit on all rows is predicted not to end by the budget +
@@ -62,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import BadInputError
+from autometa.metrics import get_metric
 from autometa.recommend import Recommendation
 from autometa.search.cost import CostModel
 from autometa.search.halving import brackets, run_bracket, rungs
@@ -110,7 +112,8 @@ class SearchResult:
     oof : DataFrame, optional
         The winner's out-of-fold predictions on its rung: row (position in the table), y,
         then one probability column per class (one-hot labels for a learner without
-        probabilities); None for the fallback model.
+        probabilities), or for regression one column "prediction"; None for the fallback
+        model.
     """
 
     leaderboard: pd.DataFrame
@@ -156,9 +159,10 @@ def search(
         raise BadInputError("The recommendation carries no timing model; use autometa.recommend.")
     start = time.perf_counter() if start is None else start
     s = settings
+    get_metric(s.metric, task.kind)  # a clear error for, e.g., accuracy on a regression task
     cost = CostModel(knowledge.fit_time, task.X.shape[1], task.n_classes, s.cv)
     state = State(task, s, recommendation, start, cost, callback)
-    samples = rungs(task.y.to_numpy(), s.eta, s.min_rows, s.cv, s.random_state)
+    samples = rungs(task.strata, s.eta, s.min_rows, s.cv, s.random_state)
     evaluated = 0
     limit = s.max_configs if s.max_configs is not None else math.inf
     for bracket in brackets(recommendation, s.top_k, s.n_portfolio):
@@ -187,7 +191,9 @@ def search(
     oof = None
     if (top.config_id, top.rung) in state.oof:
         rows = samples[top.rung]
-        oof = pd.DataFrame(state.oof[top.config_id, top.rung], columns=list(state.classes))
+        classes = state.classes
+        columns = ["prediction"] if classes is None else list(classes)
+        oof = pd.DataFrame(state.oof[top.config_id, top.rung], columns=columns)
         oof.insert(0, "y", task.y.to_numpy()[rows])
         oof.insert(0, "row", rows)
     return SearchResult(

@@ -9,7 +9,9 @@ ensemble is the prefix with the best score (earliest on ties). Its weights are t
 members' counts. The ensemble is used only when its out-of-fold score beats the best
 single candidate's out-of-fold score on the same rows.
 
-Members without probabilities vote with their labels (one-hot).
+Members without probabilities vote with their labels (one-hot). For regression
+(``classes`` None) the "predictions" are the predicted values, one column, averaged the
+same way.
 """
 
 from __future__ import annotations
@@ -21,15 +23,26 @@ import numpy as np
 
 from autometa.metrics import Metric, Predictions
 
-__all__ = ["POOL", "ROUNDS", "EnsembleModel", "Selection", "member_proba", "select"]
+__all__ = [
+    "POOL",
+    "ROUNDS",
+    "EnsembleModel",
+    "RegressionEnsemble",
+    "Selection",
+    "member_proba",
+    "select",
+]
 
 POOL = 20
 ROUNDS = 25
 
 
-def member_proba(model: Any, X: Any, classes: np.ndarray) -> np.ndarray:
+def member_proba(model: Any, X: Any, classes: np.ndarray | None) -> np.ndarray:
     """Probabilities of ``model`` over ``classes`` (all of them; a class the model never
-    saw gets 0), shape (n_rows, n_classes); one-hot labels for a model without them."""
+    saw gets 0), shape (n_rows, n_classes); one-hot labels for a model without them; for
+    regression (``classes`` None) the predicted values, shape (n_rows, 1)."""
+    if classes is None:
+        return np.asarray(model.predict(X), dtype=float).reshape(-1, 1)
     out = np.zeros((len(X), len(classes)))
     if hasattr(model, "predict_proba"):
         cols = np.searchsorted(classes, np.asarray(model.classes_))
@@ -39,8 +52,11 @@ def member_proba(model: Any, X: Any, classes: np.ndarray) -> np.ndarray:
     return out
 
 
-def to_predictions(proba: np.ndarray, classes: np.ndarray) -> Predictions:
-    """Predictions from averaged probabilities (labels: the most probable class)."""
+def to_predictions(proba: np.ndarray, classes: np.ndarray | None) -> Predictions:
+    """Predictions from averaged probabilities (labels: the most probable class), or from
+    averaged predicted values (regression: ``classes`` None)."""
+    if classes is None:
+        return Predictions(proba[:, 0], np.asarray([]))
     return Predictions(classes[np.argmax(proba, axis=1)], classes, proba, proba)
 
 
@@ -71,7 +87,7 @@ class Selection:
 def select(
     oof: dict[str, np.ndarray],
     y: np.ndarray,
-    classes: np.ndarray,
+    classes: np.ndarray | None,
     metric: Metric,
     order: list[str],
 ) -> Selection:
@@ -80,9 +96,10 @@ def select(
     Parameters
     ----------
     oof : dict
-        config_id -> out-of-fold probabilities, shape (n_rows, n_classes), all on the same rows.
+        config_id -> out-of-fold probabilities, shape (n_rows, n_classes), all on the same
+        rows (regression: predicted values, shape (n_rows, 1)).
     y : array, shape (n_rows,)
-    classes : array, shape (n_classes,)
+    classes : array, shape (n_classes,), or None for regression
     metric : Metric
     order : list of str
         Candidates, best CV score first (ties in the ensemble go to the earlier one).
@@ -137,6 +154,30 @@ class EnsembleModel:
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row, shape (n_rows,)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """One dict per member: config_id, weight, fitted_on."""
+        return [{"config_id": c, "weight": w, "fitted_on": f} for c, w, _, f in self.members]
+
+
+class RegressionEnsemble:
+    """A weighted average of members' predicted values; each member is a list of fitted
+    models (one refit on all rows, or its CV fold models, averaged: bagging).
+
+    Parameters
+    ----------
+    members : list of (config_id, weight, models, fitted_on)
+    """
+
+    def __init__(self, members: list[tuple[str, float, list[Any], str]]) -> None:
+        self.members = members
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Weighted mean of the members' predictions, shape (n_rows,)."""
+        out = np.zeros(len(X))
+        for _, weight, models, _ in self.members:
+            out += weight * sum(member_proba(m, X, None)[:, 0] for m in models) / len(models)
+        return out
 
     def describe(self) -> list[dict[str, Any]]:
         """One dict per member: config_id, weight, fitted_on."""

@@ -20,9 +20,13 @@ from autometa.tabular import stratified_subsample
 __all__ = ["brackets", "run_bracket", "rungs"]
 
 
-def rungs(y: np.ndarray, eta: int, min_rows: int, cv: int, random_state: int) -> list[np.ndarray]:
+def rungs(
+    strata: np.ndarray, eta: int, min_rows: int, cv: int, random_state: int
+) -> list[np.ndarray]:
     """Row positions of each rung: up to three, each ``eta`` times the last, ending with
-    all rows; tables of at most ``eta * min_rows`` rows have one rung."""
+    all rows; tables of at most ``eta * min_rows`` rows have one rung. Samples are
+    stratified by ``strata`` (``Task.strata``: the classes, or bins of a regression target)."""
+    y = strata
     n = len(y)
     sizes = [n]
     while len(sizes) < 3 and sizes[0] / eta >= min_rows:

@@ -3,6 +3,7 @@ incumbent and the leaderboard."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -62,14 +63,30 @@ def latest(records: list[Record]) -> dict[str, Record]:
 def ranked(records: list[Record]) -> list[Record]:
     """Each configuration's claim (see :func:`latest`), in leaderboard order.
 
-    Decisions on equal footing: configurations are compared on the same rows, so the
-    largest rung comes first (the ones that reached it, best score first), then the next
-    rung, and so on; a score on a small sample (noisier, often inflated by the luck of
-    the draw) never outranks one on more rows. Ties go to the record evaluated first,
-    which on a promoted rung is the one that did better on the smaller sample.
+    Decisions on equal footing: configurations are compared on the same rows. The rows are
+    those of the *common rung*, the largest rung on which at least two configurations with
+    a claim were evaluated: those configurations come first, by their score there; the
+    others follow by the largest rung they reached, then by score, so a score on a smaller
+    sample (noisier, often inflated by the luck of the draw) never outranks one on more
+    rows. A configuration alone on a larger rung is ranked by its score on the common rung:
+    a cheap model that a later bracket carried to all rows while the better ones ran out of
+    time there does not win by being alone (a linear model over a forest that beat it on
+    the rung below). Ties go to the one that reached the larger rung, then to the record
+    evaluated first (on a promoted rung: the one that did better on the smaller sample).
     Deterministic under a seed, unlike fit times.
     """
-    return sorted(latest(records).values(), key=lambda r: (-r.rung, -r.score, r.order))
+    claims = latest(records)
+    ok = {(r.config_id, r.rung): r for r in records if r.status == "ok" and r.config_id in claims}
+    per_rung = Counter(rung for _, rung in ok)
+    common = max((rung for rung, n in per_rung.items() if n >= 2), default=0)
+
+    def key(claim: Record) -> tuple[int, float, float, int]:
+        there = ok.get((claim.config_id, common))
+        if there is not None:
+            return (0, -there.score, -claim.rung, there.order)
+        return (1, -claim.rung, -claim.score, claim.order)
+
+    return sorted(claims.values(), key=key)
 
 
 def best_so_far(records: list[Record]) -> Record | None:

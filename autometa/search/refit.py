@@ -25,7 +25,7 @@ from autometa.fitting import FitTimeout, fit_within, quiet
 from autometa.learners import get_config
 from autometa.metrics import get_metric
 from autometa.pipelines import build_pipeline
-from autometa.search.ensemble import EnsembleModel, Selection, select
+from autometa.search.ensemble import EnsembleModel, RegressionEnsemble, Selection, select
 from autometa.search.records import Record, SearchError, ranked
 from autometa.search.state import State
 from autometa.tabular import stratified_subsample
@@ -59,7 +59,7 @@ def refit(state: State, config: str) -> tuple[Any, str]:
     sub = (
         task
         if rows == n
-        else task.subset(stratified_subsample(task.y.to_numpy(), rows, s.random_state, 1))
+        else task.subset(stratified_subsample(task.strata, rows, s.random_state, 1))
     )
     pipe = build_pipeline(
         get_config(config), task.numeric_columns, task.categorical_columns, s.random_state
@@ -132,7 +132,7 @@ def fallback(state: State) -> tuple[Record, Any, str]:
         low = min(n, MIN_FALLBACK_ROWS)
         rows = low if last else _rows_that_fit(state, config, allowed, low)
         sub = task if rows == n else task.subset(
-            stratified_subsample(task.y.to_numpy(), rows, s.random_state, 1)
+            stratified_subsample(task.strata, rows, s.random_state, 1)
         )  # fmt: skip
         pipe = build_pipeline(
             get_config(config), task.numeric_columns, task.categorical_columns, s.random_state
@@ -166,7 +166,7 @@ def fallback(state: State) -> tuple[Record, Any, str]:
 
 def fit_ensemble(
     state: State, top: Record, pipeline: Any, fitted_on: str, samples: list[np.ndarray]
-) -> tuple[EnsembleModel, Selection] | None:
+) -> tuple[EnsembleModel | RegressionEnsemble, Selection] | None:
     """Select an ensemble on the winner's rung and fit its members, or None when it does
     not beat the winner there (or fewer than two candidates exist).
 
@@ -208,6 +208,8 @@ def fit_ensemble(
             members.append((config, weight, models, f"{len(models)} CV fold models"))
     total = sum(w for _, w, _, _ in members)
     members = [(c, w / total, m, f) for c, w, m, f in members]
+    if state.classes is None:
+        return RegressionEnsemble(members), selection
     return EnsembleModel(state.classes, members), selection
 
 

@@ -19,7 +19,7 @@ class SearchSettings:
     time_budget : float
         Wall-clock seconds for the whole search, counted from its ``start``.
     metric : str
-        A classification metric of the registry.
+        A metric of the registry, of the task's kind (checked by ``search``).
     top_k, n_portfolio : int
         Configurations per bracket from the ranking and from the portfolio.
     cv, eta, min_rows : int
@@ -57,4 +57,4 @@ class SearchSettings:
             raise BadInputError(
                 f"time_budget must be a positive number of seconds; got {self.time_budget!r}."
             )
-        get_metric(self.metric, "classification")
+        get_metric(self.metric)

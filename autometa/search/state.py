@@ -63,7 +63,11 @@ class State:
     def __post_init__(self) -> None:
         r = self.rec.ranking
         self.ranks = dict(zip(r["config_id"], r["rank"], strict=True))
-        self.classes = np.unique(self.task.y.to_numpy())
+        # The class codes; none for regression (its out-of-fold "classes" are one column).
+        kind = self.task.kind
+        self.classes: np.ndarray | None = (
+            np.unique(self.task.y.to_numpy()) if kind == "classification" else None
+        )
 
     @property
     def deadline(self) -> float:
@@ -134,7 +138,10 @@ def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
 
 def _cross_validate(state: State, config: str, task: Task, seconds: float) -> list[FitResult]:
     s = state.settings
-    folds = int(min(s.cv, task.y.value_counts().min()))
+    # Classification: no more folds than the rarest class has rows (regression: its bins
+    # adapt to the folds, see fitting.cross_validate).
+    rows = task.y.value_counts().min() if task.kind == "classification" else len(task.y)
+    folds = int(min(s.cv, rows))
     return cross_validate(
         get_config(config), task, folds,
         seconds=seconds, random_state=s.random_state, n_threads=s.n_jobs,
@@ -152,8 +159,14 @@ def _values(state: State, results: list[FitResult]) -> list[float]:
 
 def _out_of_fold(state: State, results: list[FitResult], n_rows: int) -> np.ndarray:
     """Out-of-fold probabilities over all classes, shape (n_rows, n_classes); one-hot
-    labels for a learner without probabilities."""
+    labels for a learner without probabilities; for regression the predicted values,
+    shape (n_rows, 1)."""
     classes = state.classes
+    if classes is None:
+        out = np.zeros((n_rows, 1))
+        for r in results:
+            out[r.part_rows[0], 0] = r.predictions[0].labels
+        return out
     out = np.zeros((n_rows, len(classes)))
     for r in results:
         rows, p = r.part_rows[0], r.predictions[0]

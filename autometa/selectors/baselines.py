@@ -95,7 +95,8 @@ class KNNSelector(BaseSelector):
 
 
 class FlamlNN(BaseSelector):
-    """FLAML-style zero-shot: 1-NN on four meta-features, the nearest dataset's scores."""
+    """FLAML-style zero-shot: 1-NN on four meta-features, the nearest dataset's scores
+    (three for regression, which has no classes, as FLAML's regression portfolios)."""
 
     FEATURES = (
         "NumberOfInstances",
@@ -104,16 +105,19 @@ class FlamlNN(BaseSelector):
         "PercentageOfNumericFeatures",
     )
 
+    COUNTS = ("NumberOfInstances", "NumberOfFeatures", "NumberOfClasses")  # log-scaled
+
     def _fit(self, meta: MetaDataset) -> None:
+        self.features_ = [f for f in self.FEATURES if f in self.train_features_.columns]
         F = pd.DataFrame(self._transform(self.train_features_))
         self.center_, self.scale_ = F.mean(), F.std().replace(0, 1.0).fillna(1.0)
         self.points_ = ((F - self.center_) / self.scale_).fillna(0.0).to_numpy()
         self.fallback_ = self.train_scores_.mean(axis=0).to_numpy()
 
     def _transform(self, F: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
-        cols = list(self.FEATURES)
-        out = F[cols].astype(float).copy()
-        out[cols[:3]] = np.log1p(out[cols[:3]].clip(lower=0))
+        out = F[self.features_].astype(float).copy()
+        counts = [c for c in self.features_ if c in self.COUNTS]
+        out[counts] = np.log1p(out[counts].clip(lower=0))
         return out
 
     def _scores(self, x: pd.Series) -> np.ndarray:

@@ -1,0 +1,356 @@
+"""Time to R2: AutoMetaRegressor against FLAML, random search and two default regressors
+on the regression corpus (the regression twin of time_to_accuracy.py).
+
+Protocol (one run per dataset, method and budget):
+- Datasets: the tables of the regression corpus (``../shared/corpus/pmlb_regression``)
+  that the regression meta-dataset kept (``data/metadataset_regression/corpus.csv``: the
+  reserved list and duplicates were dropped there by the builder's corpus rules, so no
+  reserved table can enter this benchmark), one per family (the first name of the
+  family), families in a fixed shuffled order (seed 0) so that a partial run is a random
+  subset. Tables above MAX_ROWS rows are subsampled to MAX_ROWS, stratified by the
+  target's quantile bins (the builder's cap).
+- Split: 75 / 25, stratified by the target's quantile bins (``Task.strata``),
+  random_state=0. R2 and RMSE on the 25 %; the normalised RMSE is the RMSE over the
+  standard deviation of the test targets (1 = predicting the test mean).
+- Leave-one-family-out: the regression meta-model (r2) and the fit-time model are
+  retrained on the regression meta-dataset without the held-out dataset's family.
+- Methods, all single-threaded (OMP / MKL / OpenBLAS threads 1, n_jobs=1):
+  autometa       AutoMetaRegressor(time_budget=B, random_state=0) (metric r2)
+  random search  the same search engine with the grid's configurations in a random order
+                 (seed 0), no portfolio, no halving and no local search off the grid
+  FLAML          flaml.AutoML(task="regression", time_budget=B, metric="r2", n_jobs=1,
+                 seed=0)
+  RF(300), HGB   RandomForestRegressor(n_estimators=300) and HistGradientBoostingRegressor
+                 defaults, with autometa's preprocessing (no budget)
+- Budgets B = 10, 30, 60 s. Wall time is measured around ``fit`` (autometa's includes its
+  meta-features); overrun = wall / B - 1.
+- Mean rank: per dataset, methods ranked by test R2 (1 = best; ties share the mean
+  rank). Win / tie / loss: autometa's test R2 against each (a tie: equal to 1e-12).
+  Intervals: 95 % bootstrap of the mean difference over families (one dataset per
+  family, so resampling datasets is resampling families), 2,000 resamples, seed 0.
+
+The issue's targets, written before the run: at 30 s, autometa's mean R2 and mean rank
+better than FLAML's; every autometa run within its budget + 10 %.
+
+Results go to results/time_to_accuracy_regression/runs-<shard>.jsonl as they finish; a
+rerun skips finished runs. ``--report`` writes results/time_to_accuracy_regression.md
+and .png from whatever has finished.
+
+Run: python benchmarks/time_to_accuracy_regression.py [--shard 0/2] [--budgets 10,30,60]
+     python benchmarks/time_to_accuracy_regression.py --report
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+import autometa  # noqa: E402
+from autometa.builder import BuildSettings, prepare_task, read_jsonl  # noqa: E402
+from autometa.learners import LearnerConfig  # noqa: E402
+from autometa.metadata import MetaDataset  # noqa: E402
+from autometa.metrics import Predictions, get_metric  # noqa: E402
+from autometa.paths import metadataset_dir, shared_dir  # noqa: E402
+from autometa.pipelines import build_pipeline  # noqa: E402
+from autometa.recommend import Knowledge, Recommendation  # noqa: E402
+from autometa.search import SearchSettings, search  # noqa: E402
+from autometa.sources.pmlb import pmlb_datasets  # noqa: E402
+from autometa.tabular import Task  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+RUNS = RESULTS / "time_to_accuracy_regression"
+CORPUS = shared_dir() / "corpus" / "pmlb_regression"
+BUDGETS = (10, 30, 60)
+MAX_ROWS = 20_000
+METHODS = ("autometa", "random search", "FLAML", "RF(300)", "HGB")
+DEFAULTS = {
+    "RF(300)": LearnerConfig("rfr_300", "random_forest_regressor", {"n_estimators": 300}),
+    "HGB": LearnerConfig("hgbr_default", "hist_gradient_boosting_regressor", {}),
+}
+TIE = 1e-12
+
+
+def datasets() -> list[Any]:
+    """One kept table per family, families in a seeded shuffled order."""
+    corpus = pd.read_csv(metadataset_dir("regression") / "corpus.csv")
+    kept = set(corpus.loc[corpus["kept"].astype(bool), "name"])
+    first: dict[str, Any] = {}
+    for ref in pmlb_datasets(CORPUS, task="regression"):
+        if ref.name in kept:
+            first.setdefault(ref.family, ref)
+    families = sorted(first)
+    order = np.random.default_rng(0).permutation(len(families))
+    return [first[families[i]] for i in order]
+
+
+def prepare(task: Task) -> tuple[Task, Task]:
+    """The builder's row cap, then a 75 / 25 split stratified by target bins."""
+    task, _ = prepare_task(task, BuildSettings(max_rows=MAX_ROWS))
+    train, test = train_test_split(
+        np.arange(len(task.y)), test_size=0.25, stratify=task.strata, random_state=0
+    )
+    return task.subset(np.sort(train)), task.subset(np.sort(test))
+
+
+def scores(test: Task, predicted: Any) -> dict[str, float]:
+    """Test R2, RMSE and RMSE over the test targets' standard deviation."""
+    y = test.y.to_numpy(dtype=float)
+    p = Predictions(np.asarray(predicted, dtype=float), np.asarray([]))
+    rmse = get_metric("rmse").compute(y, p)
+    return {"r2": get_metric("r2").compute(y, p), "rmse": rmse, "nrmse": rmse / float(np.std(y))}
+
+
+def run_autometa(train: Task, test: Task, budget: int, knowledge: Knowledge) -> dict[str, Any]:
+    reg = autometa.AutoMetaRegressor(time_budget=budget, knowledge=knowledge, random_state=0)
+    t0 = time.perf_counter()
+    reg.fit_task(train, start=t0)
+    wall = time.perf_counter() - t0
+    return {**scores(test, reg.predict_task(test)), "wall": wall, "best": reg.best_config_,
+            "refit": reg.refit_,
+            "evaluations": int((reg.leaderboard_["status"] != "skipped").sum())}  # fmt: skip
+
+
+def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    ids = list(knowledge.configs["config_id"])
+    order = np.random.default_rng(0).permutation(len(ids))
+    rec = Recommendation.of_order([ids[i] for i in order], knowledge)
+    settings = SearchSettings(time_budget=budget, metric="r2", n_portfolio=0, min_rows=10**12,
+                              local_search=False, random_state=0)  # fmt: skip
+    result = search(train, rec, settings, start=t0)
+    wall = time.perf_counter() - t0
+    board = result.leaderboard
+    return {**scores(test, result.pipeline.predict(test.X)), "wall": wall,
+            "best": result.best_config, "refit": result.refit,
+            "evaluations": int((board["status"] != "skipped").sum())}  # fmt: skip
+
+
+def _flaml_frame(task: Task) -> pd.DataFrame:
+    frame = task.X.copy()
+    for col in task.categorical_columns:
+        frame[col] = frame[col].astype("category")
+    return frame
+
+
+def run_flaml(train: Task, test: Task, budget: int) -> dict[str, Any]:
+    from flaml import AutoML  # imported at start-up (run), so not timed here
+
+    automl = AutoML()
+    t0 = time.perf_counter()
+    automl.fit(_flaml_frame(train), train.y.to_numpy(dtype=float), task="regression",
+               time_budget=budget, metric="r2", n_jobs=1, seed=0, verbose=0)  # fmt: skip
+    wall = time.perf_counter() - t0
+    return {**scores(test, automl.predict(_flaml_frame(test))), "wall": wall,
+            "best": str(automl.best_estimator)}  # fmt: skip
+
+
+def run_default(train: Task, test: Task, method: str) -> dict[str, Any]:
+    pipe = build_pipeline(DEFAULTS[method], train.numeric_columns, train.categorical_columns, 0)
+    t0 = time.perf_counter()
+    pipe.fit(train.X, train.y.to_numpy(dtype=float))
+    wall = time.perf_counter() - t0
+    return {**scores(test, pipe.predict(test.X)), "wall": wall}
+
+
+def load_runs() -> pd.DataFrame:
+    """Every recorded run (a torn last line of a killed run is skipped)."""
+    rows = [r for path in sorted(RUNS.glob("runs-*.jsonl")) for r in read_jsonl(path)]
+    return pd.DataFrame(rows)
+
+
+def run(shard: int, n_shards: int, budgets: tuple[int, ...], methods: tuple[str, ...]) -> None:
+    import flaml.automl  # noqa: F401  (import time must not count against FLAML's budget)
+
+    RUNS.mkdir(parents=True, exist_ok=True)
+    out = RUNS / f"runs-{shard}.jsonl"
+    meta = MetaDataset.load(metadataset_dir("regression"))
+    runs = load_runs()
+    done = set() if runs.empty else set(
+        zip(runs["dataset"], runs["method"], runs["budget"].astype(int), strict=True)
+    )  # fmt: skip
+    for i, ref in enumerate(datasets()):
+        if i % n_shards != shard:
+            continue
+        todo = [(m, b) for m in methods for b in (budgets if m not in DEFAULTS else (0,))
+                if (ref.name, m, b) not in done]  # fmt: skip
+        if not todo:
+            continue
+        train, test = prepare(ref.load())
+        keep = meta.datasets.loc[meta.datasets["family"] != ref.family, "name"].tolist()
+        knowledge = Knowledge.from_metadataset(meta.subset(keep), metric="r2", random_state=0)
+        for method, budget in todo:
+            record: dict[str, Any] = {"dataset": ref.name, "family": ref.family,
+                                      "method": method, "budget": budget,
+                                      "n_train": len(train.y), "n_test": len(test.y)}  # fmt: skip
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if method == "autometa":
+                        record.update(run_autometa(train, test, budget, knowledge))
+                    elif method == "random search":
+                        record.update(run_random(train, test, budget, knowledge))
+                    elif method == "FLAML":
+                        record.update(run_flaml(train, test, budget))
+                    else:
+                        record.update(run_default(train, test, method))
+            except Exception as exc:  # recorded: one failure must not stop the benchmark
+                record["error"] = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            record["load_average"] = round(os.getloadavg()[0], 2)  # other work on the cores
+            with out.open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            print(json.dumps(record), flush=True)
+
+
+def _column(frame: pd.DataFrame, method: str, budget: int) -> pd.Series:
+    return frame[(method, budget if method not in DEFAULTS else 0)]
+
+
+def report() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = load_runs()
+    if runs.empty:
+        print("no runs yet")
+        return
+    if "error" not in runs:
+        runs["error"] = np.nan
+    errors, ok = runs[runs["error"].notna()], runs[runs["error"].isna()]
+    methods = [m for m in METHODS if m in set(ok["method"])]
+    budgets = sorted(int(b) for b in set(ok["budget"]) if b > 0)
+    r2 = ok.pivot_table(index="dataset", columns=["method", "budget"], values="r2")
+    nrmse = ok.pivot_table(index="dataset", columns=["method", "budget"], values="nrmse")
+    complete = r2.dropna()  # only datasets on which every method finished every budget
+    n = len(complete)
+    lines = ["# Time to R2 (regression)", "",
+             "Generated by `benchmarks/time_to_accuracy_regression.py --report` (protocol in "
+             f"its docstring). Python {platform.python_version()}, {platform.machine()}, "
+             "single-threaded runs.", "",
+             f"Datasets compared: {n} of {len(datasets())} (one per family; every method and "
+             f"budget finished), runs recorded: {len(runs)}, failed runs: {len(errors)}.", ""]  # fmt: skip
+    if n == 0:
+        (RESULTS / "time_to_accuracy_regression.md").write_text("\n".join(lines) + "\n")
+        return
+    head = "| budget | " + " | ".join(methods) + " |"
+    rule = "|---|" + "---|" * len(methods)
+    lines += ["## Mean test R2, mean normalised RMSE and mean rank by R2 (1 = best)", "",
+              "Cells: mean R2 / mean RMSE over the test targets' sd / mean rank.", "",
+              head, rule]  # fmt: skip
+    means = {}
+    for b in budgets:
+        table = pd.DataFrame({m: _column(complete, m, b) for m in methods})
+        ranks = table.rank(axis=1, ascending=False, method="average").mean()
+        nr = pd.DataFrame({m: _column(nrmse.loc[complete.index], m, b) for m in methods})
+        means[b] = table.mean()
+        cells = [f"{table[m].mean():.4f} / {nr[m].mean():.4f} / {ranks[m]:.2f}" for m in methods]
+        lines.append(f"| {b} s | " + " | ".join(cells) + " |")
+    others = [m for m in methods if m != "autometa"]
+    lines += ["", "## autometa win / tie / loss (test R2, per dataset)", "",
+              "| budget | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]  # fmt: skip
+    for b in budgets:
+        ours = complete[("autometa", b)]
+        cells = []
+        for m in others:
+            diff = ours - _column(complete, m, b)
+            cells.append(f"{(diff > TIE).sum()} / {(diff.abs() <= TIE).sum()} / {(diff < -TIE).sum()}")
+        lines.append(f"| {b} s | " + " | ".join(cells) + " |")
+    lines += ["", "Mean R2 difference, autometa minus each (95 % bootstrap interval over "
+              "families, 2,000 resamples, seed 0):", "",
+              "| budget | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]  # fmt: skip
+    boot = np.random.default_rng(0).integers(0, n, size=(2000, n))
+    for b in budgets:
+        ours = complete[("autometa", b)].to_numpy()
+        cells = []
+        for m in others:
+            diff = ours - _column(complete, m, b).to_numpy()
+            lo, hi = np.quantile(diff[boot].mean(axis=1), [0.025, 0.975])
+            cells.append(f"{diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]")
+        lines.append(f"| {b} s | " + " | ".join(cells) + " |")
+    lines += ["", "## Budget adherence (wall time / budget - 1, over all runs)", "",
+              "| method | budget | median overrun | max overrun | runs within +10 % |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for m in [m for m in methods if m not in DEFAULTS]:
+        for b in budgets:
+            r = ok[(ok["method"] == m) & (ok["budget"] == b)]
+            if len(r):
+                over = r["wall"] / b - 1
+                lines.append(f"| {m} | {b} s | {over.median():+.1%} | {over.max():+.1%} | "
+                             f"{(over <= 0.10).mean():.0%} ({len(r)}) |")  # fmt: skip
+    for m in [m for m in DEFAULTS if m in methods]:
+        r = ok[ok["method"] == m]
+        lines.append(
+            f"| {m} | none | median fit {r['wall'].median():.1f} s | max {r['wall'].max():.1f} s | |"
+        )
+    load = ok["load_average"].dropna()
+    lines += ["", f"Load average (1 min) at the end of the {len(load)} runs (2 cores): median "
+              f"{load.median():.2f}, max {load.max():.2f}."]  # fmt: skip
+    if len(errors):
+        lines += ["", "## Failed runs", "", "| dataset | method | budget | error |", "|---|---|---|---|"]
+        for r in errors.itertuples():
+            lines.append(f"| {r.dataset} | {r.method} | {r.budget} | {str(r.error)[:120]} |")
+    searched = [m for m in methods if m not in DEFAULTS]
+    lines += ["", "## Per dataset (test R2)", "",
+              "| dataset | n_train | " + " | ".join(f"{m} {b}" for m in searched for b in budgets)
+              + "".join(f" | {m}" for m in DEFAULTS if m in methods) + " |",
+              "|---|---|" + "---|" * (len(searched) * len(budgets) + len(DEFAULTS))]  # fmt: skip
+    sizes = ok.groupby("dataset")["n_train"].first()
+    for name, row in complete.iterrows():
+        cells = [f"{row[(m, b)]:.3f}" for m in searched for b in budgets]
+        cells += [f"{row[(m, 0)]:.3f}" for m in DEFAULTS if m in methods]
+        lines.append(f"| {name} | {sizes[name]} | " + " | ".join(cells) + " |")
+    (RESULTS / "time_to_accuracy_regression.md").write_text("\n".join(lines) + "\n")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for m in searched:
+        ax.plot(budgets, [means[b][m] for b in budgets], marker="o", label=m)
+    for m, style in zip([m for m in DEFAULTS if m in methods], ("--", ":"), strict=False):
+        ax.axhline(complete[(m, 0)].mean(), linestyle=style, color="grey", label=f"{m} (no budget)")
+    ax.set_xlabel("time budget (s)")
+    ax.set_ylabel(f"mean test R2 ({n} datasets)")
+    ax.set_xticks(budgets)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(RESULTS / "time_to_accuracy_regression.png", dpi=120)
+    print((RESULTS / "time_to_accuracy_regression.md").read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shard", default="0/1", help="i/n: run every n-th dataset from i")
+    parser.add_argument("--report", action="store_true")
+    parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)), help="e.g. 10,30,60")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
+    args = parser.parse_args()
+    if args.report:
+        report()
+        return
+    i, n = (int(v) for v in args.shard.split("/"))
+    methods = tuple(m.strip() for m in args.methods.split(","))
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS}")
+    run(i, n, tuple(int(b) for b in args.budgets.split(",")), methods)
+
+
+if __name__ == "__main__":
+    main()
