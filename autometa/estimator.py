@@ -62,6 +62,10 @@ _PARAMETERS = """
         selection on out-of-fold predictions) when that beats the best single one. The
         default stays False until the time-to-accuracy benchmark decides it by the rule
         written in README.md ("Ensembles").
+    curve_halving : bool
+        Promote between the search's rungs by scores corrected with the meta-model's
+        predicted learning curves (``search/halving.py``); off until the time-to-accuracy
+        benchmark decides it by the rule in README.md.
 """
 
 _ATTRIBUTES = """
@@ -127,6 +131,7 @@ class AutoMetaEstimator(BaseEstimator):
         random_state: int | None = None,
         callback: Callable[[SearchEvent], None] | None = None,
         ensemble: bool = False,
+        curve_halving: bool = False,
     ) -> None:
         self.time_budget = time_budget
         self.top_k = top_k
@@ -140,6 +145,7 @@ class AutoMetaEstimator(BaseEstimator):
         self.random_state = random_state
         self.callback = callback
         self.ensemble = ensemble
+        self.curve_halving = curve_halving
 
     def _settings(self, seed: int) -> SearchSettings:
         """The search's settings (validated: a clear error for a bad budget or metric)."""
@@ -148,6 +154,7 @@ class AutoMetaEstimator(BaseEstimator):
             time_budget=self.time_budget, metric=metric, top_k=self.top_k,
             n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
             n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
+            curve_halving=self.curve_halving,
         )  # fmt: skip
 
     def _check_input(self, X: Any, y: Any) -> pd.DataFrame:

@@ -39,7 +39,7 @@ from autometa.metadata import MetaDataset
 from autometa.selectors.base import Selector
 from autometa.selectors.baselines import SingleBest
 
-__all__ = ["KS", "RACE_KS", "evaluate", "race_scores", "raw_filled", "summarize"]
+__all__ = ["KS", "RACE_KS", "evaluate", "family_groups", "race_scores", "raw_filled", "summarize"]
 
 logger = logging.getLogger(__name__)
 KS = (1, 3, 5, 10)
@@ -90,7 +90,7 @@ def evaluate(
     sign = 1.0 if meta.maximize.get(metric, True) else -1.0
     pick, report = race_scores(meta, metric, random_state)
     rows = []
-    groups = _groups(list(dict.fromkeys(families.loc[meta.dataset_names])), folds)
+    groups = family_groups(list(dict.fromkeys(families.loc[meta.dataset_names])), folds)
     for done, group in enumerate(groups, start=1):
         test = [d for d in meta.dataset_names if families[d] in group]
         train = meta.subset([d for d in meta.dataset_names if families[d] not in group])
@@ -121,7 +121,7 @@ def evaluate(
     return pd.DataFrame(rows)
 
 
-def _groups(families: list[str], folds: int | None) -> list[set[str]]:
+def family_groups(families: list[str], folds: int | None) -> list[set[str]]:
     """One family per group, or the families dealt to ``folds`` groups (seeded shuffle)."""
     if folds is None or folds >= len(families):
         return [{f} for f in families]

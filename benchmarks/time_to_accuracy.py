@@ -17,6 +17,8 @@ Protocol (one run per dataset, method and budget):
   autometa portfolio order    the same search, racing the greedy portfolio's order
                               instead of the meta-model's ranking (no meta-features)
   autometa random order       the same search, racing a random order (seed 0)
+  autometa curve halving      the same with curve_halving=True (promotion by scores
+                              corrected with the predicted learning curves)
   random search  the same search engine with the grid's configurations in a random order
                  (seed 0), no portfolio, no halving and no local search off the grid
   FLAML          flaml.AutoML(time_budget=B, metric="accuracy", n_jobs=1, seed=0)
@@ -74,7 +76,8 @@ CORPUS = shared_dir() / "corpus" / "pmlb"
 BUDGETS = (10, 30, 60)
 MAX_ROWS = 20_000
 METHODS = ("autometa", "autometa ensemble", "autometa portfolio order", "autometa random order",
-           "random search", "FLAML", "AutoGluon", "RF(300)", "HGB")  # fmt: skip
+           "autometa curve halving", "random search", "FLAML", "AutoGluon", "RF(300)",
+           "HGB")  # fmt: skip
 AUTOGLUON_PYTHON = HERE / "peers" / ".venv-autogluon" / "bin" / "python"
 DEFAULTS = {
     "RF(300)": LearnerConfig("rf_300", "random_forest", {"n_estimators": 300}),
@@ -103,12 +106,13 @@ def prepare(task: Task) -> tuple[Task, Task]:
 
 def run_autometa(
     train: Task, test: Task, budget: int, knowledge: Knowledge, ensemble: bool = False,
-    order: list[str] | None = None,
+    order: list[str] | None = None, curve_halving: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
-    """autometa, or an ablation: ``ensemble``, or a fixed racing ``order``."""
+    """autometa, or an ablation: ``ensemble``, a fixed racing ``order``, ``curve_halving``."""
     clf = autometa.AutoMetaClassifier(
-        time_budget=budget, knowledge=knowledge, random_state=0, ensemble=ensemble
-    )
+        time_budget=budget, knowledge=knowledge, random_state=0, ensemble=ensemble,
+        curve_halving=curve_halving,
+    )  # fmt: skip
     t0 = time.perf_counter()
     rec = None if order is None else Recommendation.of_order(order, knowledge)
     clf.fit_task(train, recommendation=rec, start=t0)
@@ -235,6 +239,10 @@ def run(
                         ids = list(knowledge.configs["config_id"])
                         order = [ids[i] for i in np.random.default_rng(0).permutation(len(ids))]
                         record.update(run_autometa(train, test, budget, knowledge, order=order))
+                    elif method == "autometa curve halving":
+                        record.update(
+                            run_autometa(train, test, budget, knowledge, curve_halving=True)
+                        )
                     elif method == "AutoGluon":
                         record.update(run_autogluon(train, test, budget))
                     elif method == "random search":

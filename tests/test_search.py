@@ -12,7 +12,7 @@ from sklearn.datasets import make_classification
 
 import autometa
 from autometa.learners import get_config
-from autometa.search import SearchSettings, search
+from autometa.search import SearchEvent, SearchSettings, search
 from autometa.search.records import Record, incumbent, leaderboard
 from autometa.tabular import task_from_xy
 
@@ -266,3 +266,53 @@ def test_the_last_resort_gives_a_model_when_the_head_cannot(
     board = result.leaderboard
     assert (board["status"] == "fallback_error").sum() == 4
     assert "of 600 rows" in result.refit and result.refit.startswith("fallback: 50 ")
+
+
+def test_promotion_scores_add_the_predicted_change_scaled_by_the_observed_spread() -> None:
+    from autometa.search.halving import promotion_scores
+
+    observed = {"svc": 0.80, "tree": 0.84, "lr": 0.82}
+    spread = float(np.std(list(observed.values())))
+    at_rung = pd.Series({"svc": -0.5, "tree": 1.0, "lr": 0.0})
+    at_full = pd.Series({"svc": 1.5, "tree": 0.0, "lr": 0.0})  # the SVC overtakes at full size
+    out = promotion_scores(observed, at_rung, at_full)
+    assert out["svc"] == pytest.approx(0.80 + 2.0 * spread)
+    assert out["tree"] == pytest.approx(0.84 - 1.0 * spread)
+    assert out["lr"] == pytest.approx(0.82)
+    assert max(out, key=out.__getitem__) == "svc"
+    # Unknown to the model, or nothing to scale by: the observed scores as they are.
+    assert promotion_scores({"x": 0.5, "svc": 0.6}, at_rung, at_full)["x"] == 0.5
+    assert promotion_scores({"svc": 0.8}, at_rung, at_full) == {"svc": 0.8}
+
+
+def test_curve_halving_promotes_by_the_corrected_scores(task: autometa.Task) -> None:
+    # Six configurations raced in a fixed order; the model is made to predict that the
+    # one that did worst on the first rung gains most by full size: with curve halving it
+    # moves on to the second rung, without it does not.
+    small = task.subset(np.arange(4500))  # rungs of 500, 1500 and 4500 rows
+    order = ["lr_00", "rf_00", "hgb_00", "gnb_00", "dt_00", "knn_00"]
+    knowledge = autometa.recommend(small).knowledge
+    assert knowledge is not None
+    for curve in (False, True):
+        rung0: dict[str, float] = {}
+
+        def note(event: SearchEvent, rung0: dict[str, float] = rung0) -> None:
+            if event.rung == 0 and event.status == "ok":
+                rung0[event.config_id] = event.score
+
+        def scores_at(rows: int, rung0: dict[str, float] = rung0) -> pd.Series:
+            gain = pd.Series(0.0, index=order)
+            if rows == len(small.y):  # all rows: the first rung's worst is predicted to win
+                gain[min(rung0, key=rung0.__getitem__)] = 100.0
+            return gain
+
+        rec = autometa.Recommendation.of_order(order, knowledge)
+        rec.metafeatures = pd.Series({"anything": 1.0})  # as if ranked from meta-features
+        rec.scores_at = scores_at  # type: ignore[method-assign]
+        settings = SearchSettings(
+            time_budget=120, n_portfolio=0, top_k=6, local_search=False, random_state=0,
+            curve_halving=curve,
+        )  # fmt: skip
+        board = search(small, rec, settings, callback=note).leaderboard
+        worst = min(rung0, key=rung0.__getitem__)
+        assert (worst in set(board.loc[board["rung"] == 1, "config_id"])) == curve

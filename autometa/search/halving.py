@@ -5,6 +5,12 @@ from the dataset-independent portfolio (a safety net when the meta-model is wron
 later bracket holds the next ``top_k + n_portfolio`` configurations of the ranking. Within
 a bracket, every configuration is cross-validated on a stratified subsample; the best
 ``1 / eta`` move on to a sample ``eta`` times larger, up to all rows.
+
+With ``SearchSettings.curve_halving``, the promotion is informed by learning curves: each
+configuration's score on the rung is corrected by the meta-model's predicted change from
+the rung's size to all rows (:func:`promotion_scores`), so that a kernel SVM or an MLP
+that lags on a small sample but is predicted to overtake at full size can still move on,
+and one that leads only on small samples does not take its place.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from autometa.recommend import Recommendation
 from autometa.search.state import MIN_SECONDS, State, evaluate
 from autometa.tabular import stratified_subsample
 
-__all__ = ["brackets", "run_bracket", "rungs"]
+__all__ = ["brackets", "promotion_scores", "run_bracket", "rungs"]
 
 
 def rungs(
@@ -43,6 +50,39 @@ def brackets(rec: Recommendation, top_k: int, n_portfolio: int) -> list[list[str
     rest = [c for c in ranking if c not in first]
     size = top_k + n_portfolio
     return [first] + [rest[i : i + size] for i in range(0, len(rest), size)]
+
+
+def promotion_scores(
+    observed: dict[str, float], at_rung: pd.Series, at_full: pd.Series
+) -> dict[str, float]:
+    """The scores to promote by: each observed score plus the predicted change of the
+    configuration's score from the rung's size to all rows.
+
+    Parameters
+    ----------
+    observed : dict
+        config_id -> its CV score on the rung (larger is better).
+    at_rung, at_full : Series
+        config_id -> the meta-model's predicted score at the rung's size and at all rows
+        (``Recommendation.scores_at``). They are standardised across configurations (a
+        dataset's mean 0, spread 1), so the predicted change is scaled by the spread of
+        the observed scores; with fewer than two scores, or no spread, the observed ones
+        are returned.
+
+    Returns
+    -------
+    dict
+        config_id -> corrected score (a configuration the model does not know keeps its own).
+    """
+    values = np.array(list(observed.values()), dtype=float)
+    spread = float(values.std()) if len(values) > 1 else 0.0
+    if spread <= 0.0:
+        return dict(observed)
+    out = {}
+    for config, score in observed.items():
+        change = float(at_full.get(config, np.nan) - at_rung.get(config, np.nan))
+        out[config] = score + spread * change if np.isfinite(change) else score
+    return out
 
 
 def run_bracket(state: State, bracket: list[str], samples: list[np.ndarray]) -> int:
@@ -72,5 +112,10 @@ def run_bracket(state: State, bracket: list[str], samples: list[np.ndarray]) -> 
         if not scores or rung == len(samples) - 1:
             break
         keep = max(1, math.ceil(len(scores) / eta))
+        if state.settings.curve_halving:
+            at_rung = state.predicted_scores(len(rows))
+            at_full = state.predicted_scores(len(samples[-1]))
+            if at_rung is not None and at_full is not None:
+                scores = promotion_scores(scores, at_rung, at_full)
         alive = sorted(scores, key=lambda c: -scores[c])[:keep]
     return evaluated

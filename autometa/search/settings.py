@@ -32,6 +32,11 @@ class SearchSettings:
         BLAS / OpenMP threads per fit.
     random_state : int
         Seeds subsamples, folds and the learners.
+    curve_halving : bool
+        Promote between rungs by the score corrected with the meta-model's predicted
+        learning curve (``halving.promotion_scores``); off by default until the
+        time-to-accuracy benchmark's ablation decides (``benchmarks/curve_halving.py``
+        measures the rule offline on the meta-dataset's learning curves).
     ensemble : bool
         Build an ensemble of the configurations evaluated on the winner's rung by greedy
         ensemble selection on their out-of-fold predictions (``search/ensemble.py``) and
@@ -50,6 +55,7 @@ class SearchSettings:
     n_jobs: int = 1
     random_state: int = 0
     ensemble: bool = False
+    curve_halving: bool = False
 
     def __post_init__(self) -> None:
         budget = self.time_budget

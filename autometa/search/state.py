@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from autometa.exceptions import BadInputError
 from autometa.fitting import FitResult, FitTimeout, cross_validate
@@ -63,6 +64,7 @@ class State:
     def __post_init__(self) -> None:
         r = self.rec.ranking
         self.ranks = dict(zip(r["config_id"], r["rank"], strict=True))
+        self._predicted: dict[int, pd.Series] = {}  # rows -> the model's predicted scores
         # The class codes; none for regression (its out-of-fold "classes" are one column).
         kind = self.task.kind
         self.classes: np.ndarray | None = (
@@ -78,6 +80,16 @@ class State:
 
     def any_ok(self) -> bool:
         return any(r.status == "ok" for r in self.records)
+
+    def predicted_scores(self, rows: int) -> pd.Series | None:
+        """The meta-model's predicted scores of every configuration for this table trained
+        on ``rows`` rows (cached); None for a recommendation without meta-features (a fixed
+        order, ``Recommendation.of_order``)."""
+        if self.rec.metafeatures.empty or self.rec.knowledge is None:
+            return None
+        if rows not in self._predicted:
+            self._predicted[rows] = self.rec.scores_at(rows)
+        return self._predicted[rows]
 
     def spare(self) -> float:
         """Seconds left after reserving the refit of the current best configuration."""
