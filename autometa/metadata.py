@@ -96,8 +96,8 @@ class MetaDataset:
 
     @property
     def task_kind(self) -> str:
-        """ "classification" or "regression" (a build measures one kind; ASlib scenarios and
-        builds older than regression have no ``task`` column: classification)."""
+        """The task kind, "classification" or "regression" (a build measures one kind;
+        ASlib scenarios and older builds have no ``task`` column: classification)."""
         if "task" in self.datasets and len(self.datasets):
             return str(self.datasets["task"].iloc[0])
         return "classification"

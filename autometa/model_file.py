@@ -60,7 +60,7 @@ class SavedModel:
 
     @property
     def kind(self) -> str:
-        """ "classification" or "regression"."""
+        """The task kind: "classification" or "regression"."""
         return "regression" if self.classes is None else "classification"
 
     def predict(self, X: Any, label: str = "the input") -> np.ndarray:

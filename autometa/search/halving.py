@@ -33,12 +33,13 @@ def rungs(
     """Row positions of each rung: up to three, each ``eta`` times the last, ending with
     all rows; tables of at most ``eta * min_rows`` rows have one rung. Samples are
     stratified by ``strata`` (``Task.strata``: the classes, or bins of a regression target)."""
-    y = strata
-    n = len(y)
+    n = len(strata)
     sizes = [n]
     while len(sizes) < 3 and sizes[0] / eta >= min_rows:
         sizes.insert(0, int(sizes[0] / eta))
-    return [np.arange(n) if s == n else stratified_subsample(y, s, random_state, cv) for s in sizes]
+    return [
+        np.arange(n) if s == n else stratified_subsample(strata, s, random_state, cv) for s in sizes
+    ]
 
 
 def brackets(rec: Recommendation, top_k: int, n_portfolio: int) -> list[list[str]]:
