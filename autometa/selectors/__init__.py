@@ -16,12 +16,14 @@ from autometa.selectors.baselines import (
     RandomSelector,
     SingleBest,
 )
+from autometa.selectors.feature_selection import ForwardKNN
 
 __all__ = [
     "AveragePortfolio",
     "BaseSelector",
     "Explanation",
     "FlamlNN",
+    "ForwardKNN",
     "KNNSelector",
     "MetaModel",
     "RandomSelector",
@@ -43,6 +45,7 @@ def roster(random_state: int = 0) -> dict[str, Callable[[], Selector]]:
         "AveragePortfolio": AveragePortfolio,
         "KNN (auto-sklearn 1.0, k=10)": KNNSelector,
         "FLAML-style 1-NN": FlamlNN,
+        "KNN, forward-selected features": ForwardKNN,
         "MetaModel (torch)": lambda: MetaModel(random_state=random_state),
     }
 
