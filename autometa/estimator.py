@@ -28,7 +28,13 @@ from autometa.schema import InputSchema
 from autometa.search import SearchEvent, SearchSettings, search
 from autometa.tabular import Task
 
-__all__ = ["AutoMetaEstimator", "docstring", "target_array"]
+__all__ = ["ENSEMBLE_DEFAULT", "AutoMetaEstimator", "docstring", "target_array"]
+
+#: ``ensemble=None`` by task kind. Regression: True, by README.md's rule on
+#: benchmarks/results/time_to_accuracy_regression.md (at 30 s the ensemble's mean R2 was
+#: above the single model's and it won more tables than it lost). Classification: False
+#: until benchmarks/time_to_accuracy.py has run the same comparison.
+ENSEMBLE_DEFAULT = {"classification": False, "regression": True}
 
 _PARAMETERS = """
     Parameters
@@ -57,11 +63,11 @@ _PARAMETERS = """
         Seeds meta-features, subsamples, folds and learners (None: a fresh seed).
     callback : callable, optional
         Receives a :class:`autometa.search.SearchEvent` after each evaluation.
-    ensemble : bool
+    ensemble : bool, optional
         Ensemble the configurations evaluated on the winner's rung (greedy ensemble
-        selection on out-of-fold predictions) when that beats the best single one. The
-        default stays False until the time-to-accuracy benchmark decides it by the rule
-        written in README.md ("Ensembles").
+        selection on out-of-fold predictions) when that beats the best single one. None:
+        the task kind's default, ``ENSEMBLE_DEFAULT`` (decided for each kind by its
+        time-to-accuracy benchmark and the rule written in README.md, "Ensembles").
     curve_halving : bool
         Promote between the search's rungs by scores corrected with the meta-model's
         predicted learning curves (``search/halving.py``); off until the time-to-accuracy
@@ -73,6 +79,8 @@ _ATTRIBUTES = """
     feature_names_in_ : ndarray of str (only when X had string column names)
     metric_ : str
         The metric searched (``metric`` or the task kind's default).
+    settings_ : SearchSettings
+        What the search was asked (defaults resolved: the metric, the ensemble, the seed).
     recommendation_ : Recommendation
     leaderboard_ : DataFrame
         One row per evaluation, best first (see ``SearchResult``).
@@ -86,8 +94,8 @@ _ATTRIBUTES = """
         What the final model was fitted on: "all rows", "M of N rows", "last CV fold" or
         "fallback: M of N rows, not validated" (see :func:`autometa.search.search`).
     ensemble_ : DataFrame
-        The ensemble's members (config_id, weight, fitted_on) when ``ensemble=True`` and an
-        ensemble beat the best single configuration; empty otherwise (``pipeline_`` is then
+        The ensemble's members (config_id, weight, fitted_on) when the search ensembles
+        (see ``ensemble``) and an ensemble beat the best single configuration; empty otherwise (``pipeline_`` is then
         the ensemble).
     table_ : dict
         The table fitted on: name, rows, columns, column kinds, dropped columns with their
@@ -130,7 +138,7 @@ class AutoMetaEstimator(BaseEstimator):
         knowledge: Knowledge | None = None,
         random_state: int | None = None,
         callback: Callable[[SearchEvent], None] | None = None,
-        ensemble: bool = False,
+        ensemble: bool | None = None,
         curve_halving: bool = False,
     ) -> None:
         self.time_budget = time_budget
@@ -153,7 +161,8 @@ class AutoMetaEstimator(BaseEstimator):
         return SearchSettings(
             time_budget=self.time_budget, metric=metric, top_k=self.top_k,
             n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
-            n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
+            n_jobs=self.n_jobs, random_state=seed,
+            ensemble=ENSEMBLE_DEFAULT[self._kind] if self.ensemble is None else self.ensemble,
             curve_halving=self.curve_halving,
         )  # fmt: skip
 
@@ -178,6 +187,7 @@ class AutoMetaEstimator(BaseEstimator):
             else int(np.random.default_rng().integers(2**31 - 1))
         )
         settings = self._settings(seed)
+        self.settings_ = settings
         self.metric_ = settings.metric
         self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
         self.recommendation_ = recommendation or recommend(

@@ -202,12 +202,12 @@ def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
             "command": command
             or f"autometa.{type(clf).__name__}("
             f"time_budget={clf.time_budget!r}, metric={clf.metric_!r}, "
-            f"random_state={clf.random_state!r}, ensemble={clf.ensemble!r}).fit(X, y)",
+            f"random_state={clf.random_state!r}, ensemble={clf.settings_.ensemble!r}).fit(X, y)",
             "version": __version__,
             "seed": clf.random_state,
             "budget": clf.time_budget,
             "metric": clf.metric_,
-            "ensemble": clf.ensemble,
+            "ensemble": clf.settings_.ensemble,
         },
     }
     return json.loads(json.dumps(data, default=str))  # plain JSON types throughout

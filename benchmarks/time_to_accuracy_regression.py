@@ -185,10 +185,15 @@ def run_default(train: Task, test: Task, method: str) -> dict[str, Any]:
     return {**scores(test, pipe.predict(test.X)), "wall": wall}
 
 
-def load_runs() -> pd.DataFrame:
-    """Every recorded run (a torn last line of a killed run is skipped)."""
+def load_runs(keep_repeats: bool = False) -> pd.DataFrame:
+    """Every recorded run (a torn last line of a killed run is skipped). A (dataset,
+    method, budget) recorded twice, by two processes that ran it at once, counts once:
+    the first recorded (files in name order), unless ``keep_repeats``."""
     rows = [r for path in sorted(RUNS.glob("runs-*.jsonl")) for r in read_jsonl(path)]
-    return pd.DataFrame(rows)
+    runs = pd.DataFrame(rows)
+    if keep_repeats or runs.empty:
+        return runs
+    return runs.drop_duplicates(["dataset", "method", "budget"], keep="first")
 
 
 def run(shard: int, n_shards: int, budgets: tuple[int, ...], methods: tuple[str, ...]) -> None:
@@ -252,6 +257,7 @@ def report() -> None:
     if runs.empty:
         print("no runs yet")
         return
+    repeats = len(load_runs(keep_repeats=True)) - len(runs)
     if "error" not in runs:
         runs["error"] = np.nan
     errors, ok = runs[runs["error"].notna()], runs[runs["error"].isna()]
@@ -266,7 +272,9 @@ def report() -> None:
              f"its docstring). Python {platform.python_version()}, {platform.machine()}, "
              "single-threaded runs.", "",
              f"Datasets compared: {n} of {len(datasets())} (one per family; every method and "
-             f"budget finished), runs recorded: {len(runs)}, failed runs: {len(errors)}.", ""]  # fmt: skip
+             f"budget finished), runs recorded: {len(runs)} (and {repeats} repeated runs left out: "
+             "two processes ran them at once; the first recorded counts), failed runs: "
+             f"{len(errors)}.", ""]  # fmt: skip
     if n == 0:
         (RESULTS / "time_to_accuracy_regression.md").write_text("\n".join(lines) + "\n")
         return

@@ -56,9 +56,13 @@ def recommend(
         bool, typer.Option("--inf-as-missing", help="Infinite values as missing, not an error.")
     ] = False,
     ensemble: Annotated[
-        bool,
-        typer.Option("--ensemble", help="Ensemble the models found when that beats the best one."),
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--ensemble/--no-ensemble",
+            help="Ensemble the models found when that beats the best one (default: yes for "
+            "regression, no for classification).",
+        ),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a self-contained HTML report.")
     ] = None,

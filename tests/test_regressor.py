@@ -44,6 +44,7 @@ def test_fits_a_mixed_table_with_missing_values(
 ) -> None:
     reg, X_test, y_test = fitted
     assert reg.metric_ == "r2" and not reg.fallback_
+    assert reg.settings_.ensemble  # the regression default (estimator.ENSEMBLE_DEFAULT)
     assert FAMILIES[reg.leaderboard_["family"].iloc[0]].task == "regression"
     # Species, sex and flipper length explain most of a penguin's mass: R2 about 0.85.
     assert r2_score(y_test, reg.predict(X_test)) > 0.7
