@@ -291,28 +291,30 @@ def report() -> None:
         means[b] = table.mean()
         cells = [f"{table[m].mean():.4f} / {nr[m].mean():.4f} / {ranks[m]:.2f}" for m in methods]
         lines.append(f"| {b} s | " + " | ".join(cells) + " |")
-    others = [m for m in methods if m != "autometa"]
-    lines += ["", "## autometa win / tie / loss (test R2, per dataset)", "",
-              "| budget | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]  # fmt: skip
-    for b in budgets:
-        ours = complete[("autometa", b)]
-        cells = []
-        for m in others:
-            diff = ours - _column(complete, m, b)
-            cells.append(f"{(diff > TIE).sum()} / {(diff.abs() <= TIE).sum()} / {(diff < -TIE).sum()}")
-        lines.append(f"| {b} s | " + " | ".join(cells) + " |")
-    lines += ["", "Mean R2 difference, autometa minus each (95 % bootstrap interval over "
-              "families, 2,000 resamples, seed 0):", "",
-              "| budget | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]  # fmt: skip
     boot = np.random.default_rng(0).integers(0, n, size=(2000, n))
-    for b in budgets:
-        ours = complete[("autometa", b)].to_numpy()
-        cells = []
-        for m in others:
-            diff = ours - _column(complete, m, b).to_numpy()
-            lo, hi = np.quantile(diff[boot].mean(axis=1), [0.025, 0.975])
-            cells.append(f"{diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]")
-        lines.append(f"| {b} s | " + " | ".join(cells) + " |")
+    for ours_name in [m for m in ("autometa", "autometa ensemble") if m in methods]:
+        others = [m for m in methods if m != ours_name]
+        lines += ["", f"## {ours_name} win / tie / loss (test R2, per dataset)", "",
+                  "| budget | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]  # fmt: skip
+        for b in budgets:
+            ours = complete[(ours_name, b)]
+            cells = []
+            for m in others:
+                diff = ours - _column(complete, m, b)
+                wins, ties = (diff > TIE).sum(), (diff.abs() <= TIE).sum()
+                cells.append(f"{wins} / {ties} / {(diff < -TIE).sum()}")
+            lines.append(f"| {b} s | " + " | ".join(cells) + " |")
+        lines += ["", f"Mean R2 difference, {ours_name} minus each (95 % bootstrap interval "
+                  "over families, 2,000 resamples, seed 0):", "",
+                  "| budget | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]  # fmt: skip
+        for b in budgets:
+            ours_values = complete[(ours_name, b)].to_numpy()
+            cells = []
+            for m in others:
+                diff = ours_values - _column(complete, m, b).to_numpy()
+                lo, hi = np.quantile(diff[boot].mean(axis=1), [0.025, 0.975])
+                cells.append(f"{diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]")
+            lines.append(f"| {b} s | " + " | ".join(cells) + " |")
     lines += ["", "## Budget adherence (wall time / budget - 1, over all runs)", "",
               "| method | budget | median overrun | max overrun | runs within +10 % |",
               "|---|---|---|---|---|"]  # fmt: skip
