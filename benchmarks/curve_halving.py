@@ -57,6 +57,7 @@ BRACKET = 8
 KEEP = math.ceil(BRACKET / 3)
 DRAWS = 20
 MIN_CONFIGS = 8
+LADDER = (250, 1000, 4000, 16000)
 
 
 def size_pairs(meta: MetaDataset, metric: str) -> dict[str, list[tuple[int, int, pd.DataFrame]]]:
@@ -117,6 +118,11 @@ def run_seed(meta: MetaDataset, metric: str, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _ladder(rows: int) -> int:
+    """The builder's ladder size nearest to ``rows`` (log scale)."""
+    return min(LADDER, key=lambda size: abs(math.log(rows / size)))
+
+
 def report(metric: str) -> None:
     paths = sorted(OUT.glob("seed*.csv"))
     if not paths:
@@ -146,9 +152,16 @@ def report(metric: str) -> None:
                      f"{b.mean():.3f} [{b.min():.3f}, {b.max():.3f}] |")  # fmt: skip
     lines += ["", f"Mean regret difference, curve minus observed: "
               f"{frame['difference'].mean():+.4f} (95 % family bootstrap [{lo:+.4f}, {hi:+.4f}]).",
-              "", "By pair of sizes (all seeds):", "",
-              frame.groupby(["small", "large"])[["regret observed", "regret curve"]]
-              .agg(["mean", "count"]).round(4).to_markdown(), ""]  # fmt: skip
+              "", "By pair of sizes, each size at its nearest ladder size (all seeds; pairs: "
+              "pairs of sizes x seeds):", "",
+              frame.assign(sizes=[f"{_ladder(a)} -> {_ladder(b)}" for a, b in
+                                  zip(frame["small"], frame["large"], strict=True)])
+              .groupby("sizes")[["regret observed", "regret curve", "best promoted observed",
+                                 "best promoted curve"]]
+              .agg("mean").round(4).assign(pairs=frame.groupby(
+                  [f"{_ladder(a)} -> {_ladder(b)}" for a, b in
+                   zip(frame["small"], frame["large"], strict=True)]).size())
+              .to_markdown(), ""]  # fmt: skip
     (HERE / "results" / "curve_halving.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
