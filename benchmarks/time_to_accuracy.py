@@ -31,7 +31,9 @@ Protocol (one run per dataset, method and budget):
   its meta-features); overrun = wall / B - 1.
 
 Results go to results/time_to_accuracy/runs-<shard>.jsonl as they finish; a rerun skips
-finished runs. ``--report`` writes results/time_to_accuracy.md and .png from whatever has
+finished runs. results/time_to_accuracy/v1/ keeps the runs of the first version (five
+methods, the search before the search v2 changes) that results/time_to_accuracy.md showed
+until the search v2 run replaces it. ``--report`` writes results/time_to_accuracy.md and .png from whatever has
 finished.
 
 Run: python benchmarks/time_to_accuracy.py [--shard 0/2] [--max-datasets N]
