@@ -12,12 +12,10 @@ from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
 from autometa.estimator import AutoMetaEstimator, docstring, target_array
 from autometa.exceptions import BadInputError
 from autometa.recommend import Recommendation
-from autometa.schema import InputSchema
 from autometa.tabular import Task, task_from_xy
 
 __all__ = ["AutoMetaClassifier"]
@@ -50,56 +48,28 @@ class AutoMetaClassifier(ClassifierMixin, AutoMetaEstimator):
                 f"y has one class ({y_arr[0]!r}); classification needs at least two classes."
             )
         encoder = LabelEncoder().fit(y_arr)
+        self.classes_ = encoder.classes_
         task = task_from_xy(
             frame, encoder.transform(y_arr), name="data", inf_as_missing=self.inf_as_missing,
             task="classification",
         )  # fmt: skip
-        self._fit_codes(task, encoder.classes_, start)
+        self._fit_task(task, start)
         return self
 
-    def fit_task(
-        self,
-        task: Task,
-        recommendation: Recommendation | None = None,
-        start: float | None = None,
-    ) -> AutoMetaClassifier:
-        """Fit on a validated Task, as :func:`autometa.load_table` returns it.
-
-        The model then expects the table's feature columns (``task.feature_columns``) at
-        prediction time; the target column may be present and is ignored.
-
-        Parameters
-        ----------
-        task : Task
-        recommendation : Recommendation, optional
-            Computed already for this task (with the same metric); else computed here.
-        start : float, optional
-            ``time.perf_counter()`` when the budget started (default: now).
-        """
-        start = time.perf_counter() if start is None else start
-        self._settings(0)  # bad settings fail here, before any work
+    def _searchable(self, task: Task) -> Task:
+        """The task with its labels as codes 0..n_classes-1 (``classes_`` set)."""
         encoder = LabelEncoder().fit(task.y.to_numpy())
-        coded = replace(task, y=pd.Series(encoder.transform(task.y.to_numpy()), name=task.y.name))
-        self.n_features_in_ = len(task.feature_columns)
-        self.feature_names_in_ = np.asarray(task.feature_columns, dtype=object)
-        self._fit_codes(coded, encoder.classes_, start, recommendation)
-        self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
-        return self
+        self.classes_ = encoder.classes_
+        return replace(task, y=pd.Series(encoder.transform(task.y.to_numpy()), name=task.y.name))
 
-    def _fit_codes(
-        self,
-        task: Task,
-        classes: np.ndarray,
-        start: float,
-        recommendation: Recommendation | None = None,
+    def _fit_task(
+        self, task: Task, start: float, recommendation: Recommendation | None = None
     ) -> None:
-        """Recommend, search and refit on a task whose labels are codes 0..n_classes-1."""
-        self.classes_ = classes
-        self._fit_task(task, start, recommendation)
-        # The labels were codes during the search: name the classes in the summary.
+        """The base's, on a task whose labels are codes; then the classes are named in
+        the table summary."""
+        super()._fit_task(task, start, recommendation)
         summary = self.table_
-        summary["classes"] = {str(classes[int(k)]): v for k, v in summary["classes"].items()}
-        self.fit_seconds_ = time.perf_counter() - start
+        summary["classes"] = {str(self.classes_[int(k)]): v for k, v in summary["classes"].items()}
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels, shape (n_rows,)."""
@@ -108,14 +78,9 @@ class AutoMetaClassifier(ClassifierMixin, AutoMetaEstimator):
         return self.classes_[np.asarray(codes, dtype=int)]
 
     def predict_task(self, task: Task) -> np.ndarray:
-        """Class labels of the rows of a validated Task, shape (n_rows,).
-
-        A Task keeps only its usable columns (``load_table`` drops constant and
-        identifier-like ones), so it is prepared by the input schema's kept columns instead
-        of checked as a raw table.
-        """
-        check_is_fitted(self, "pipeline_")
-        codes = self.pipeline_.predict(self.schema_.transform(task.X))
+        """Class labels of the rows of a validated Task, shape (n_rows,) (see
+        ``AutoMetaEstimator._prepare_task``)."""
+        codes = self.pipeline_.predict(self._prepare_task(task))
         return self.classes_[np.asarray(codes, dtype=int)]
 
     @available_if(_has_proba)

@@ -177,6 +177,45 @@ class AutoMetaEstimator(BaseEstimator):
         validate_data(self, X, skip_check_array=True, reset=True)
         return X if isinstance(X, pd.DataFrame) else _as_frame(X)
 
+    def fit_task(
+        self,
+        task: Task,
+        recommendation: Recommendation | None = None,
+        start: float | None = None,
+    ) -> AutoMetaEstimator:
+        """Fit on a validated Task, as :func:`autometa.load_table` returns it.
+
+        The model then expects the table's feature columns (``task.feature_columns``) at
+        prediction time; the target column may be present and is ignored.
+
+        Parameters
+        ----------
+        task : Task
+        recommendation : Recommendation, optional
+            Computed already for this task (with the same metric); else computed here.
+        start : float, optional
+            ``time.perf_counter()`` when the budget started (default: now).
+        """
+        start = time.perf_counter() if start is None else start
+        self._settings(0)  # bad settings fail here, before any work
+        searchable = self._searchable(task)
+        self.n_features_in_ = len(task.feature_columns)
+        self.feature_names_in_ = np.asarray(task.feature_columns, dtype=object)
+        self._fit_task(searchable, start, recommendation)
+        self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
+        return self
+
+    def _searchable(self, task: Task) -> Task:
+        """The task as the search sees it (the classifier codes its labels)."""
+        return task
+
+    def _prepare_task(self, task: Task) -> pd.DataFrame:
+        """A validated Task's feature columns as the model takes them. A Task keeps only
+        its usable columns (``load_table`` drops constant and identifier-like ones), so it
+        is prepared by the input schema's kept columns instead of checked as a raw table."""
+        check_is_fitted(self, "pipeline_")
+        return self.schema_.transform(task.X)
+
     def _fit_task(
         self, task: Task, start: float, recommendation: Recommendation | None = None
     ) -> None:

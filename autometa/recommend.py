@@ -91,12 +91,22 @@ def train_metamodel(
     return MetaModel(device=device, random_state=random_state).fit(meta.at_sizes(), metric)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.cache
+def _shipped_data(task_kind: str) -> tuple[pd.DataFrame, FitTimeModel]:
+    """The shipped meta-dataset's configurations and timing model of a task kind: read
+    and fitted once per process, shared by the meta-models of that kind's metrics."""
+    from autometa.paths import metadataset_dir
+
+    meta = MetaDataset.load(metadataset_dir(task_kind))
+    return meta.configs.copy(), FitTimeModel().fit(meta)
+
+
+@functools.cache  # one entry per metric of the registry
 def _shipped(metric: str) -> Knowledge:
-    from autometa.paths import data_dir, metadataset_dir
+    from autometa.paths import data_dir
     from autometa.selectors.metamodel import MetaModel
 
-    meta = MetaDataset.load(metadataset_dir(get_metric(metric).task_kinds[0]))
+    configs, fit_time = _shipped_data(get_metric(metric).task_kinds[0])
     # One shipped meta-model per metric of the registry: fit never trains one.
     path = data_dir() / "metamodels" / f"{metric}.pt"
     model = MetaModel.load(path)
@@ -104,7 +114,7 @@ def _shipped(metric: str) -> Knowledge:
         raise WrongArtifactError(
             f"'{path}' is not an autometa meta-model for {metric} (it ranks by {model.metric_})."
         )
-    return Knowledge(model, FitTimeModel().fit(meta), meta.configs.copy())
+    return Knowledge(model, fit_time, configs)
 
 
 @dataclass

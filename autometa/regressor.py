@@ -7,11 +7,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
 from autometa.estimator import AutoMetaEstimator, docstring, target_array
 from autometa.exceptions import BadInputError
-from autometa.recommend import Recommendation
 from autometa.tabular import Task, task_from_xy
 
 __all__ = ["AutoMetaRegressor"]
@@ -51,36 +49,14 @@ class AutoMetaRegressor(RegressorMixin, AutoMetaEstimator):
         self._fit_task(task, start)
         return self
 
-    def fit_task(
-        self,
-        task: Task,
-        recommendation: Recommendation | None = None,
-        start: float | None = None,
-    ) -> AutoMetaRegressor:
-        """Fit on a validated regression Task, as :func:`autometa.load_table` returns it.
-
-        The model then expects the table's feature columns (``task.feature_columns``) at
-        prediction time; the target column may be present and is ignored.
-
-        Parameters
-        ----------
-        task : Task
-        recommendation : Recommendation, optional
-            Computed already for this task (with the same metric); else computed here.
-        start : float, optional
-            ``time.perf_counter()`` when the budget started (default: now).
-        """
-        start = time.perf_counter() if start is None else start
-        self._settings(0)  # bad settings fail here, before any work
+    def _searchable(self, task: Task) -> Task:
+        """The task as it is, once it is known to be a regression task."""
         if task.kind != "regression":
             raise BadInputError(
                 f"The task's target '{task.target}' holds class labels; use AutoMetaClassifier "
                 "(or load_table(..., task='regression') for a numeric target)."
             )
-        self.n_features_in_ = len(task.feature_columns)
-        self.feature_names_in_ = np.asarray(task.feature_columns, dtype=object)
-        self._fit_task(task, start, recommendation)
-        return self
+        return task
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, shape (n_rows,)."""
@@ -89,9 +65,8 @@ class AutoMetaRegressor(RegressorMixin, AutoMetaEstimator):
 
     def predict_task(self, task: Task) -> np.ndarray:
         """Predicted values of the rows of a validated Task, shape (n_rows,) (see
-        ``AutoMetaClassifier.predict_task``)."""
-        check_is_fitted(self, "pipeline_")
-        return np.asarray(self.pipeline_.predict(self.schema_.transform(task.X)), dtype=float)
+        ``AutoMetaEstimator._prepare_task``)."""
+        return np.asarray(self.pipeline_.predict(self._prepare_task(task)), dtype=float)
 
 
 AutoMetaRegressor.__doc__ = docstring(

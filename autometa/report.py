@@ -127,14 +127,15 @@ def _residuals(oof: pd.DataFrame) -> dict[str, Any]:
     """Regression diagnostics: R2 and RMSE of the out-of-fold predictions, and the mean
     target against the mean prediction in ``N_BINS`` bins of the prediction (quantiles)."""
     y, pred = oof["y"].to_numpy(dtype=float), oof["prediction"].to_numpy(dtype=float)
+    made = Predictions(pred, np.asarray([]))
     edges = np.unique(np.quantile(pred, np.linspace(0, 1, N_BINS + 1)))
     bins = np.clip(np.searchsorted(edges, pred, side="right") - 1, 0, max(len(edges) - 2, 0))
     rows = [{"bin": int(b) + 1, "predicted": float(pred[bins == b].mean()),
              "actual": float(y[bins == b].mean()), "rows": int((bins == b).sum())}
             for b in np.unique(bins)]  # fmt: skip
     return {"kind": "regression", "rows": len(y), "bins": rows,
-            "r2": get_metric("r2").compute(y, Predictions(pred, np.asarray([]))),
-            "rmse": get_metric("rmse").compute(y, Predictions(pred, np.asarray([])))}  # fmt: skip
+            "r2": get_metric("r2").compute(y, made),
+            "rmse": get_metric("rmse").compute(y, made)}  # fmt: skip
 
 
 def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:

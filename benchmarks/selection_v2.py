@@ -99,8 +99,7 @@ OURS_FOLDS = 10
 COLUMNS = ["gap closed", "gap closed raced@1", "gap closed raced@3", "gap closed raced@5",
            "regret@1", "regret@3", "regret@5", "ndcg@5"]  # fmt: skip
 WEKA_ONLY = ("A ", "E ", "F ", "G ", "H ", "reference")
-BASELINES = ("Random", "SingleBest", "AveragePortfolio", "KNN (auto-sklearn 1.0, k=10)",
-             "FLAML-style 1-NN", "KNN, forward-selected features")
+BASELINES = tuple(k for k in roster() if not k.startswith("MetaModel"))
 REGRESSION_RUN = ("C ", "D ")  # MetaModel variants run on the regression meta-dataset
 POST_HOC = ("I ",)  # not candidates for the default (see the docstring)
 

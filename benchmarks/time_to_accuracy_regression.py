@@ -65,6 +65,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
+from time_to_accuracy import _flaml_frame  # noqa: E402  (the same FLAML input as there)
 
 import autometa  # noqa: E402
 from autometa.builder import BuildSettings, prepare_task, read_jsonl  # noqa: E402
@@ -156,13 +157,6 @@ def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> di
     return {**scores(test, result.pipeline.predict(test.X)), "wall": wall,
             "best": result.best_config, "refit": result.refit,
             "evaluations": int((board["status"] != "skipped").sum())}  # fmt: skip
-
-
-def _flaml_frame(task: Task) -> pd.DataFrame:
-    frame = task.X.copy()
-    for col in task.categorical_columns:
-        frame[col] = frame[col].astype("category")
-    return frame
 
 
 def run_flaml(train: Task, test: Task, budget: int) -> dict[str, Any]:

@@ -127,7 +127,18 @@ def select(
     return Selection(weights, history[best], max(singles.values()))
 
 
-class EnsembleModel:
+class _Members:
+    """Weighted members, each a list of fitted models (one refit on all rows, or its CV
+    fold models, averaged: bagging): what both ensembles hold and describe."""
+
+    members: list[tuple[str, float, list[Any], str]]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """One dict per member: config_id, weight, fitted_on."""
+        return [{"config_id": c, "weight": w, "fitted_on": f} for c, w, _, f in self.members]
+
+
+class EnsembleModel(_Members):
     """A weighted average of members' probabilities; each member is a list of fitted
     models (one refit on all rows, or its CV fold models, averaged: bagging).
 
@@ -155,12 +166,8 @@ class EnsembleModel:
         """The most probable class of each row, shape (n_rows,)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    def describe(self) -> list[dict[str, Any]]:
-        """One dict per member: config_id, weight, fitted_on."""
-        return [{"config_id": c, "weight": w, "fitted_on": f} for c, w, _, f in self.members]
 
-
-class RegressionEnsemble:
+class RegressionEnsemble(_Members):
     """A weighted average of members' predicted values; each member is a list of fitted
     models (one refit on all rows, or its CV fold models, averaged: bagging).
 
@@ -178,7 +185,3 @@ class RegressionEnsemble:
         for _, weight, models, _ in self.members:
             out += weight * sum(member_proba(m, X, None)[:, 0] for m in models) / len(models)
         return out
-
-    def describe(self) -> list[dict[str, Any]]:
-        """One dict per member: config_id, weight, fitted_on."""
-        return [{"config_id": c, "weight": w, "fitted_on": f} for c, w, _, f in self.members]
