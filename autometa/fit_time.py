@@ -68,8 +68,9 @@ class FitTimeModel:
         points = units.join(info[["n_features", "n_classes"]], on="dataset")
         coef, sigma = {}, {}
         all_rows: list[float] = []
+        by_config = dict(tuple(points.groupby("config_id")))
         for config in meta.config_ids:
-            own = points[points["config_id"] == config]
+            own = by_config.get(config, points.iloc[:0])
             t = own["fit_seconds"].to_numpy(float)
             ok = np.isfinite(t) & (t > 0)
             A = _design(own["rows"].to_numpy(float), own["n_features"].to_numpy(float),

@@ -309,8 +309,13 @@ class MetaDataset:
         return out
 
     @classmethod
-    def load(cls, path: str | Path) -> MetaDataset:
-        """Read a folder written by :meth:`save`; raise a clear error on any mismatch."""
+    def load(cls, path: str | Path, scores: bool = True) -> MetaDataset:
+        """Read a folder written by :meth:`save`; raise a clear error on any mismatch.
+
+        ``scores=False`` skips the performance table (the largest file; reading it is most
+        of the first load's seconds) for callers that need only the configurations, the
+        datasets and the timings (the timing model): ``metrics`` then lists the timings.
+        """
         root = Path(path)
         if not (root / "manifest.json").exists() and root.is_dir():
             raise WrongArtifactError(
@@ -321,7 +326,9 @@ class MetaDataset:
             raise MissingArtifactError(f"Meta-dataset '{root}' does not exist.")
         manifest = read_json(root / "manifest.json", KIND)
         perf_path = root / manifest["performance_file"]
-        if perf_path.suffix == ".parquet":
+        if not scores:
+            performance = pd.DataFrame(columns=list(cls.PERFORMANCE_COLUMNS))
+        elif perf_path.suffix == ".parquet":
             performance = pd.read_parquet(perf_path)
         else:
             performance = pd.read_csv(perf_path, dtype={"dataset": str, "config_id": str})

@@ -23,7 +23,7 @@ from autometa.exceptions import BadInputError
 from autometa.fit_time import FitTimeModel
 from autometa.metadata import SIZE_FEATURE, MetaDataset
 from autometa.metafeatures import extract_metafeatures
-from autometa.metrics import PRIMARY, get_metric
+from autometa.metrics import METRICS, PRIMARY, get_metric
 from autometa.selectors.base import Ranker
 from autometa.tabular import Task, task_from_xy
 
@@ -97,7 +97,7 @@ def _shipped_data(task_kind: str) -> tuple[pd.DataFrame, FitTimeModel]:
     and fitted once per process, shared by the meta-models of that kind's metrics."""
     from autometa.paths import metadataset_dir
 
-    meta = MetaDataset.load(metadataset_dir(task_kind))
+    meta = MetaDataset.load(metadataset_dir(task_kind), scores=False)
     return meta.configs.copy(), FitTimeModel().fit(meta)
 
 
@@ -188,6 +188,20 @@ class Recommendation:
         return self.knowledge.model.explain(self.metafeatures, n_neighbours, n_features)
 
 
+def _check_kind(knowledge: Knowledge, kind: str) -> None:
+    """A clear error when the knowledge ranks by a metric of another task kind (a
+    classification meta-model asked about a regression table). A metric outside the
+    registry (an ASlib scenario's) is not checked."""
+    trained = str(getattr(knowledge.model, "metric_", ""))
+    if trained in METRICS and kind not in get_metric(trained).task_kinds:
+        raise BadInputError(
+            f"The knowledge passed ranks configurations by {trained}, a metric of "
+            f"{' and '.join(get_metric(trained).task_kinds)} tables, but this table is a "
+            f"{kind} task: pass knowledge trained on a {kind} meta-dataset "
+            "(Knowledge.from_metadataset), or none for the shipped one."
+        )
+
+
 def recommend(
     X: object,
     y: object = None,
@@ -230,6 +244,7 @@ def recommend(
     table = X if isinstance(X, Task) and y is None else task_from_xy(X, y, task=task)
     metric = get_metric(metric or PRIMARY[table.kind], table.kind).name
     knowledge = knowledge or Knowledge.shipped(metric)
+    _check_kind(knowledge, table.kind)
     mf = extract_metafeatures(table, random_state=random_state)
     mf[SIZE_FEATURE] = float(len(table.y))  # the size the ranking is for
     model = knowledge.model

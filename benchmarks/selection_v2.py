@@ -61,6 +61,17 @@ greedy forward selection of meta-features and k chosen by leave-one-family-out i
 training folds, the approach of the best 2017 competition entry). It is not a MetaModel
 variant, so not a candidate for the default.
 
+Added in session 9 (WEKA only first), variants with the trees alone and the forests as
+the reference's (fully grown, every meta-feature tried at each split; tree_weight=1,
+threshold=0): "J trees alone, every configuration, 100 trees" (the reference inside the
+MetaModel), "K J, 30 trees", "L J, the 15 candidates" (100 trees). The rule for them,
+written before their runs: one of them replaces D as the default only if, over 5 seeds,
+its WEKA top-1 gap closed is >= 0.25 and its WEKA gap closed after racing 5 is at least
+the AveragePortfolio's, and then, run on ours, its top-1 gap closed is at least D's and its
+gap closed after racing 5 at least the AveragePortfolio's, and its model file trained on
+the shipped data is at most 5 MB per metric; among those, the highest mean top-1 gap
+closed over the two meta-datasets. Ours is run only for a variant that passes on WEKA.
+
 Regression (added in session 8, `data/metadataset_regression`: 82 tables, 34 families),
 R2 at each table's largest common size, leave-one-family-out (34 trainings per selector
 and seed), seeds 0-4: the baselines, C and D (D is the shipped default). No default is
@@ -98,7 +109,7 @@ SEEDS = (0, 1, 2, 3, 4)
 OURS_FOLDS = 10
 COLUMNS = ["gap closed", "gap closed raced@1", "gap closed raced@3", "gap closed raced@5",
            "regret@1", "regret@3", "regret@5", "ndcg@5"]  # fmt: skip
-WEKA_ONLY = ("A ", "E ", "F ", "G ", "H ", "reference")
+WEKA_ONLY = ("A ", "E ", "F ", "G ", "H ", "J ", "K ", "L ", "reference")
 BASELINES = tuple(k for k in roster() if not k.startswith("MetaModel"))
 REGRESSION_RUN = ("C ", "D ")  # MetaModel variants run on the regression meta-dataset
 POST_HOC = ("I ",)  # not candidates for the default (see the docstring)
@@ -135,6 +146,9 @@ def variants(seed: int, n_configs: int) -> dict[str, Callable[[], Selector]]:
         return lambda: MetaModel(random_state=seed, **kw)  # type: ignore[arg-type]
 
     baselines = {k: v for k, v in roster(seed).items() if k in BASELINES}
+    # J-L (session 9): the forests as the reference's, alone, departing whenever they say.
+    alone = {"trees": 100, "tree_leaf": 1, "tree_features": 1.0, "tree_weight": 1.0,
+             "threshold": 0.0}  # fmt: skip
     return {
         **baselines,
         "A normalised target": mm(target="normalized", trees=0),
@@ -146,6 +160,9 @@ def variants(seed: int, n_configs: int) -> dict[str, Callable[[], Selector]]:
         "G C, 8 candidates": mm(candidates=8),
         "H C, every configuration a candidate": mm(candidates=n_configs),
         "I C, fully grown trees (post hoc)": mm(tree_leaf=1),
+        "J trees alone, every configuration, 100 trees": mm(**alone, candidates=n_configs),
+        "K J, 30 trees": mm(**{**alone, "trees": 30}, candidates=n_configs),
+        "L J, the 15 candidates": mm(**alone),
         "reference: random forest per config": lambda: ForestPerConfig("random", seed),
         "reference: ExtraTrees per config": lambda: ForestPerConfig("extra", seed),
     }

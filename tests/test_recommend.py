@@ -134,3 +134,10 @@ def test_a_regression_target_is_ranked_by_the_regression_meta_model() -> None:
     assert autometa.recommend(X, y, metric="mae").knowledge.model.metric_ == "mae"
     with pytest.raises(BadInputError, match="does not apply to regression"):
         autometa.recommend(X, y, metric="accuracy")
+    from autometa.recommend import Knowledge
+
+    classification = Knowledge.shipped("accuracy")
+    with pytest.raises(BadInputError, match=r"ranks configurations by accuracy.*regression task"):
+        autometa.recommend(X, y, metric="r2", knowledge=classification)
+    with pytest.raises(BadInputError, match="regression task"):
+        autometa.AutoMetaRegressor(time_budget=5, knowledge=classification).fit(X, y)
