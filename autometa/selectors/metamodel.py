@@ -78,8 +78,8 @@ __all__ = ["Explanation", "MetaModel", "resolve_device"]
 KIND = "autometa.metamodel"
 NETWORK_PARAMS = ("n_members", "hidden", "epochs", "lr", "weight_decay", "temperature",
                   "mse_weight", "noise", "random_state", "pairwise_weight")  # fmt: skip
-PARAMS = (*NETWORK_PARAMS, "target", "trees", "tree_leaf", "tree_features", "candidates",
-          "tree_weight", "threshold", "inner_folds", "diversify", "head")  # fmt: skip
+PARAMS = (*NETWORK_PARAMS, "target", "trees", "tree_leaf", "candidates", "tree_weight",
+          "threshold", "inner_folds", "diversify", "head")  # fmt: skip
 TARGETS = ("standardized", "normalized")
 HEADS = ("predictions", "neighbours")
 
@@ -109,8 +109,6 @@ class MetaModel(BaseSelector):
         network alone.
     tree_leaf : int
         Fewest training rows in a leaf of those trees.
-    tree_features : float
-        Share of the meta-features tried at each split of those trees.
     candidates : int
         Size of the greedy portfolio the forests (and the pairwise loss) cover.
     tree_weight : float or "auto"
@@ -145,7 +143,6 @@ class MetaModel(BaseSelector):
         target: str = "standardized",
         trees: int = 30,
         tree_leaf: int = 3,
-        tree_features: float = 0.5,
         candidates: int = 15,
         tree_weight: float | str = "auto",
         threshold: float | str = 0.0,
@@ -167,7 +164,6 @@ class MetaModel(BaseSelector):
         self.target = target
         self.trees = trees
         self.tree_leaf = tree_leaf
-        self.tree_features = tree_features
         self.candidates = candidates
         self.tree_weight = tree_weight
         self.threshold = threshold
@@ -258,12 +254,12 @@ class MetaModel(BaseSelector):
         if self.trees <= 0 or self.tree_weight == 0:
             return []
         residual = Y - Y.mean(axis=0)
-        # Bagged CART trees (benchmarks/selection_v2.py compares them with ExtraTrees), by
-        # default with half the features per split: the model file and its training stay
-        # small on the 700 (dataset, size) rows the shipped models learn from.
-        leaf, share = self.tree_leaf, self.tree_features
+        # Bagged CART trees (benchmarks/selection_v2.py compares them with ExtraTrees), with
+        # half the features per split: the model file and its training stay small on the
+        # 700 (dataset, size) rows the shipped models learn from.
+        leaf = self.tree_leaf
         return [
-            fit_forest(X, residual[:, [j]], self.trees, self.random_state, "random", leaf, share)
+            fit_forest(X, residual[:, [j]], self.trees, self.random_state, "random", leaf, 0.5)
             for j in candidates
         ]
 
