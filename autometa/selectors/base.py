@@ -122,8 +122,9 @@ class BaseSelector:
 
     def _fit_guard(self, X: np.ndarray) -> None:
         self.train_scaled_ = X
-        # cdist, not broadcasting: the broadcast temporary is (n, n, n_features), 760 MB for
-        # the shipped meta-model, and allocating it took 13 s in a fresh process here.
+        # cdist, not broadcasting: the broadcast temporaries are (n, n, n_features), two of
+        # 381 MB for the shipped meta-model, and most of a fresh process's first load was
+        # spent allocating them (benchmarks/recommend_overhead.py).
         d = cdist(X, X, "cityblock")
         np.fill_diagonal(d, np.inf)
         self.ood_threshold_ = float(np.quantile(d.min(axis=1), 0.95))
