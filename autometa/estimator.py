@@ -103,6 +103,10 @@ _ATTRIBUTES = """
     fallback_ : bool
         True when nothing could be evaluated within the budget: the model is the cheapest
         recommended configuration fitted without validation (an AutometaWarning says so).
+    interrupted_ : bool
+        True when Ctrl-C (a KeyboardInterrupt) stopped the search early: the model is the
+        best of what had been evaluated (an AutometaWarning says so). A Ctrl-C before any
+        successful evaluation, or during the final refit, interrupts ``fit`` as usual.
     schema_ : InputSchema
     fit_seconds_ : float
 """
@@ -240,6 +244,7 @@ class AutoMetaEstimator(BaseEstimator):
         self.pipeline_ = result.pipeline
         self.refit_ = result.refit
         self.fallback_ = result.fallback
+        self.interrupted_ = result.interrupted
         self.oof_ = result.oof
         self.search_seconds_ = result.seconds
         self.ensemble_ = pd.DataFrame(result.ensemble, columns=["config_id", "weight", "fitted_on"])

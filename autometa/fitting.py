@@ -47,6 +47,7 @@ __all__ = [
     "FitTimeout",
     "alarm_available",
     "cross_validate",
+    "discard_worker",
     "fit_and_score",
     "fit_within",
     "quiet",
@@ -121,6 +122,16 @@ def _worker() -> Any:
     return executor
 
 
+def discard_worker() -> None:
+    """Stop the calling thread's worker process, if it has one, so that its next fit starts
+    a fresh one: after a fit killed at its deadline, or an interrupt (Ctrl-C reaches the
+    worker too, which leaves it broken)."""
+    with _workers_lock:
+        executor = _workers.pop(threading.get_ident(), None)
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
+
+
 def _fit_remote(pipe: Any, X: Any, y: Any, n_threads: int) -> Any:
     with quiet(n_threads):
         return pipe.fit(X, y)
@@ -139,9 +150,7 @@ def fit_within(pipe: Any, X: Any, y: Any, seconds: float, n_threads: int = 1) ->
     try:
         return future.result(timeout=seconds)
     except concurrent.futures.TimeoutError:
-        with _workers_lock:
-            _workers.pop(threading.get_ident(), None)
-        executor.shutdown(wait=False, kill_workers=True)
+        discard_worker()
         raise FitTimeout(f"fit exceeded the {seconds:g} s limit") from None
 
 

@@ -177,6 +177,7 @@ def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
             "best_score": float(clf.best_score_),
             "refit": clf.refit_,
             "fallback": bool(clf.fallback_),
+            "interrupted": bool(clf.interrupted_),
             "points": _records(
                 points[["finished", "score", "family", "n_rows", "config_id", "rung"]]
             ),
@@ -263,6 +264,10 @@ def render(data: dict[str, Any]) -> str:
     if s["fallback"]:
         parts.append('<p class="note">Nothing could be evaluated within the budget: the model '
                      f"is a fallback, {escape(s['refit'])}.</p>")  # fmt: skip
+    if s.get("interrupted"):
+        parts.append('<p class="note">The search was interrupted (Ctrl-C) after '
+                     f"{s['seconds']:.1f} s of its {s['budget']:g} s budget: the model is the "
+                     "best of what had been evaluated.</p>")  # fmt: skip
     dropped = [{"column": k, "reason": v} for k, v in t["dropped"].items()]
     kinds = pd.Series(t["kinds"]).value_counts().to_dict()
     parts += [
@@ -378,7 +383,7 @@ def saved_report_data(model: Any, data: str | Path) -> dict[str, Any]:
     model.schema.transform(frame.drop(columns=[model.schema.target], errors="ignore"), f"'{data}'")
     if model.schema.target in frame.columns:
         result["table"] = table_summary(
-            load_table(frame, model.schema.target, name=Path(data).stem, task="classification")
+            load_table(frame, model.schema.target, name=Path(data).stem, task=model.kind)
         )
     else:
         result["notes"] = [*result["notes"], f"'{data}' has no '{model.schema.target}' column: "

@@ -108,6 +108,7 @@ def recommend(
             best_config=clf.best_config_, best_score=clf.best_score_, refit=clf.refit_,
             seconds=round(clf.fit_seconds_, 3), leaderboard=_records(board),
             ensemble=_records(clf.ensemble_), fallback=clf.fallback_,
+            interrupted=clf.interrupted_,
         )  # fmt: skip
         if save is not None:
             doc["saved"] = str(clf.save(save))
@@ -259,7 +260,8 @@ def _print_leaderboard(clf: Any, budget: float, save: Path | None) -> None:
         out.print(members)
     out.print(
         f"Best: [bold]{escape(clf.best_config_)}[/bold] ({clf.metric_} {clf.best_score_:.4f}), refit on "
-        f"{clf.refit_}; {clf.fit_seconds_:.1f} s of a {budget:g} s budget."
+        f"{clf.refit_}; {clf.fit_seconds_:.1f} s of a {budget:g} s budget"
+        + (" (search interrupted)." if clf.interrupted_ else ".")
     )
     if save is not None:
         out.print(f"Model saved to {save} (predict with: autometa predict {save} DATA.csv)")

@@ -88,7 +88,18 @@ def test_recommend_json_save_then_predict(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)  # one JSON document, nothing else on stdout
     assert [r["rank"] for r in doc["recommendation"]] == [1, 2, 3]
-    assert doc["best_config"] == doc["leaderboard"][0]["config_id"]
+    # The best is the first claim of the leaderboard whose refit did not fail (on a loaded
+    # machine the first one's refit can run out of the 4 s and pass the turn), or the
+    # fallback when nothing could be evaluated in time.
+    board = doc["leaderboard"]
+    if doc["fallback"]:
+        assert {"config_id": doc["best_config"], "status": "fallback"}.items() <= next(
+            r for r in board if r["status"] == "fallback"
+        ).items()
+    else:
+        failed = {r["config_id"] for r in board if r["status"] == "refit_error"}
+        claims = [r["config_id"] for r in board if r["final"] and r["config_id"] not in failed]
+        assert doc["best_config"] == claims[0]
     assert doc["explanation"]["neighbours"] and doc["saved"] == str(model)
     preds = tmp_path / "preds.csv"
     result = runner.invoke(

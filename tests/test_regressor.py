@@ -148,3 +148,10 @@ def test_cli_recommends_searches_saves_and_predicts_a_regression_target(tmp_path
     assert r2_score(truth[known], out[known]) > 0.7
     result = runner.invoke(app, ["predict", str(model), str(DEMO / "penguins.csv"), "--proba"])
     assert result.exit_code == 2 and "regression model" in result.stderr
+    # The report of the saved model, for its table with the (numeric) target column.
+    page = tmp_path / "mass.html"
+    result = runner.invoke(
+        app, ["report", str(model), "--data", str(DEMO / "penguins.csv"), "--out", str(page)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "target histogram" in page.read_text()

@@ -316,3 +316,40 @@ def test_curve_halving_promotes_by_the_corrected_scores(task: autometa.Task) -> 
         board = search(small, rec, settings, callback=note).leaderboard
         worst = min(rung0, key=rung0.__getitem__)
         assert (worst in set(board.loc[board["rung"] == 1, "config_id"])) == curve
+
+
+def test_ctrl_c_ends_the_search_with_the_best_model_so_far(task: autometa.Task) -> None:
+    small = task.subset(np.arange(600))
+    seen: list[SearchEvent] = []
+
+    def press_ctrl_c_on_the_third(event: SearchEvent) -> None:
+        seen.append(event)
+        if len(seen) == 3:
+            raise KeyboardInterrupt  # what Ctrl-C raises in the main thread
+
+    clf = autometa.AutoMetaClassifier(
+        time_budget=120, random_state=0, callback=press_ctrl_c_on_the_third
+    )
+    start = time.perf_counter()
+    with pytest.warns(autometa.AutometaWarning, match="Search interrupted after"):
+        clf.fit(small.X, small.y)
+    assert time.perf_counter() - start < 60  # it did not run on to the budget
+    assert clf.interrupted_ and not clf.fallback_
+    evaluated = clf.leaderboard_[clf.leaderboard_["status"] != "skipped"]
+    assert set(evaluated["config_id"]) == {e.config_id for e in seen}
+    assert clf.best_config_ == seen[-1].best_config  # the incumbent when Ctrl-C came
+    assert clf.predict(small.X.head(3)).shape == (3,)
+
+
+def test_ctrl_c_before_any_evaluation_interrupts(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autometa.search as search_module
+
+    def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search_module, "run_bracket", interrupted)
+    small = task.subset(np.arange(300))
+    with pytest.raises(KeyboardInterrupt):
+        search(small, autometa.recommend(small), SearchSettings(time_budget=30))

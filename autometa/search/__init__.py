@@ -43,6 +43,11 @@ The search takes the recommender's ranking and races configurations on the user'
    neighbour becomes the next centre. It ends with the budget or when the top three
    have no untried neighbour.
 
+Ctrl-C (a KeyboardInterrupt) during the racing stops it and goes on to 4 with what was
+evaluated (``SearchResult.interrupted``, and a warning), so a long search interrupted by
+its user still ends in the best model found so far; before any successful evaluation it
+is not caught.
+
 Until something has been evaluated, the configurations predicted to fit go first (in
 ranking order), then the rest from the cheapest, each stopped at the deadline; when
 nothing could be evaluated (the meta-features alone may exhaust a tiny budget), the
@@ -55,6 +60,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +68,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.exceptions import BadInputError
+from autometa.exceptions import AutometaWarning, BadInputError
+from autometa.fitting import discard_worker
 from autometa.metrics import get_metric
 from autometa.recommend import Recommendation
 from autometa.search.cost import CostModel
@@ -114,6 +121,10 @@ class SearchResult:
         then one probability column per class (one-hot labels for a learner without
         probabilities), or for regression one column "prediction"; None for the fallback
         model.
+    interrupted : bool
+        True when a KeyboardInterrupt (Ctrl-C) stopped the racing before the budget was
+        spent: the result is the best of what had been evaluated (an AutometaWarning says
+        so). An interrupt before any successful evaluation is not caught.
     """
 
     leaderboard: pd.DataFrame
@@ -125,6 +136,7 @@ class SearchResult:
     fallback: bool = False
     ensemble: list[dict[str, Any]] = field(default_factory=list)
     oof: pd.DataFrame | None = None
+    interrupted: bool = False
 
 
 def search(
@@ -163,17 +175,24 @@ def search(
     cost = CostModel(knowledge.fit_time, task.X.shape[1], task.n_classes, s.cv)
     state = State(task, s, recommendation, start, cost, callback)
     samples = rungs(task.strata, s.eta, s.min_rows, s.cv, s.random_state)
-    evaluated = 0
-    limit = s.max_configs if s.max_configs is not None else math.inf
-    for bracket in brackets(recommendation, s.top_k, s.n_portfolio):
-        bracket = bracket[: max(int(min(limit - evaluated, len(bracket))), 0)]
-        if not bracket or state.spare() < MIN_SECONDS:
-            break
-        evaluated += run_bracket(state, bracket, samples)
-    # Only once the ranking is exhausted: a trial that gave local search as much time as
-    # each bracket took spent it around an early, slow incumbent (Hill_Valley: random
-    # forests) instead of reaching the cheap linear models further down the ranking.
-    evaluated += local_search(state, samples, (limit if s.local_search else 0) - evaluated)
+    try:
+        _race(state, recommendation, samples)
+        interrupted = False
+    except KeyboardInterrupt:
+        # Ctrl-C stops the racing, not the job: what was evaluated is kept and the best so
+        # far is refitted as at the end of the budget (a second Ctrl-C stops that too).
+        # With nothing evaluated there is nothing to keep: the interrupt goes on.
+        discard_worker()  # a worker process got the Ctrl-C as well
+        if not state.any_ok():
+            raise
+        interrupted = True
+        warnings.warn(
+            f"Search interrupted after {time.perf_counter() - start:.1f} s of a "
+            f"{s.time_budget:g} s budget: the best of the configurations evaluated so far "
+            "is refitted.",
+            AutometaWarning,
+            stacklevel=2,
+        )
     top, pipeline, fitted_on = final_fit(state)
     members: list[dict[str, Any]] = []
     if s.ensemble and top.status == "ok":
@@ -198,5 +217,22 @@ def search(
         oof.insert(0, "row", rows)
     return SearchResult(
         board, top.config_id, float(top.score), pipeline, fitted_on,
-        time.perf_counter() - start, top.status == "fallback", members, oof,
+        time.perf_counter() - start, top.status == "fallback", members, oof, interrupted,
     )  # fmt: skip
+
+
+def _race(state: State, recommendation: Recommendation, samples: list[np.ndarray]) -> None:
+    """The brackets of the ranking, then the local search, until the budget (or
+    ``max_configs``) is spent."""
+    s = state.settings
+    evaluated = 0
+    limit = s.max_configs if s.max_configs is not None else math.inf
+    for bracket in brackets(recommendation, s.top_k, s.n_portfolio):
+        bracket = bracket[: max(int(min(limit - evaluated, len(bracket))), 0)]
+        if not bracket or state.spare() < MIN_SECONDS:
+            break
+        evaluated += run_bracket(state, bracket, samples)
+    # Only once the ranking is exhausted: a trial that gave local search as much time as
+    # each bracket took spent it around an early, slow incumbent (Hill_Valley: random
+    # forests) instead of reaching the cheap linear models further down the ranking.
+    local_search(state, samples, (limit if s.local_search else 0) - evaluated)
