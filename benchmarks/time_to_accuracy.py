@@ -33,8 +33,11 @@ Protocol (one run per dataset, method and budget):
 Results go to results/time_to_accuracy/runs-<shard>.jsonl as they finish; a rerun skips
 finished runs. results/time_to_accuracy/v1/ keeps the runs of the first version (five
 methods, the search before the search v2 changes) that results/time_to_accuracy.md showed
-until the search v2 run replaces it. ``--report`` writes results/time_to_accuracy.md and .png from whatever has
-finished.
+until the search v2 run replaces it. ``--report`` writes results/time_to_accuracy.md and
+.png from whatever has finished: means and ranks, autometa's and the ensemble's win / tie /
+loss and bootstrap intervals against every other method, the classifier's defaults by the
+README's rules (``defaults_and_targets``) and the search v2 targets for that default,
+budget adherence. The run loop and the shared tables are in budgeted.py.
 
 Run: python benchmarks/time_to_accuracy.py [--shard 0/2] [--max-datasets N]
      python benchmarks/time_to_accuracy.py --report
@@ -51,17 +54,25 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
-import traceback  # noqa: E402
-import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from budgeted import (  # noqa: E402
+    TIE,
+    adherence,
+    column,
+    comparison,
+    failures,
+    interval,
+    load_runs,
+    run_methods,
+)
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import autometa  # noqa: E402
-from autometa.builder import BuildSettings, prepare_task, read_jsonl  # noqa: E402
+from autometa.builder import BuildSettings, prepare_task  # noqa: E402
 from autometa.learners import LearnerConfig  # noqa: E402
 from autometa.metadata import MetaDataset  # noqa: E402
 from autometa.paths import data_dir, shared_dir  # noqa: E402
@@ -191,13 +202,6 @@ def run_default(train: Task, test: Task, method: str) -> dict[str, Any]:
     return {"accuracy": acc, "wall": wall}
 
 
-def finished() -> set[tuple[str, str, int]]:
-    runs = load_runs()
-    if runs.empty:
-        return set()
-    return set(zip(runs["dataset"], runs["method"], runs["budget"].astype(int), strict=True))
-
-
 def run(
     shard: int,
     n_shards: int,
@@ -207,66 +211,97 @@ def run(
 ) -> None:
     import flaml.automl  # noqa: F401  (import time must not count against FLAML's budget)
 
-    RUNS.mkdir(parents=True, exist_ok=True)
-    out = RUNS / f"runs-{shard}.jsonl"
     meta = MetaDataset.load(data_dir() / "metadataset")
-    refs = datasets()[:max_datasets]
-    done = finished()
-    for i, ref in enumerate(refs):
-        if i % n_shards != shard:
-            continue
-        todo = [(m, b) for m in methods for b in (budgets if m not in DEFAULTS else (0,))
-                if (ref.name, m, b) not in done]  # fmt: skip
-        if not todo:
-            continue
-        train, test = prepare(ref.load())
+
+    def knowledge_for(ref: Any) -> Knowledge:
         keep = meta.datasets.loc[meta.datasets["family"] != ref.family, "name"].tolist()
-        knowledge = Knowledge.from_metadataset(meta.subset(keep), random_state=0)
-        for method, budget in todo:
-            record: dict[str, Any] = {"dataset": ref.name, "family": ref.family,
-                                      "method": method, "budget": budget,
-                                      "n_train": len(train.y), "n_test": len(test.y)}  # fmt: skip
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    if method == "autometa":
-                        record.update(run_autometa(train, test, budget, knowledge))
-                    elif method == "autometa ensemble":
-                        record.update(run_autometa(train, test, budget, knowledge, ensemble=True))
-                    elif method == "autometa portfolio order":
-                        record.update(
-                            run_autometa(train, test, budget, knowledge, order=knowledge.portfolio)
-                        )
-                    elif method == "autometa random order":
-                        ids = list(knowledge.configs["config_id"])
-                        order = [ids[i] for i in np.random.default_rng(0).permutation(len(ids))]
-                        record.update(run_autometa(train, test, budget, knowledge, order=order))
-                    elif method == "autometa curve halving":
-                        record.update(
-                            run_autometa(train, test, budget, knowledge, curve_halving=True)
-                        )
-                    elif method == "AutoGluon":
-                        record.update(run_autogluon(train, test, budget))
-                    elif method == "random search":
-                        record.update(run_random(train, test, budget, knowledge))
-                    elif method == "FLAML":
-                        record.update(run_flaml(train, test, budget))
-                    else:
-                        record.update(run_default(train, test, method))
-            except Exception as exc:  # recorded: one failure must not stop the benchmark
-                record["error"] = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            record["load_average"] = round(os.getloadavg()[0], 2)  # other work on the cores
-            with out.open("a") as fh:
-                fh.write(json.dumps(record) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            print(json.dumps(record), flush=True)
+        return Knowledge.from_metadataset(meta.subset(keep), random_state=0)
+
+    def random_order(knowledge: Knowledge) -> list[str]:
+        ids = list(knowledge.configs["config_id"])
+        return [ids[i] for i in np.random.default_rng(0).permutation(len(ids))]
+
+    runners = {
+        "autometa": run_autometa,
+        "autometa ensemble": lambda tr, te, b, k: run_autometa(tr, te, b, k, ensemble=True),
+        "autometa portfolio order":
+            lambda tr, te, b, k: run_autometa(tr, te, b, k, order=k.portfolio),
+        "autometa random order":
+            lambda tr, te, b, k: run_autometa(tr, te, b, k, order=random_order(k)),
+        "autometa curve halving":
+            lambda tr, te, b, k: run_autometa(tr, te, b, k, curve_halving=True),
+        "AutoGluon": lambda tr, te, b, k: run_autogluon(tr, te, b),
+        "random search": run_random,
+        "FLAML": lambda tr, te, b, k: run_flaml(tr, te, b),
+        **{m: lambda tr, te, b, k, m=m: run_default(tr, te, m) for m in DEFAULTS},
+    }  # fmt: skip
+    run_methods(datasets()[:max_datasets], shard, n_shards, methods, budgets, RUNS, prepare,
+                knowledge_for, runners, DEFAULTS)  # fmt: skip
 
 
-def load_runs() -> pd.DataFrame:
-    """Every recorded run (a torn last line of a killed run is skipped)."""
-    rows = [r for path in sorted(RUNS.glob("runs-*.jsonl")) for r in read_jsonl(path)]
-    return pd.DataFrame(rows)
+PEERS = ("FLAML", "AutoGluon", "random search", "RF(300)", "HGB")
+#: The README's rule (written before the run) per option: the method that measures it.
+OPTIONS = {"ensemble": "autometa ensemble", "curve_halving": "autometa curve halving"}
+
+
+def defaults_and_targets(complete: pd.DataFrame, ok: pd.DataFrame, budgets: list[int]) -> list[str]:
+    """Markdown: the classifier's defaults by the README's rules, then the search v2
+    issue's targets for the default they give (both written before the run).
+
+    Rule: an option becomes the default if, at 30 s, its method's mean accuracy is at
+    least the plain search's ("autometa") and its wins exceed its losses. Targets: at 30 s
+    a mean accuracy above every peer's, with the bootstrap interval of the difference to
+    FLAML above 0; at 10 s, above FLAML's and AutoGluon's 30 s means; every run of the
+    default within its budget + 10 %.
+    """
+    if not {10, 30} <= set(budgets) or ("autometa", 30) not in complete:
+        return []
+    single = complete[("autometa", 30)]
+    lines = ["", "## The defaults by the rules, and the targets", "",
+             "Rule (README, written before the run): an option becomes the classifier's "
+             "default if, at 30 s, its mean accuracy is at least the plain search's and its "
+             "wins exceed its losses.", ""]  # fmt: skip
+    adopted = []
+    for option, method in OPTIONS.items():
+        if (method, 30) not in complete:
+            continue
+        other = complete[(method, 30)]
+        diff = other - single
+        wins, losses = int((diff > TIE).sum()), int((diff < -TIE).sum())
+        adopt = other.mean() >= single.mean() and wins > losses
+        adopted += [method] if adopt else []
+        lines.append(f"- `{option}=True` ({method}): mean {other.mean():.4f} against "
+                     f"{single.mean():.4f}, wins {wins}, losses {losses}: "
+                     f"{'becomes the default' if adopt else 'stays off'}.")  # fmt: skip
+    if len(adopted) > 1:
+        lines.append("- Both options pass; their combination was not run: the targets "
+                     "below are for each of them.")  # fmt: skip
+    for default in adopted or ["autometa"]:
+        ours = complete[(default, 30)]
+        lines += ["", f"Targets for the default as run, {default}:", ""]
+        peers = [m for m in PEERS if (m, 30) in complete or (m, 0) in complete]
+        below = [m for m in peers if ours.mean() <= column(complete, m, 30, DEFAULTS).mean()]
+        lines.append(f"- 30 s, mean accuracy above every peer's ({', '.join(peers)}): "
+                     f"{ours.mean():.4f}; " + ("met" if not below else
+                     "missed, at or below " + ", ".join(
+                         f"{m} ({column(complete, m, 30, DEFAULTS).mean():.4f})"
+                         for m in below)) + ".")  # fmt: skip
+        if ("FLAML", 30) in complete:
+            lo, hi = interval((ours - complete[("FLAML", 30)]).to_numpy())
+            lines.append(f"- 30 s, bootstrap interval of the difference to FLAML above 0: "
+                         f"[{lo:+.4f}, {hi:+.4f}]: {'met' if lo > 0 else 'missed'}.")  # fmt: skip
+        at10 = complete[(default, 10)].mean()
+        marks = {m: complete[(m, 30)].mean() for m in ("FLAML", "AutoGluon") if (m, 30) in complete}
+        lines.append(f"- 10 s mean {at10:.4f} above the 30 s means of "
+                     + ", ".join(f"{m} ({v:.4f})" for m, v in marks.items()) + ": "
+                     + ("met" if all(at10 > v for v in marks.values()) else "missed") + ".")  # fmt: skip
+        runs = ok[ok["method"] == default]
+        over = runs["wall"] / runs["budget"] - 1
+        worst = runs.loc[over.idxmax()]
+        lines.append(f"- every run within its budget + 10 %: {int((over <= 0.10).sum())} of "
+                     f"{len(runs)}, worst {over.max():+.1%} ({worst['dataset']}, "
+                     f"{int(worst['budget'])} s): {'met' if (over <= 0.10).all() else 'missed'}.")  # fmt: skip
+    return lines
 
 
 def report() -> None:
@@ -275,19 +310,19 @@ def report() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = load_runs()
+    runs = load_runs(RUNS)
+    if runs.empty:
+        print("no runs yet")
+        return
     if "error" not in runs:
         runs["error"] = np.nan
-    errors = runs[runs["error"].notna()]
-    ok = runs[runs["error"].isna()]
-    global METHODS, BUDGETS
-    METHODS = tuple(m for m in METHODS if m in set(ok["method"]))  # the methods that ran
-    BUDGETS = tuple(sorted(int(b) for b in set(ok["budget"]) if b > 0))  # the budgets run
-    defaults = [m for m in DEFAULTS if m in METHODS]
-    searched = [m for m in METHODS if m not in DEFAULTS]
+    errors, ok = runs[runs["error"].notna()], runs[runs["error"].isna()]
+    methods = [m for m in METHODS if m in set(ok["method"])]  # the methods that ran
+    budgets = sorted(int(b) for b in set(ok["budget"]) if b > 0)  # the budgets run
+    defaults = [m for m in DEFAULTS if m in methods]
+    searched = [m for m in methods if m not in DEFAULTS]
     acc = ok.pivot_table(index="dataset", columns=["method", "budget"], values="accuracy")
-    # Only datasets on which every method finished every budget are compared.
-    complete = acc.dropna()
+    complete = acc.dropna()  # only datasets on which every method finished every budget
     n = len(complete)
     lines = [
         "# Time to accuracy",
@@ -295,8 +330,8 @@ def report() -> None:
         "Generated by `benchmarks/time_to_accuracy.py --report` (protocol in its docstring).",
         f"Python {platform.python_version()}, {platform.machine()}, single-threaded runs.",
         "",
-        f"Datasets compared: {n} (one per family; every method and budget finished), "
-        f"runs recorded: {len(runs)}, failed runs: {len(errors)}.",
+        f"Datasets compared: {n} of {len(datasets())} (one per family; every method and "
+        f"budget finished), runs recorded: {len(runs)}, failed runs: {len(errors)}.",
         "",
     ]
     if n == 0:
@@ -305,98 +340,49 @@ def report() -> None:
         )
         return
     lines += ["## Mean test accuracy and mean rank (1 = best)", "",
-              "| budget | " + " | ".join(METHODS) + " |", "|---|" + "---|" * len(METHODS)]  # fmt: skip
-    rank_rows = []
-    for b in BUDGETS:
-        cols = {m: complete[(m, b if m not in DEFAULTS else 0)] for m in METHODS}
-        table = pd.DataFrame(cols)
+              "| budget | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]  # fmt: skip
+    means = {}
+    for b in budgets:
+        table = pd.DataFrame({m: column(complete, m, b, DEFAULTS) for m in methods})
         ranks = table.rank(axis=1, ascending=False, method="average").mean()
-        rank_rows.append((b, table.mean(), ranks))
-        cells = [f"{table[m].mean():.4f} ({ranks[m]:.2f})" for m in METHODS]
+        means[b] = table.mean()
+        cells = [f"{table[m].mean():.4f} ({ranks[m]:.2f})" for m in methods]
         lines.append(f"| {b} s | " + " | ".join(cells) + " |")
-    lines += ["", "## autometa win / tie / loss (test accuracy, per dataset)", "",
-              "| budget | " + " | ".join(m for m in METHODS if m != "autometa") + " |",
-              "|---|" + "---|" * (len(METHODS) - 1)]  # fmt: skip
-    for b in BUDGETS:
-        ours = complete[("autometa", b)]
-        cells = []
-        for m in METHODS[1:]:
-            other = complete[(m, b if m not in DEFAULTS else 0)]
-            diff = ours - other
-            cells.append(
-                f"{(diff > 1e-12).sum()} / {(diff.abs() <= 1e-12).sum()} / {(diff < -1e-12).sum()}"
-            )
-        lines.append(f"| {b} s | " + " | ".join(cells) + " |")
-    lines += ["", "Mean accuracy difference, autometa minus each (95 % bootstrap interval over "
-              "datasets, 2,000 resamples, seed 0):", "",
-              "| budget | " + " | ".join(m for m in METHODS if m != "autometa") + " |",
-              "|---|" + "---|" * (len(METHODS) - 1)]  # fmt: skip
-    rng = np.random.default_rng(0)
-    boot = rng.integers(0, n, size=(2000, n))
-    for b in BUDGETS:
-        ours = complete[("autometa", b)].to_numpy()
-        cells = []
-        for m in METHODS[1:]:
-            diff = ours - complete[(m, b if m not in DEFAULTS else 0)].to_numpy()
-            lo, hi = np.quantile(diff[boot].mean(axis=1), [0.025, 0.975])
-            cells.append(f"{diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]")
-        lines.append(f"| {b} s | " + " | ".join(cells) + " |")
-    if 30 in BUDGETS and all(m in METHODS for m in DEFAULTS):
+    for ours in [m for m in ("autometa", "autometa ensemble") if m in methods]:
+        lines += comparison(complete, ours, methods, budgets, DEFAULTS, "accuracy")
+    if 30 in budgets and defaults == list(DEFAULTS):
         ours30 = complete[("autometa", 30)]
         rf, hgb = complete[("RF(300)", 0)], complete[("HGB", 0)]
         beat_both = ((ours30 > rf) & (ours30 > hgb)).mean()
         at_least = ((ours30 >= rf) & (ours30 >= hgb)).mean()
         lines += ["", f"At 30 s autometa beats both defaults on {beat_both:.0%} of the datasets "
-                  f"(at least ties both on {at_least:.0%}).", ""]  # fmt: skip
-    lines += ["## Budget adherence (wall time / budget - 1, over all runs)", "",
-              "| method | budget | median overrun | max overrun | runs within +10 % |",
-              "|---|---|---|---|---|"]  # fmt: skip
-    for m in [m for m in METHODS if m not in DEFAULTS]:
-        for b in BUDGETS:
-            r = ok[(ok["method"] == m) & (ok["budget"] == b)]
-            if r.empty:
-                continue
-            over = r["wall"] / b - 1
-            lines.append(f"| {m} | {b} s | {over.median():+.1%} | {over.max():+.1%} | "
-                         f"{(over <= 0.10).mean():.0%} ({len(r)}) |")  # fmt: skip
-    for m in [m for m in DEFAULTS if m in METHODS]:
-        r = ok[ok["method"] == m]
-        lines.append(
-            f"| {m} | none | median fit {r['wall'].median():.1f} s | max {r['wall'].max():.1f} s | |"
-        )
+                  f"(at least ties both on {at_least:.0%})."]  # fmt: skip
+    lines += defaults_and_targets(complete, ok, budgets)
+    lines += ["", *adherence(ok, methods, budgets, DEFAULTS)]
     if "load_average" in ok:
         load = ok["load_average"].dropna()
         lines += ["", f"Load average (1 min) at the end of the {len(load)} runs that recorded it "
                   f"(2 cores): median {load.median():.2f}, max {load.max():.2f}."]  # fmt: skip
-    if len(errors):
-        lines += [
-            "",
-            "## Failed runs",
-            "",
-            "| dataset | method | budget | error |",
-            "|---|---|---|---|",
-        ]
-        for r in errors.itertuples():
-            lines.append(f"| {r.dataset} | {r.method} | {r.budget} | {str(r.error)[:120]} |")
+    lines += failures(errors)
     lines += ["", "## Per dataset (test accuracy)", "",
-              "| dataset | n_train | " + " | ".join(f"{m} {b}" for m in searched[:3] for b in BUDGETS)
+              "| dataset | n_train | " + " | ".join(f"{m} {b}" for m in searched[:3] for b in budgets)
               + "".join(f" | {m}" for m in defaults) + " |",
-              "|---|---|" + "---|" * (len(searched[:3]) * len(BUDGETS) + len(defaults))]  # fmt: skip
+              "|---|---|" + "---|" * (len(searched[:3]) * len(budgets) + len(defaults))]  # fmt: skip
     sizes = ok.groupby("dataset")["n_train"].first()
     for name, row in complete.iterrows():
-        cells = [f"{row[(m, b)]:.3f}" for m in searched[:3] for b in BUDGETS]
+        cells = [f"{row[(m, b)]:.3f}" for m in searched[:3] for b in budgets]
         cells += [f"{row[(m, 0)]:.3f}" for m in defaults]
         lines.append(f"| {name} | {sizes[name]} | " + " | ".join(cells) + " |")
     (RESULTS / "time_to_accuracy.md").write_text("\n".join(lines) + "\n")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for m in searched:
-        ax.plot(BUDGETS, [means[m] for _, means, _ in rank_rows], marker="o", label=m)
+        ax.plot(budgets, [means[b][m] for b in budgets], marker="o", label=m)
     for m, style in zip(defaults, ("--", ":"), strict=False):
         ax.axhline(complete[(m, 0)].mean(), linestyle=style, color="grey", label=f"{m} (no budget)")
     ax.set_xlabel("time budget (s)")
     ax.set_ylabel(f"mean test accuracy ({n} datasets)")
-    ax.set_xticks(BUDGETS)
+    ax.set_xticks(budgets)
     ax.legend()
     fig.tight_layout()
     fig.savefig(RESULTS / "time_to_accuracy.png", dpi=120)

@@ -54,21 +54,19 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
-import traceback  # noqa: E402
-import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from budgeted import adherence, column, comparison, failures, load_runs, run_methods  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from time_to_accuracy import _flaml_frame  # noqa: E402  (the same FLAML input as there)
 
 import autometa  # noqa: E402
-from autometa.builder import BuildSettings, prepare_task, read_jsonl  # noqa: E402
+from autometa.builder import BuildSettings, prepare_task  # noqa: E402
 from autometa.learners import LearnerConfig  # noqa: E402
 from autometa.metadata import MetaDataset  # noqa: E402
 from autometa.metrics import Predictions, get_metric  # noqa: E402
@@ -91,7 +89,6 @@ DEFAULTS = {
     "RF(300)": LearnerConfig("rfr_300", "random_forest_regressor", {"n_estimators": 300}),
     "HGB": LearnerConfig("hgbr_default", "hist_gradient_boosting_regressor", {}),
 }
-TIE = 1e-12
 
 
 def datasets() -> list[Any]:
@@ -179,66 +176,24 @@ def run_default(train: Task, test: Task, method: str) -> dict[str, Any]:
     return {**scores(test, pipe.predict(test.X)), "wall": wall}
 
 
-def load_runs(keep_repeats: bool = False) -> pd.DataFrame:
-    """Every recorded run (a torn last line of a killed run is skipped). A (dataset,
-    method, budget) recorded twice, by two processes that ran it at once, counts once:
-    the first recorded (files in name order), unless ``keep_repeats``."""
-    rows = [r for path in sorted(RUNS.glob("runs-*.jsonl")) for r in read_jsonl(path)]
-    runs = pd.DataFrame(rows)
-    if keep_repeats or runs.empty:
-        return runs
-    return runs.drop_duplicates(["dataset", "method", "budget"], keep="first")
-
-
 def run(shard: int, n_shards: int, budgets: tuple[int, ...], methods: tuple[str, ...]) -> None:
     import flaml.automl  # noqa: F401  (import time must not count against FLAML's budget)
 
-    RUNS.mkdir(parents=True, exist_ok=True)
-    out = RUNS / f"runs-{shard}.jsonl"
     meta = MetaDataset.load(metadataset_dir("regression"))
-    runs = load_runs()
-    done = set() if runs.empty else set(
-        zip(runs["dataset"], runs["method"], runs["budget"].astype(int), strict=True)
-    )  # fmt: skip
-    for i, ref in enumerate(datasets()):
-        if i % n_shards != shard:
-            continue
-        todo = [(m, b) for m in methods for b in (budgets if m not in DEFAULTS else (0,))
-                if (ref.name, m, b) not in done]  # fmt: skip
-        if not todo:
-            continue
-        train, test = prepare(ref.load())
+
+    def knowledge_for(ref: Any) -> Knowledge:
         keep = meta.datasets.loc[meta.datasets["family"] != ref.family, "name"].tolist()
-        knowledge = Knowledge.from_metadataset(meta.subset(keep), metric="r2", random_state=0)
-        for method, budget in todo:
-            record: dict[str, Any] = {"dataset": ref.name, "family": ref.family,
-                                      "method": method, "budget": budget,
-                                      "n_train": len(train.y), "n_test": len(test.y)}  # fmt: skip
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    if method == "autometa":
-                        record.update(run_autometa(train, test, budget, knowledge))
-                    elif method == "autometa ensemble":
-                        record.update(run_autometa(train, test, budget, knowledge, ensemble=True))
-                    elif method == "random search":
-                        record.update(run_random(train, test, budget, knowledge))
-                    elif method == "FLAML":
-                        record.update(run_flaml(train, test, budget))
-                    else:
-                        record.update(run_default(train, test, method))
-            except Exception as exc:  # recorded: one failure must not stop the benchmark
-                record["error"] = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            record["load_average"] = round(os.getloadavg()[0], 2)  # other work on the cores
-            with out.open("a") as fh:
-                fh.write(json.dumps(record) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            print(json.dumps(record), flush=True)
+        return Knowledge.from_metadataset(meta.subset(keep), metric="r2", random_state=0)
 
-
-def _column(frame: pd.DataFrame, method: str, budget: int) -> pd.Series:
-    return frame[(method, budget if method not in DEFAULTS else 0)]
+    runners = {
+        "autometa": run_autometa,
+        "autometa ensemble": lambda tr, te, b, k: run_autometa(tr, te, b, k, ensemble=True),
+        "random search": run_random,
+        "FLAML": lambda tr, te, b, k: run_flaml(tr, te, b),
+        **{m: lambda tr, te, b, k, m=m: run_default(tr, te, m) for m in DEFAULTS},
+    }
+    run_methods(datasets(), shard, n_shards, methods, budgets, RUNS, prepare, knowledge_for,
+                runners, DEFAULTS)  # fmt: skip
 
 
 def report() -> None:
@@ -247,11 +202,11 @@ def report() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = load_runs()
+    runs = load_runs(RUNS)
     if runs.empty:
         print("no runs yet")
         return
-    repeats = len(load_runs(keep_repeats=True)) - len(runs)
+    repeats = len(load_runs(RUNS, keep_repeats=True)) - len(runs)
     if "error" not in runs:
         runs["error"] = np.nan
     errors, ok = runs[runs["error"].notna()], runs[runs["error"].isna()]
@@ -279,58 +234,19 @@ def report() -> None:
               head, rule]  # fmt: skip
     means = {}
     for b in budgets:
-        table = pd.DataFrame({m: _column(complete, m, b) for m in methods})
+        table = pd.DataFrame({m: column(complete, m, b, DEFAULTS) for m in methods})
         ranks = table.rank(axis=1, ascending=False, method="average").mean()
-        nr = pd.DataFrame({m: _column(nrmse.loc[complete.index], m, b) for m in methods})
+        nr = pd.DataFrame({m: column(nrmse.loc[complete.index], m, b, DEFAULTS) for m in methods})
         means[b] = table.mean()
         cells = [f"{table[m].mean():.4f} / {nr[m].mean():.4f} / {ranks[m]:.2f}" for m in methods]
         lines.append(f"| {b} s | " + " | ".join(cells) + " |")
-    boot = np.random.default_rng(0).integers(0, n, size=(2000, n))
-    for ours_name in [m for m in ("autometa", "autometa ensemble") if m in methods]:
-        others = [m for m in methods if m != ours_name]
-        lines += ["", f"## {ours_name} win / tie / loss (test R2, per dataset)", "",
-                  "| budget | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]  # fmt: skip
-        for b in budgets:
-            ours = complete[(ours_name, b)]
-            cells = []
-            for m in others:
-                diff = ours - _column(complete, m, b)
-                wins, ties = (diff > TIE).sum(), (diff.abs() <= TIE).sum()
-                cells.append(f"{wins} / {ties} / {(diff < -TIE).sum()}")
-            lines.append(f"| {b} s | " + " | ".join(cells) + " |")
-        lines += ["", f"Mean R2 difference, {ours_name} minus each (95 % bootstrap interval "
-                  "over families, 2,000 resamples, seed 0):", "",
-                  "| budget | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]  # fmt: skip
-        for b in budgets:
-            ours_values = complete[(ours_name, b)].to_numpy()
-            cells = []
-            for m in others:
-                diff = ours_values - _column(complete, m, b).to_numpy()
-                lo, hi = np.quantile(diff[boot].mean(axis=1), [0.025, 0.975])
-                cells.append(f"{diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}]")
-            lines.append(f"| {b} s | " + " | ".join(cells) + " |")
-    lines += ["", "## Budget adherence (wall time / budget - 1, over all runs)", "",
-              "| method | budget | median overrun | max overrun | runs within +10 % |",
-              "|---|---|---|---|---|"]  # fmt: skip
-    for m in [m for m in methods if m not in DEFAULTS]:
-        for b in budgets:
-            r = ok[(ok["method"] == m) & (ok["budget"] == b)]
-            if len(r):
-                over = r["wall"] / b - 1
-                lines.append(f"| {m} | {b} s | {over.median():+.1%} | {over.max():+.1%} | "
-                             f"{(over <= 0.10).mean():.0%} ({len(r)}) |")  # fmt: skip
-    for m in [m for m in DEFAULTS if m in methods]:
-        r = ok[ok["method"] == m]
-        lines.append(
-            f"| {m} | none | median fit {r['wall'].median():.1f} s | max {r['wall'].max():.1f} s | |"
-        )
+    for ours in [m for m in ("autometa", "autometa ensemble") if m in methods]:
+        lines += comparison(complete, ours, methods, budgets, DEFAULTS, "R2")
+    lines += ["", *adherence(ok, methods, budgets, DEFAULTS)]
     load = ok["load_average"].dropna()
     lines += ["", f"Load average (1 min) at the end of the {len(load)} runs (2 cores): median "
               f"{load.median():.2f}, max {load.max():.2f}."]  # fmt: skip
-    if len(errors):
-        lines += ["", "## Failed runs", "", "| dataset | method | budget | error |", "|---|---|---|---|"]
-        for r in errors.itertuples():
-            lines.append(f"| {r.dataset} | {r.method} | {r.budget} | {str(r.error)[:120]} |")
+    lines += failures(errors)
     searched = [m for m in methods if m not in DEFAULTS]
     lines += ["", "## Per dataset (test R2)", "",
               "| dataset | n_train | " + " | ".join(f"{m} {b}" for m in searched for b in budgets)
