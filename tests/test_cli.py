@@ -145,6 +145,7 @@ def test_leaderboard_prints_off_grid_ids_whole() -> None:
     clf = SimpleNamespace(
         leaderboard_=board, metric_="accuracy", best_config_=board["config_id"][0],
         best_score_=0.9, refit_="all rows", fit_seconds_=1.0, ensemble_=members,
+        interrupted_=False,
     )  # fmt: skip
     width, out.width = out.width, 200  # no wrapping inside the cell
     try:
