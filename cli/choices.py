@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 from autometa.builder import BACKENDS
-from autometa.maml.core import ALGORITHMS
+from autometa.maml import ALGORITHMS
 from autometa.metrics import MetricName
 from autometa.targets import TASK_KINDS
 

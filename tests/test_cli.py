@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -156,3 +158,11 @@ def test_leaderboard_prints_off_grid_ids_whole() -> None:
     table, best = captured.get().split("Best:")
     assert table.count("hgb_00[learning_rate=0.316,max_iter=316]") == 2  # board and ensemble
     assert best.startswith(" hgb_00[learning_rate=0.316,max_iter=316] (accuracy 0.9000)")
+
+
+def test_the_command_line_starts_without_importing_torch() -> None:
+    # torch takes about 2 s to import; predict, --help and the meta-dataset commands do
+    # not need it (autometa.maml lists ALGORITHMS without importing its modules).
+    code = "import sys, cli.main; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -2,19 +2,45 @@
 
 ``core`` holds the functional algorithms, ``tasks`` the task samplers and ``learners``
 the scikit-learn-style neural base learners built on them.
+
+The names below are imported from their modules on first use (PEP 562 ``__getattr__``),
+so that importing this package, as the command line does for ``ALGORITHMS``, does not
+import torch (about 2 s on this project's machines) until a meta-learner is used.
 """
 
 from __future__ import annotations
 
-from autometa.maml.core import ALGORITHMS, Batch, MetaLearner, cross_entropy_loss, mse_loss
-from autometa.maml.learners import (
-    MAMLClassifier,
-    MAMLRegressor,
-    MetaInit,
-    load_initialisation,
-    mlp,
-)
-from autometa.maml.tasks import EpisodeTasks, SinusoidTasks, TableTasks
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: The meta-learning algorithms (``MetaLearner(algorithm=...)``, ``--algorithm``).
+ALGORITHMS = ("maml", "fomaml", "metasgd")
+
+if TYPE_CHECKING:
+    from autometa.maml.core import Batch, MetaLearner, cross_entropy_loss, mse_loss
+    from autometa.maml.learners import (
+        MAMLClassifier,
+        MAMLRegressor,
+        MetaInit,
+        load_initialisation,
+        mlp,
+    )
+    from autometa.maml.tasks import EpisodeTasks, SinusoidTasks, TableTasks
+
+_HOMES = {
+    "Batch": "core",
+    "MetaLearner": "core",
+    "cross_entropy_loss": "core",
+    "mse_loss": "core",
+    "MAMLClassifier": "learners",
+    "MAMLRegressor": "learners",
+    "MetaInit": "learners",
+    "load_initialisation": "learners",
+    "mlp": "learners",
+    "EpisodeTasks": "tasks",
+    "SinusoidTasks": "tasks",
+    "TableTasks": "tasks",
+}
 
 __all__ = [
     "ALGORITHMS",
@@ -31,3 +57,10 @@ __all__ = [
     "mlp",
     "mse_loss",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'autometa.maml' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"autometa.maml.{home}"), name)

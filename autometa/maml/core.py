@@ -32,10 +32,10 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from autometa.exceptions import BadInputError
+from autometa.maml import ALGORITHMS  # the package's: listed without importing torch
 
 __all__ = ["ALGORITHMS", "Batch", "MetaLearner", "cross_entropy_loss", "mse_loss"]
 
-ALGORITHMS = ("maml", "fomaml", "metasgd")
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 

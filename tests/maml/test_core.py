@@ -86,3 +86,12 @@ def test_bad_settings_are_clear_errors() -> None:
     assert np.isfinite(
         MetaLearner(nn.Linear(2, 1), device="cpu").params["weight"].detach().numpy()
     ).all()
+
+
+def test_every_public_name_of_the_package_resolves() -> None:
+    import autometa.maml
+
+    for name in autometa.maml.__all__:
+        assert getattr(autometa.maml, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'meta_fit'"):
+        autometa.maml.meta_fit  # noqa: B018
