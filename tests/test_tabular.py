@@ -129,6 +129,7 @@ BAD_FILES = [
     ("blank.csv", b"\n\n  \n", r"is empty"),
     ("header_only.csv", b"a,b,class\n", r"has a header but no data rows"),
     ("one_class.csv", b"a,b,class\n1.5,2,x\n3.5,4,x\n5.5,6,x\n", r"single class \('x'\)"),
+    ("one_number_class.csv", b"a,class\n1.5,2\n3.5,2\n5.5,2\n", r"single class \(2\);"),
     ("single_row.csv", b"a,b,class\n1.5,2,x\n3.5,4,x\n5.5,6,y\n7.5,8,x\n", r"Class 'y' .* single row"),
     ("dup.csv", b"a,a,class\n1,2,x\n3,4,y\n", r"duplicated column names: 'a'"),
     ("inf.csv", b"a,b,class\n1.5,2,x\n3.5,inf,y\n5.5,6,x\n7.5,8,y\n", r"Column 'b' .* infinite"),
