@@ -17,6 +17,7 @@ from autometa.estimator import AutoMetaEstimator, docstring, target_array
 from autometa.exceptions import BadInputError
 from autometa.recommend import Recommendation
 from autometa.tabular import Task, task_from_xy
+from autometa.targets import shown
 
 __all__ = ["AutoMetaClassifier"]
 
@@ -45,7 +46,7 @@ class AutoMetaClassifier(ClassifierMixin, AutoMetaEstimator):
         check_classification_targets(y_arr)
         if len(np.unique(y_arr)) < 2:
             raise BadInputError(
-                f"y has one class ({y_arr[0]!r}); classification needs at least two classes."
+                f"y has one class ({shown(y_arr[0])}); classification needs at least two classes."
             )
         encoder = LabelEncoder().fit(y_arr)
         self.classes_ = encoder.classes_

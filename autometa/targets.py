@@ -31,6 +31,7 @@ __all__ = [
     "MAX_CLASSES",
     "TASK_KINDS",
     "TaskKind",
+    "shown",
     "stratification_labels",
     "validate_target",
 ]
@@ -122,7 +123,7 @@ def _regression_target(y: pd.Series, target: str, label: str, numeric: bool) -> 
     return pd.Series(values, index=y.index, name=y.name)
 
 
-def _shown(label: object) -> str:
+def shown(label: object) -> str:
     """A class label as the user wrote it: 2 or 'yes', not np.int64(2)."""
     return repr(label.item() if isinstance(label, np.generic) else label)
 
@@ -148,7 +149,7 @@ def _class_target(
     counts = y.value_counts()
     if len(counts) < 2:
         raise BadInputError(
-            f"Target column '{target}' of {label} has a single class ({_shown(counts.index[0])}); "
+            f"Target column '{target}' of {label} has a single class ({shown(counts.index[0])}); "
             "classification needs at least two."
         )
     if len(counts) > MAX_CLASSES:
@@ -158,9 +159,9 @@ def _class_target(
         )
     singles = list(counts.index[counts < min_class_rows])
     if singles:
-        shown = ", ".join(_shown(s) for s in singles[:10])
+        listed = ", ".join(shown(s) for s in singles[:10])
         raise BadInputError(
-            f"Class {shown} of target '{target}' in {label} has a single row; every class "
+            f"Class {listed} of target '{target}' in {label} has a single row; every class "
             "needs at least 2 rows for stratified validation. Remove or merge that class."
         )
     return y

@@ -94,3 +94,5 @@ def test_bad_parameters_are_clear_errors() -> None:
         AutoMetaClassifier(time_budget=0).fit(X, y)
     with pytest.raises(BadInputError, match="Unknown metric 'f1'"):
         AutoMetaClassifier(metric="f1").fit(X + np.arange(10)[:, None], y)
+    with pytest.raises(BadInputError, match=r"y has one class \(1\);"):  # not np.int64(1)
+        AutoMetaClassifier().fit(X + np.arange(10)[:, None], np.ones(10, dtype=int))
