@@ -19,6 +19,14 @@ from autometa.exceptions import AutometaWarning, BadInputError
 __all__ = ["check_duplicates", "read_file"]
 
 MISSING_MARKERS = ["?", "NA", "N/A", "na", "n/a", "null", "NULL", "None", ""]
+# Formats that are not read, by extension: a clear error, not a CSV parse of their bytes
+# (an .xlsx is a zip of many files, a .json one line of braces).
+OTHER_FORMATS = {
+    ".xlsx": "an Excel", ".xls": "an Excel", ".ods": "an OpenDocument spreadsheet",
+    ".json": "a JSON", ".jsonl": "a JSON lines", ".arff": "an ARFF", ".feather": "a Feather",
+    ".pkl": "a pickle", ".pickle": "a pickle", ".h5": "an HDF5", ".hdf5": "an HDF5",
+    ".sav": "an SPSS", ".dta": "a Stata", ".sas7bdat": "a SAS", ".xml": "an XML",
+}  # fmt: skip
 
 
 def read_file(path: Path) -> pd.DataFrame:
@@ -26,6 +34,13 @@ def read_file(path: Path) -> pd.DataFrame:
         raise BadInputError(f"File '{path}' does not exist.")
     if path.is_dir():
         raise BadInputError(f"'{path}' is a folder; give the path of a CSV, TSV or parquet file.")
+    other = OTHER_FORMATS.get(path.suffix.lower())
+    if other is not None:
+        raise BadInputError(
+            f"'{path}' looks like {other} file; autometa reads CSV or TSV text (plain, gzip or "
+            "zip) and parquet. Save the table as one of those (pandas: read it, then "
+            "frame.to_csv('table.csv', index=False))."
+        )
     if path.suffix.lower() == ".parquet":
         try:
             return pd.read_parquet(path)

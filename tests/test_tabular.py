@@ -141,6 +141,8 @@ BAD_FILES = [
     ("broken.gz", b"\x1f\x8b\x08\x00garbage", r"looks compressed but is damaged"),
     ("ragged.csv", b"a,b,class\n1,2,x\n3,4,y,9,9\n5,6,x\n", r"could not be parsed"),
     ("only_target.csv", b"class\nx\ny\nx\ny\n", r"only the target column 'class'"),
+    ("table.xlsx", b"PK\x03\x04\x14\x00", r"looks like an Excel file; autometa reads CSV"),
+    ("table.json", b'{"a": 1, "class": "x"}', r"looks like a JSON file"),
 ]  # fmt: skip
 
 
