@@ -279,13 +279,12 @@ def defaults_and_targets(complete: pd.DataFrame, ok: pd.DataFrame, budgets: list
     for default in adopted or ["autometa"]:
         ours = complete[(default, 30)]
         lines += ["", f"Targets for the default as run, {default}:", ""]
-        peers = [m for m in PEERS if (m, 30) in complete or (m, 0) in complete]
-        below = [m for m in peers if ours.mean() <= column(complete, m, 30, DEFAULTS).mean()]
+        peers = {m: column(complete, m, 30, DEFAULTS).mean() for m in PEERS
+                 if (m, 30) in complete or (m, 0) in complete}  # fmt: skip
+        below = ", ".join(f"{m} ({v:.4f})" for m, v in peers.items() if ours.mean() <= v)
+        verdict = f"missed, at or below {below}" if below else "met"
         lines.append(f"- 30 s, mean accuracy above every peer's ({', '.join(peers)}): "
-                     f"{ours.mean():.4f}; " + ("met" if not below else
-                     "missed, at or below " + ", ".join(
-                         f"{m} ({column(complete, m, 30, DEFAULTS).mean():.4f})"
-                         for m in below)) + ".")  # fmt: skip
+                     f"{ours.mean():.4f}; {verdict}.")  # fmt: skip
         if ("FLAML", 30) in complete:
             lo, hi = interval((ours - complete[("FLAML", 30)]).to_numpy())
             lines.append(f"- 30 s, bootstrap interval of the difference to FLAML above 0: "
