@@ -77,7 +77,12 @@ candidates" has a WEKA 5-seed mean top-1 gap closed >= 0.25 and its form (100 tr
 fully grown, every feature per split) measures at most 5 MB on the shipped data, a
 MetaModel variant J with that forest in place of the per-candidate forests is run on WEKA
 and ours, and is a candidate for the default under the rule above; otherwise no variant
-follows from them. WEKA only (the question is about WEKA's target).
+follows from them. WEKA only (the question is about WEKA's target). Measured after the rule
+was written and before the WEKA result (the last section): that joint forest is 4.05 MB,
+and the shipped accuracy model file holds 2.0 MB besides its forests, so a model file with
+it would be about 6 MB. Session 9's bound was on the model file, so read that way (the
+reading kept here) the size condition fails whatever the WEKA result, and no variant J is
+run; the references are reported all the same.
 
 Regression (added in session 8, `data/metadataset_regression`: 82 tables, 34 families),
 R2 at each table's largest common size, leave-one-family-out (34 trainings per selector
@@ -346,6 +351,7 @@ def plot(names: list[str]) -> None:
 
 
 SIZE_CONFIGS = 10  # configurations, evenly spaced in the table, whose forests are measured
+JOINT = "joint forest of the candidates"  # the cache's row name of that form
 
 
 def reference_size() -> list[str]:
@@ -377,11 +383,28 @@ def reference_size() -> list[str]:
         sizes = pd.DataFrame(rows)
         OUT.mkdir(parents=True, exist_ok=True)
         sizes.to_csv(cache, index=False)
+    if JOINT not in set(sizes["config_id"]):  # added in session 10 (the docstring)
+        Y = model.train_scores_.to_numpy()
+        residual = Y[:, model.candidates_] - Y[:, model.candidates_].mean(axis=0)
+        rows = []
+        for seed in SEEDS:
+            for trees in (100, 30):
+                forest = fit_forest(X, residual, trees, seed, "random", 1, 1.0)
+                rows.append({"seed": seed, "config_id": JOINT, "trees": trees,
+                             "mb": sum(a.nbytes for a in forest.values()) / 1e6})  # fmt: skip
+        sizes = pd.concat([sizes, pd.DataFrame(rows)], ignore_index=True)
+        sizes.to_csv(cache, index=False)
+    joint = sizes[sizes["config_id"] == JOINT].set_index(["trees", "seed"])["mb"]
+    sizes = sizes[sizes["config_id"] != JOINT]
     per_seed = sizes.groupby(["trees", "seed"])["mb"].mean()  # a forest's mean size per seed
     n = len(model.config_ids_)
 
     def cell(trees: int, count: int) -> str:
         mb = per_seed[trees] * count
+        return f"{mb.mean():.2f} [{mb.min():.2f}, {mb.max():.2f}]"
+
+    def joint_cell(trees: int) -> str:
+        mb = joint[trees]
         return f"{mb.mean():.2f} [{mb.min():.2f}, {mb.max():.2f}]"
 
     return ["## The reference's forests at the shipped data's size", "",
@@ -390,11 +413,14 @@ def reference_size() -> list[str]:
             f"shipped accuracy meta-model, for {SIZE_CONFIGS} configurations evenly spaced in "
             f"the table; MB, mean over seeds {SEEDS[0]}-{SEEDS[-1]} [min, max] of each seed's "
             f"mean forest times the count of forests. The shipped model file: "
-            f"{path.stat().st_size / 1e6:.1f} MB.", "",
+            f"{path.stat().st_size / 1e6:.1f} MB, of which its own forests "
+            f"{sum(a.nbytes for f in model.forests_ for a in f.values()) / 1e6:.1f} MB.", "",
             "| forests | 100 trees | 30 trees |", "|---|---|---|",
             f"| one | {cell(100, 1)} | {cell(30, 1)} |",
             f"| the 15 candidates | {cell(100, 15)} | {cell(30, 15)} |",
-            f"| every configuration ({n}) | {cell(100, n)} | {cell(30, n)} |", ""]  # fmt: skip
+            f"| every configuration ({n}) | {cell(100, n)} | {cell(30, n)} |",
+            f"| one joint forest of the {len(model.candidates_)} candidates (session 10) | "
+            f"{joint_cell(100)} | {joint_cell(30)} |", ""]  # fmt: skip
 
 
 def report() -> None:
