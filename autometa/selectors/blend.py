@@ -58,14 +58,24 @@ def blend(
     return out
 
 
-def pick(scores: np.ndarray, single_best: int, threshold: float) -> np.ndarray:
-    """Top-1 column per row: the best predicted one if its margin over the single best's
-    predicted score exceeds ``threshold``, else the single best.
+def pick(
+    scores: np.ndarray, single_best: int, threshold: float, allowed: np.ndarray | None = None
+) -> np.ndarray:
+    """Top-1 column per row: the best predicted one (among ``allowed``) if its margin over
+    the single best's predicted score exceeds ``threshold``, else the single best.
 
     Parameters
     ----------
     scores : array, shape (n_datasets, n_configs)
+    single_best : int
+    threshold : float
+    allowed : array of int, optional
+        The columns a departure may go to (default: every column).
     """
+    if allowed is not None:
+        masked = np.full_like(scores, -np.inf, dtype=float)
+        masked[:, allowed] = scores[:, allowed]
+        scores = np.where(np.arange(scores.shape[1]) == single_best, scores, masked)
     top = scores.argmax(axis=1)
     margin = scores[np.arange(len(scores)), top] - scores[:, single_best]
     return np.where(margin > threshold, top, single_best)
@@ -83,6 +93,7 @@ def choose_departure(
     candidates_of: Callable[[np.ndarray], np.ndarray],
     network: Residuals,
     trees: TreeResiduals,
+    within_candidates: bool = False,
 ) -> tuple[tuple[float, float], pd.DataFrame]:
     """The chosen (threshold, tree_weight) and the table of every pair's inner-CV score.
 
@@ -101,6 +112,8 @@ def choose_departure(
         ``candidates_of(Y_eval_train) -> column indices`` the trees cover (as in training).
     network, trees : callables
         Train on a fold's training part and return residuals for its test part.
+    within_candidates : bool
+        Departures go to a candidate only (``pick``'s ``allowed``).
     """
     pairs = [(t, w) for t in thresholds for w in weights]
     table = pd.DataFrame({"threshold": [t for t, _ in pairs], "tree_weight": [w for _, w in pairs]})
@@ -124,8 +137,9 @@ def choose_departure(
             tree = trees(X[train], Y[train], X[test], candidates)
         else:
             tree = net[:, candidates]
+        allowed = candidates if within_candidates else None
         for t, w in pairs:
-            chosen = pick(prior + blend(net, tree, candidates, w), single_best, t)
+            chosen = pick(prior + blend(net, tree, candidates, w), single_best, t, allowed)
             picked[t, w].extend(Y_eval[test][np.arange(test.sum()), chosen])
     means = [float(np.mean(picked[p])) if picked[p] else -np.inf for p in pairs]
     table["top1_score"] = means

@@ -15,17 +15,21 @@ Components:
   trained with a listwise objective (ListNet), a pointwise squared error and, with
   ``pairwise_weight > 0``, a cost-sensitive pairwise loss over the candidate
   configurations.
-- Per-configuration random forests (forest.py, exported as arrays; 30 trees each) of the
-  residuals of the *candidate* configurations: the greedy portfolio of ``candidates``
-  configurations on the training datasets (where the single best is first). Restricting
-  the trees, and so the departures they drive, to a short complementary set keeps their
-  variance down.
+- Random forests (forest.py, exported as arrays) of the residuals of the *candidate*
+  configurations: the greedy portfolio of ``candidates`` configurations on the training
+  datasets (where the single best is first). Restricting the trees, and so the departures
+  they drive, to a short complementary set keeps their variance down. One forest per
+  candidate (``forest="per-candidate"``, 30 trees each), or one multi-output forest whose
+  trees all candidates share (``forest="joint"``): its size grows with the candidates only
+  through the leaf values, so it can afford more and deeper trees in the same model file.
 
 The predicted score is ``prior + network`` outside the candidates and ``prior + (1 - w)
 network + w trees`` on them. Departure (blend.py): per dataset, the top-1 is the best
 predicted configuration only if its predicted margin over the single best exceeds a
 threshold; w (and, with ``threshold="auto"``, the threshold) is chosen by inner
-cross-validation on the training families. The default threshold is 0.
+cross-validation on the training families. The default threshold is 0. With
+``departures="candidates"`` the top-1 is chosen among the candidates only (the rest of the
+ranking still covers every configuration).
 The uncertainty is the spread of single members (network members and trees, as blended),
 never 0.
 
@@ -78,10 +82,13 @@ __all__ = ["Explanation", "MetaModel", "resolve_device"]
 KIND = "autometa.metamodel"
 NETWORK_PARAMS = ("n_members", "hidden", "epochs", "lr", "weight_decay", "temperature",
                   "mse_weight", "noise", "random_state", "pairwise_weight")  # fmt: skip
-PARAMS = (*NETWORK_PARAMS, "target", "trees", "tree_leaf", "candidates", "tree_weight",
-          "threshold", "inner_folds", "diversify", "head")  # fmt: skip
+PARAMS = (*NETWORK_PARAMS, "target", "trees", "tree_leaf", "tree_features", "forest",
+          "candidates", "tree_weight", "threshold", "departures", "inner_folds", "diversify",
+          "head")  # fmt: skip
 TARGETS = ("standardized", "normalized")
 HEADS = ("predictions", "neighbours")
+FORESTS = ("per-candidate", "joint")
+DEPARTURES = ("all", "candidates")
 
 
 class MetaModel(BaseSelector):
@@ -105,10 +112,14 @@ class MetaModel(BaseSelector):
     target : str
         "standardized" (default) or "normalized" per-dataset scores.
     trees : int
-        Trees of each candidate's random forest (half the features per split); 0: the
-        network alone.
+        Trees of each random forest; 0: the network alone.
     tree_leaf : int
         Fewest training rows in a leaf of those trees.
+    tree_features : float
+        Share of the meta-features tried at each split of those trees.
+    forest : str
+        "per-candidate" (default): one forest per candidate; "joint": one multi-output
+        forest for all candidates.
     candidates : int
         Size of the greedy portfolio the forests (and the pairwise loss) cover.
     tree_weight : float or "auto"
@@ -118,6 +129,8 @@ class MetaModel(BaseSelector):
         "auto": chosen from (0, 0.1, 0.25, 0.5, 1, inf) by inner CV. The default, 0 (depart
         whenever the best predicted configuration is another), is what the rule written in
         benchmarks/selection_v2.py chose over "auto" (see its results).
+    departures : str
+        "all" (default): the top-1 may be any configuration; "candidates": only a candidate.
     inner_folds : int
         Folds (of whole families) of the inner cross-validation.
     diversify : int
@@ -143,9 +156,12 @@ class MetaModel(BaseSelector):
         target: str = "standardized",
         trees: int = 30,
         tree_leaf: int = 3,
+        tree_features: float = 0.5,
+        forest: str = "per-candidate",
         candidates: int = 15,
         tree_weight: float | str = "auto",
         threshold: float | str = 0.0,
+        departures: str = "all",
         inner_folds: int = 3,
         diversify: int = 10,
         head: str = "predictions",
@@ -164,9 +180,12 @@ class MetaModel(BaseSelector):
         self.target = target
         self.trees = trees
         self.tree_leaf = tree_leaf
+        self.tree_features = tree_features
+        self.forest = forest
         self.candidates = candidates
         self.tree_weight = tree_weight
         self.threshold = threshold
+        self.departures = departures
         self.inner_folds = inner_folds
         self.diversify = diversify
         self.head = head
@@ -179,6 +198,10 @@ class MetaModel(BaseSelector):
             raise BadInputError(f"target must be one of {TARGETS}, not {self.target!r}.")
         if self.head not in HEADS:
             raise BadInputError(f"head must be one of {HEADS}, not {self.head!r}.")
+        if self.forest not in FORESTS:
+            raise BadInputError(f"forest must be one of {FORESTS}, not {self.forest!r}.")
+        if self.departures not in DEPARTURES:
+            raise BadInputError(f"departures must be one of {DEPARTURES}, not {self.departures!r}.")
         self._configs = meta.configs[["config_id", "family", "params"]].copy()
         super().fit(meta, metric)
         return self
@@ -213,7 +236,7 @@ class MetaModel(BaseSelector):
         (self.threshold_, self.tree_weight_), self.inner_cv_ = choose_departure(
             X, Y, norm, families.fillna("").to_numpy(), *self._grids(), self.inner_folds,
             self.random_state, self._candidates_of, self._network_residuals,
-            self._tree_residuals,
+            self._tree_residuals, self.departures == "candidates",
         )  # fmt: skip
         self.single_best_ = int(norm.mean(axis=0).argmax())
         self.candidates_ = self._candidates_of(norm)
@@ -245,23 +268,24 @@ class MetaModel(BaseSelector):
         self, X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, candidates: np.ndarray
     ) -> np.ndarray:
         forests = self._train_forests(X, Y, candidates)
-        return np.stack([predict_forest(f, X_test)[:, 0] for f in forests], axis=1)
+        return np.concatenate([predict_forest(f, X_test) for f in forests], axis=1)
 
     def _train_forests(
         self, X: np.ndarray, Y: np.ndarray, candidates: np.ndarray
     ) -> list[dict[str, np.ndarray]]:
-        """One random forest per candidate, of its residual around the training mean."""
+        """Random forests of the candidates' residuals around the training mean: one per
+        candidate, or one joint forest (one output per candidate)."""
         if self.trees <= 0 or self.tree_weight == 0:
             return []
         residual = Y - Y.mean(axis=0)
-        # Bagged CART trees (benchmarks/selection_v2.py compares them with ExtraTrees), with
-        # half the features per split: the model file and its training stay small on the
-        # 700 (dataset, size) rows the shipped models learn from.
-        leaf = self.tree_leaf
-        return [
-            fit_forest(X, residual[:, [j]], self.trees, self.random_state, "random", leaf, 0.5)
-            for j in candidates
-        ]
+        # Bagged CART trees (benchmarks/selection_v2.py compares them with ExtraTrees). The
+        # per-candidate default (30 trees, leaves of 3, half the features per split) keeps
+        # the model file and its training small on the 700 (dataset, size) rows the shipped
+        # models learn from; a joint forest shares its structure, so it affords more.
+        args = (self.trees, self.random_state, "random", self.tree_leaf, self.tree_features)
+        if self.forest == "joint":
+            return [fit_forest(X, residual[:, candidates], *args)]
+        return [fit_forest(X, residual[:, [j]], *args) for j in candidates]
 
     # ------------------------------------------------------------------ prediction
     def _components(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -271,8 +295,8 @@ class MetaModel(BaseSelector):
         network = member_residuals(self.members_, Z, self._C)
         if not self.forests_:
             return network, network.mean(axis=0, keepdims=True)[:, :, self.candidates_]
-        trees = [predict_forest(f, Z, per_tree=True)[:, :, 0] for f in self.forests_]
-        return network, np.stack(trees, axis=2)
+        trees = [predict_forest(f, Z, per_tree=True) for f in self.forests_]
+        return network, np.concatenate(trees, axis=2)
 
     def predict(self, meta_features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Mean and spread (single members, as blended) of the predicted target scores.
@@ -323,7 +347,9 @@ class MetaModel(BaseSelector):
 
     def _first(self, scores: np.ndarray) -> str:
         """The departure rule applied to one dataset's scores (n_configs,)."""
-        return self.config_ids_[int(pick(scores[None, :], self.single_best_, self.threshold_)[0])]
+        allowed = self.candidates_ if self.departures == "candidates" else None
+        top = pick(scores[None, :], self.single_best_, self.threshold_, allowed)
+        return self.config_ids_[int(top[0])]
 
     def top(self, meta_features: pd.Series) -> str:
         """The top-1 configuration: the departure rule applied to the predicted scores."""

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import ExtraTreesRegressor
 
-from autometa import IncompatibleArtifactError, MetaDataset, NotFittedError
+from autometa import BadInputError, IncompatibleArtifactError, MetaDataset, NotFittedError
 from autometa.device import resolve_device
 from autometa.evaluation import evaluate, summarize
 from autometa.selectors import (
@@ -22,6 +22,7 @@ from autometa.selectors import (
     SingleBest,
 )
 from autometa.selectors.baselines import greedy_portfolio
+from autometa.selectors.blend import pick
 from autometa.selectors.forest import fit_forest, predict_forest
 
 
@@ -169,6 +170,40 @@ def test_departures_come_with_uncertainty_and_attributions() -> None:
             assert attributions["feature"].iloc[0] == "f1"
             assert abs(attributions["attribution"].iloc[0]) > 0
     assert departed == 1  # lin wins on one side, tree on the other: one is not the single best
+
+
+def test_joint_forest_learns_the_rule_and_round_trips(tmp_path: Path) -> None:
+    meta = synthetic()
+    model = MetaModel(random_state=0, n_members=2, epochs=150, forest="joint", trees=40,
+                      tree_leaf=1, tree_features=1.0, tree_weight=1.0).fit(meta)  # fmt: skip
+    assert len(model.forests_) == 1  # one forest, one output per candidate
+    assert model.forests_[0]["values"].shape[2] == len(model.candidates_) == 3
+    low, high = query(meta, -1.5), query(meta, 1.5)
+    assert model.rank(low).index[0] == "lin" and model.rank(high).index[0] == "tree"
+    model.save(tmp_path / "joint.pt")
+    loaded = MetaModel.load(tmp_path / "joint.pt", device="cpu")
+    assert loaded.forest == "joint" and loaded.tree_features == 1.0
+    pd.testing.assert_series_equal(loaded.rank(high), model.rank(high))
+
+
+def test_departures_within_the_candidates() -> None:
+    x = np.array([[0.0, 0.5, 2.0], [0.0, 1.0, 0.2]])  # column 2 is the best on row 0
+    assert pick(x, 0, 0.0).tolist() == [2, 1]
+    assert pick(x, 0, 0.0, allowed=np.array([0, 1])).tolist() == [1, 1]
+    assert pick(x, 0, 0.6, allowed=np.array([0, 1])).tolist() == [0, 1]  # margin 0.5 < 0.6
+    meta = synthetic()
+    low, high = query(meta, -1.5), query(meta, 1.5)
+    kw = {"random_state": 0, "n_members": 2, "epochs": 150, "candidates": 1}
+    anywhere = MetaModel(**kw).fit(meta)  # type: ignore[arg-type]
+    assert {anywhere.rank(low).index[0], anywhere.rank(high).index[0]} == {"lin", "tree"}
+    within = MetaModel(departures="candidates", **kw).fit(meta)  # type: ignore[arg-type]
+    single_best = within.config_ids_[within.single_best_]
+    assert within.candidates_.tolist() == [within.single_best_]
+    assert within.rank(low).index[0] == within.rank(high).index[0] == single_best
+    with pytest.raises(BadInputError, match="departures must be one of"):
+        MetaModel(departures="some").fit(meta)
+    with pytest.raises(BadInputError, match="forest must be one of"):
+        MetaModel(forest="big").fit(meta)
 
 
 def test_standardized_scores_centre_and_scale_each_dataset() -> None:
