@@ -84,6 +84,28 @@ it would be about 6 MB. Session 9's bound was on the model file, so read that wa
 reading kept here) the size condition fails whatever the WEKA result, and no variant J is
 run; the references are reported all the same.
 
+Session 10, later: a diagnosis of D on WEKA seed 0 (its components refitted per fold, no
+out-of-distribution guard) found two causes of its departures' losses. Its top-1 fell
+outside the candidates on 14 % of the datasets, driven by the network: restricting D's
+top-1 to the candidates moved its gap closed from -0.69 to -0.35, the network's alone
+from -0.69 to -0.07. And its forests, not the blend, made the rest: the inner CV put the
+tree weight at 1 on 94 of 105 datasets, and D's forests alone on the candidates closed
+-0.33 where the per-candidate reference forests (100 trees, fully grown, every feature per
+split) closed 0.32 on the same seed. Two variants follow, both D (threshold 0) with the
+top-1 among the candidates (``departures="candidates"``), written down with their rule
+before their run:
+
+- K "D, departures among the candidates";
+- L "K, one joint forest": the candidates' forests replaced by one joint forest of the
+  reference's form (fully grown, every feature per split) with 60 trees: the most that
+  keeps the model file under the 5 MB bound by the measurement above (100 trees: about
+  6 MB; each tree about 0.04 MB).
+
+Both are candidates for the default under the rule above (run on both meta-datasets,
+5 seeds), L only if its model file trained on the shipped data is at most 5 MB. They were
+designed after seeing the WEKA references' seeds 0-2 and that diagnosis, so their WEKA
+results are not a clean test of them; ours is the side they were not designed on.
+
 Regression (added in session 8, `data/metadataset_regression`: 82 tables, 34 families),
 R2 at each table's largest common size, leave-one-family-out (34 trainings per selector
 and seed), seeds 0-4: the baselines, C and D (D is the shipped default). No default is
@@ -135,12 +157,13 @@ class ForestPerConfig(BaseSelector):
 
     def __init__(
         self, kind: str = "random", random_state: int = 0, joint: bool = False,
-        candidates: int | None = None,
+        candidates: int | None = None, trees: int = 100,
     ) -> None:  # fmt: skip
         self.kind = kind
         self.random_state = random_state
         self.joint = joint
         self.candidates = candidates
+        self.trees = trees
 
     def _fit(self, meta: MetaDataset) -> None:
         X = self.scaler_.transform(self.train_features_)
@@ -152,7 +175,7 @@ class ForestPerConfig(BaseSelector):
         leaf, features = (1, 1.0) if self.kind == "random" else (3, 0.5)
 
         def forest(y: np.ndarray) -> RandomForestRegressor | ExtraTreesRegressor:
-            return model(100, min_samples_leaf=leaf, max_features=features,
+            return model(self.trees, min_samples_leaf=leaf, max_features=features,
                          random_state=self.random_state, n_jobs=1).fit(X, y)  # fmt: skip
 
         Yc = Y.to_numpy()[:, self.covered_]
@@ -184,6 +207,15 @@ def variants(seed: int, n_configs: int) -> dict[str, Callable[[], Selector]]:
         "G C, 8 candidates": mm(candidates=8),
         "H C, every configuration a candidate": mm(candidates=n_configs),
         "I C, fully grown trees (post hoc)": mm(tree_leaf=1),
+        "K D, departures among the candidates": mm(threshold=0.0, departures="candidates"),
+        "L K, one joint forest": mm(
+            threshold=0.0,
+            departures="candidates",
+            forest="joint",
+            trees=60,
+            tree_leaf=1,
+            tree_features=1.0,
+        ),
         "reference: random forest per config": lambda: ForestPerConfig("random", seed),
         "reference: ExtraTrees per config": lambda: ForestPerConfig("extra", seed),
         "reference: random forest per candidate": (
@@ -290,7 +322,7 @@ def default_by_rule() -> list[str]:
     table = []
     for selector, by_meta in means.items():
         letter = selector[:2]
-        if not (len(letter) == 2 and letter[0] in "ABCDEFGH" and letter[1] == " "):
+        if not (len(letter) == 2 and letter[0] in "ABCDEFGHKL" and letter[1] == " "):
             continue
         if set(by_meta) != {"weka", "ours"}:
             continue
@@ -333,7 +365,7 @@ def plot(names: list[str]) -> None:
         for selector, group in rows.groupby("selector", sort=False):
             if selector == "Random":
                 continue  # far below the rest; it would squash the axis
-            variant = selector[:2] in {f"{c} " for c in "ABCDEFGHI"}
+            variant = selector[:2] in {f"{c} " for c in "ABCDEFGHIKL"}
             seeds = per_seed(group)
             cols = [f"gap closed raced@{k}" for k in ks]
             mean, lo, hi = seeds[cols].mean(), seeds[cols].min(), seeds[cols].max()
