@@ -359,7 +359,8 @@ def plot(names: list[str]) -> None:
     fig, axes = plt.subplots(1, len(names), figsize=(7 * len(names), 5.2), squeeze=False)
     # One colour per selector in both panels; baselines dashed, MetaModel variants solid.
     order = list(dict.fromkeys(s for n in names for s in cached(n)["selector"]))
-    colours = dict(zip(order, plt.get_cmap("tab20").colors, strict=False))
+    palette = [*plt.get_cmap("tab20").colors, *plt.get_cmap("tab20b").colors]  # 40 colours
+    colours = dict(zip(order, palette, strict=False))
     for ax, name in zip(axes[0], names, strict=True):
         rows = cached(name)
         for selector, group in rows.groupby("selector", sort=False):
