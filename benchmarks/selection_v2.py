@@ -84,7 +84,8 @@ it would be about 6 MB. Session 9's bound was on the model file, so read that wa
 reading kept here) the size condition fails whatever the WEKA result, and no variant J is
 run; the references are reported all the same.
 
-Session 10, later: a diagnosis of D on WEKA seed 0 (its components refitted per fold, no
+Session 10, later: a diagnosis of D on WEKA seed 0 (benchmarks/selection_v2_diagnosis.py,
+results/selection_v2_diagnosis.md; its components refitted per fold, no
 out-of-distribution guard) found two causes of its departures' losses. Its top-1 fell
 outside the candidates on 14 % of the datasets, driven by the network: restricting D's
 top-1 to the candidates moved its gap closed from -0.69 to -0.35, the network's alone
