@@ -39,7 +39,16 @@ from autometa.metadata import MetaDataset
 from autometa.selectors.base import Selector
 from autometa.selectors.baselines import SingleBest
 
-__all__ = ["KS", "RACE_KS", "evaluate", "family_groups", "race_scores", "raw_filled", "summarize"]
+__all__ = [
+    "KS",
+    "RACE_KS",
+    "evaluate",
+    "family_groups",
+    "gap_closed",
+    "race_scores",
+    "raw_filled",
+    "summarize",
+]
 
 logger = logging.getLogger(__name__)
 KS = (1, 3, 5, 10)
@@ -211,13 +220,15 @@ def summarize(results: pd.DataFrame, n_boot: int = 1000, random_state: int = 0) 
         gaps_of = {"gap closed": ("raw@1", "sbs_raw", "oracle_raw")}
         gaps_of |= {f"gap closed {c}": (c, "sbs_report", "oracle_report") for c in raced}
         for label, (sel_col, sbs_col, orc_col) in gaps_of.items():
-            row[label] = _gap(*(float(group[c].mean()) for c in (sel_col, sbs_col, orc_col)))
-            gaps = [_gap(a, b, c) for a, b, c in
+            row[label] = gap_closed(*(float(group[c].mean()) for c in (sel_col, sbs_col, orc_col)))
+            gaps = [gap_closed(a, b, c) for a, b, c in
                     zip(boot[sel_col], boot[sbs_col], boot[orc_col], strict=True)]  # fmt: skip
             row[f"{label} lo"], row[f"{label} hi"] = np.nanquantile(gaps, [0.025, 0.975]).tolist()
         out[name] = row
     return pd.DataFrame(out).T
 
 
-def _gap(selected: float, sbs: float, oracle: float) -> float:
+def gap_closed(selected: float, sbs: float, oracle: float) -> float:
+    """Share of the single best's gap to the oracle that ``selected`` closes (mean scores;
+    NaN when the single best is the oracle)."""
     return float((selected - sbs) / (oracle - sbs)) if oracle > sbs else float("nan")

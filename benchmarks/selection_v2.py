@@ -433,12 +433,7 @@ def reference_size() -> list[str]:
     per_seed = sizes.groupby(["trees", "seed"])["mb"].mean()  # a forest's mean size per seed
     n = len(model.config_ids_)
 
-    def cell(trees: int, count: int) -> str:
-        mb = per_seed[trees] * count
-        return f"{mb.mean():.2f} [{mb.min():.2f}, {mb.max():.2f}]"
-
-    def joint_cell(trees: int) -> str:
-        mb = joint[trees]
+    def cell(mb: pd.Series) -> str:
         return f"{mb.mean():.2f} [{mb.min():.2f}, {mb.max():.2f}]"
 
     return ["## The reference's forests at the shipped data's size", "",
@@ -450,11 +445,11 @@ def reference_size() -> list[str]:
             f"{path.stat().st_size / 1e6:.1f} MB, of which its own forests "
             f"{sum(a.nbytes for f in model.forests_ for a in f.values()) / 1e6:.1f} MB.", "",
             "| forests | 100 trees | 30 trees |", "|---|---|---|",
-            f"| one | {cell(100, 1)} | {cell(30, 1)} |",
-            f"| the 15 candidates | {cell(100, 15)} | {cell(30, 15)} |",
-            f"| every configuration ({n}) | {cell(100, n)} | {cell(30, n)} |",
+            *(f"| {label} | {cell(per_seed[100] * k)} | {cell(per_seed[30] * k)} |"
+              for label, k in (("one", 1), ("the 15 candidates", 15),
+                               (f"every configuration ({n})", n))),
             f"| one joint forest of the {len(model.candidates_)} candidates (session 10) | "
-            f"{joint_cell(100)} | {joint_cell(30)} |", ""]  # fmt: skip
+            f"{cell(joint[100])} | {cell(joint[30])} |", ""]  # fmt: skip
 
 
 def variant_size() -> list[str]:

@@ -22,13 +22,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from selection_v2 import ForestPerConfig, load
 
-from autometa.evaluation import evaluate, family_groups, raw_filled, summarize
+from autometa.evaluation import evaluate, family_groups, gap_closed, raw_filled, summarize
 from autometa.selectors import MetaModel
-from autometa.selectors.blend import blend
+from autometa.selectors.blend import blend, pick
 
 HERE = Path(__file__).resolve().parent
 TREES = (30, 60)
@@ -48,18 +47,15 @@ def components(seed: int = 0) -> pd.DataFrame:
         features = meta.metafeatures.loc[test].reindex(columns=model.train_features_.columns)
         network, trees = model._components(model.scaler_.transform(features.astype(float)))
         prior, cand = model.prior_.cpu().numpy(), model.candidates_
-        forests_alone = prior + network.mean(0)
-        forests_alone[:, cand] = prior[cand] + trees.mean(0)
-        ways = {
-            "D as fitted": prior + blend(network.mean(0), trees.mean(0), cand, model.tree_weight_),
-            "the network alone": prior + network.mean(0),
-            "the forests alone on the candidates": forests_alone,
+        ways = {  # the tree weight on the candidates: D's chosen one, none, all
+            "D as fitted": model.tree_weight_,
+            "the network alone": 0.0,
+            "the forests alone on the candidates": 1.0,
         }
-        for way, scores in ways.items():
-            within = np.full_like(scores, -np.inf)
-            within[:, cand] = scores[:, cand]
-            for over, s in (("every configuration", scores), ("the candidates", within)):
-                top = s.argmax(axis=1)
+        for way, weight in ways.items():
+            scores = prior + blend(network.mean(0), trees.mean(0), cand, weight)
+            for over, allowed in (("every configuration", None), ("the candidates", cand)):
+                top = pick(scores, model.single_best_, 0.0, allowed)
                 for i, d in enumerate(test):
                     rows.append({
                         "scores": way, "top-1 over": over, "dataset": d,
@@ -98,7 +94,7 @@ def main() -> None:
              "| scores | top-1 over | gap closed | departs | top-1 among the candidates |",
              "|---|---|---|---|---|"]  # fmt: skip
     for (way, over), g in parts.groupby(["scores", "top-1 over"], sort=False):
-        gap = (g["pick"].mean() - g["sbs"].mean()) / (g["oracle"].mean() - g["sbs"].mean())
+        gap = gap_closed(g["pick"].mean(), g["sbs"].mean(), g["oracle"].mean())
         lines.append(f"| {way} | {over} | {gap:+.3f} | {g['departs'].mean():.2f} | "
                      f"{g['in candidates'].mean():.2f} |")  # fmt: skip
     trees = joint_trees()

@@ -73,9 +73,10 @@ def pick(
         The columns a departure may go to (default: every column).
     """
     if allowed is not None:
-        masked = np.full_like(scores, -np.inf, dtype=float)
-        masked[:, allowed] = scores[:, allowed]
-        scores = np.where(np.arange(scores.shape[1]) == single_best, scores, masked)
+        keep = np.append(allowed, single_best)  # the single best is always allowed
+        masked = np.full(scores.shape, -np.inf)
+        masked[:, keep] = scores[:, keep]
+        scores = masked
     top = scores.argmax(axis=1)
     margin = scores[np.arange(len(scores)), top] - scores[:, single_best]
     return np.where(margin > threshold, top, single_best)
