@@ -63,6 +63,14 @@ def recommend(
             "regression, no for classification).",
         ),
     ] = None,
+    curve_halving: Annotated[
+        bool | None,
+        typer.Option(
+            "--curve-halving/--no-curve-halving",
+            help="Promote between the search's rungs by scores corrected with the predicted "
+            "learning curves (default: yes for classification, no for regression).",
+        ),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a self-contained HTML report.")
     ] = None,
@@ -100,7 +108,7 @@ def recommend(
         )
         clf = kind(
             time_budget=budget, top_k=top, metric=metric_name, random_state=seed,
-            inf_as_missing=inf_as_missing, ensemble=ensemble,
+            inf_as_missing=inf_as_missing, ensemble=ensemble, curve_halving=curve_halving,
         )  # fmt: skip
         _search(clf, task, rec, start, as_json)
         board = clf.leaderboard_

@@ -141,3 +141,20 @@ def test_a_regression_target_is_ranked_by_the_regression_meta_model() -> None:
         autometa.recommend(X, y, metric="r2", knowledge=classification)
     with pytest.raises(BadInputError, match="regression task"):
         autometa.AutoMetaRegressor(time_budget=5, knowledge=classification).fit(X, y)
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "balanced_accuracy", "roc_auc", "log_loss", "r2"])
+def test_the_shipped_models_depart_as_their_task_kind_was_chosen(
+    metric: str, penguins: autometa.Task
+) -> None:
+    # recommend.DEPARTURES is what benchmarks/selection_v2.py's rule chose; a model file
+    # retrained otherwise would ship a selector that was not the one chosen.
+    from autometa.metrics import get_metric
+    from autometa.recommend import DEPARTURES, Knowledge
+
+    model = Knowledge.shipped(metric).model
+    assert model.departures == DEPARTURES[get_metric(metric).task_kinds[0]]
+    if model.departures == "candidates":  # the top-1 is a candidate (or the single best)
+        top = autometa.recommend(penguins, metric=metric).ranking["config_id"].iloc[0]
+        allowed = {model.config_ids_[i] for i in [*model.candidates_, model.single_best_]}
+        assert top in allowed

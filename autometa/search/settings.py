@@ -34,9 +34,10 @@ class SearchSettings:
         Seeds subsamples, folds and the learners.
     curve_halving : bool
         Promote between rungs by the score corrected with the meta-model's predicted
-        learning curve (``halving.promotion_scores``); off by default until the
-        time-to-accuracy benchmark's ablation decides (``benchmarks/curve_halving.py``
-        measures the rule offline on the meta-dataset's learning curves).
+        learning curve (``halving.promotion_scores``). Off here; the estimators' default
+        is by task kind (``estimator.CURVE_HALVING_DEFAULT``, decided by the
+        time-to-accuracy benchmark; ``benchmarks/curve_halving.py`` measures the rule
+        offline on the meta-dataset's learning curves).
     ensemble : bool
         Build an ensemble of the configurations evaluated on the winner's rung by greedy
         ensemble selection on their out-of-fold predictions (``search/ensemble.py``) and
