@@ -75,12 +75,13 @@ def hill_valley() -> list[str]:
         board = clf.leaderboard_
         lr = board[board["config_id"].str.startswith("lr_")]
         acc = float((clf.predict_task(test) == test.y.to_numpy()).mean())
+        evaluated = int((board["status"] != "skipped").sum())
+        off_grid = int(board["config_id"].str.contains("[", regex=False).sum())  # lr_05[C=316]
         lines += [
             "",
             f"`AutoMetaClassifier(max_configs={n}, random_state=0)`: best {clf.best_config_}, "
-            f"test accuracy {acc:.3f}, {int((board['status'] != 'skipped').sum())} "
-            f"configurations evaluated, {int(board['config_id'].str.contains('[', regex=False).sum())}"
-            f" of them off the grid (local search), {len(lr)} logistic regressions:",
+            f"test accuracy {acc:.3f}, {evaluated} configurations evaluated, {off_grid} of "
+            f"them off the grid (local search), {len(lr)} logistic regressions:",
             "",
             "| config | status | rung rows | CV score |",
             "|---|---|---|---|",

@@ -39,9 +39,8 @@ methods, the search before the search v2 changes) that results/time_to_accuracy.
 until the search v2 run replaced it. ``--report`` writes results/time_to_accuracy.md and
 .png from whatever has finished: means and ranks; for autometa, the ensemble and the pair
 (the default), win / tie / loss and bootstrap intervals against every other method; the
-classifier's defaults by the
-README's rules (``defaults_and_targets``) and the search v2 targets for that default,
-budget adherence. The run loop and the shared tables are in budgeted.py.
+classifier's defaults by the README's rules (``defaults_and_targets``) and the search v2
+targets for that default; budget adherence. The run loop and the shared tables are in budgeted.py.
 
 Run: python benchmarks/time_to_accuracy.py [--shard 0/2] [--max-datasets N]
      python benchmarks/time_to_accuracy.py --report
@@ -93,8 +92,8 @@ CORPUS = shared_dir() / "corpus" / "pmlb"
 BUDGETS = (10, 30, 60)
 MAX_ROWS = 20_000
 METHODS = ("autometa", "autometa ensemble", "autometa portfolio order", "autometa random order",
-           "autometa curve halving", "autometa ensemble + curve halving", "random search", "FLAML", "AutoGluon", "RF(300)",
-           "HGB")  # fmt: skip
+           "autometa curve halving", "autometa ensemble + curve halving", "random search",
+           "FLAML", "AutoGluon", "RF(300)", "HGB")  # fmt: skip
 AUTOGLUON_PYTHON = HERE / "peers" / ".venv-autogluon" / "bin" / "python"
 DEFAULTS = {
     "RF(300)": LearnerConfig("rf_300", "random_forest", {"n_estimators": 300}),
