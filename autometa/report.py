@@ -204,12 +204,14 @@ def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
             "command": command
             or f"autometa.{type(clf).__name__}("
             f"time_budget={clf.time_budget!r}, metric={clf.metric_!r}, "
-            f"random_state={clf.random_state!r}, ensemble={clf.settings_.ensemble!r}).fit(X, y)",
+            f"random_state={clf.random_state!r}, ensemble={clf.settings_.ensemble!r}, "
+            f"curve_halving={clf.settings_.curve_halving!r}).fit(X, y)",
             "version": __version__,
             "seed": clf.random_state,
             "budget": clf.time_budget,
             "metric": clf.metric_,
             "ensemble": clf.settings_.ensemble,
+            "curve_halving": clf.settings_.curve_halving,
         },
     }
     return json.loads(json.dumps(data, default=str))  # plain JSON types throughout
@@ -358,7 +360,7 @@ def render(data: dict[str, Any]) -> str:
         f"<p><code>{escape(str(r['command']))}</code></p>",
         f"<p>autometa {escape(str(r['version']))}, seed {escape(str(r['seed']))}, budget "
         f"{escape(str(r['budget']))} s, metric {escape(str(r['metric']))}, ensemble "
-        f"{escape(str(r['ensemble']))}.</p>",
+        f"{escape(str(r['ensemble']))}, curve halving {escape(str(r['curve_halving']))}.</p>",
     ]  # fmt: skip
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{escape(data['title'])}</title><style>{CSS}</style></head><body>"

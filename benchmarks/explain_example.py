@@ -14,6 +14,7 @@ from pathlib import Path
 
 from autometa.metadata import MetaDataset
 from autometa.paths import data_dir
+from autometa.recommend import DEPARTURES
 from autometa.selectors import MetaModel
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -24,7 +25,8 @@ def main() -> None:
     meta = MetaDataset.load(data_dir() / "metadataset")
     family = meta.datasets.set_index("name").loc[name, "family"]
     train = meta.subset(list(meta.datasets.loc[meta.datasets["family"] != family, "name"]))
-    model = MetaModel(random_state=0).fit(train)
+    # The shipped classification models' departure rule (recommend.DEPARTURES).
+    model = MetaModel(random_state=0, departures=DEPARTURES["classification"]).fit(train)
     x = meta.metafeatures.loc[name]
     ranking = model.rank(x)
     truth = meta.normalized_scores().loc[name]

@@ -18,12 +18,12 @@ import autometa
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 DEMO = HERE.parent / "data" / "demo" / "penguins.csv"
-COMMAND = "autometa recommend data/demo/penguins.csv --target species --budget 30 --ensemble --report report.html"
+COMMAND = "autometa recommend data/demo/penguins.csv --target species --budget 30 --report report.html"
 
 
 def main() -> None:
     task = autometa.load_table(DEMO, "species")
-    clf = autometa.AutoMetaClassifier(time_budget=30, random_state=0, ensemble=True).fit_task(task)
+    clf = autometa.AutoMetaClassifier(time_budget=30, random_state=0).fit_task(task)  # defaults
     page = clf.report(RESULTS / "report_example.html", command=COMMAND)
     size = page.stat().st_size
     chromium = shutil.which("chromium")

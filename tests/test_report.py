@@ -40,6 +40,10 @@ def test_page_has_every_section_no_script_and_its_json(fitted, tmp_path: Path) -
     assert data["table"]["classes"] == {"Adelie": 152, "Gentoo": 124, "Chinstrap": 68}
     assert sum(sum(row) for row in data["diagnostics"]["confusion"]) == data["diagnostics"]["rows"]
     assert render(data) == html  # the page is a function of its data
+    # Every setting that changes the result is in "how to reproduce" (curve halving: the
+    # classifier's default, estimator.CURVE_HALVING_DEFAULT).
+    assert data["reproduce"]["curve_halving"] is True
+    assert "curve_halving=True" in data["reproduce"]["command"]
 
 
 def test_a_fallback_search_still_gives_a_page_that_says_so(tmp_path: Path) -> None:
