@@ -59,8 +59,7 @@ def recommend(
         bool | None,
         typer.Option(
             "--ensemble/--no-ensemble",
-            help="Ensemble the models found when that beats the best one (default: yes for "
-            "regression, no for classification).",
+            help="Ensemble the models found when that beats the best one (default: yes).",
         ),
     ] = None,
     curve_halving: Annotated[
