@@ -25,19 +25,22 @@ import os
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import time  # noqa: E402
-
 import numpy as np  # noqa: E402
 from budgeted import load_runs  # noqa: E402
-from time_to_accuracy import RESULTS, RUNS, datasets, prepare  # noqa: E402
+from time_to_accuracy import (  # noqa: E402
+    RESULTS,
+    RUNS,
+    datasets,
+    fit_and_test,
+    knowledge_for,
+    prepare,
+)
 
 import autometa  # noqa: E402
 from autometa.fitting import cross_validate  # noqa: E402
 from autometa.learners import LearnerConfig  # noqa: E402
 from autometa.metadata import MetaDataset  # noqa: E402
 from autometa.paths import data_dir  # noqa: E402
-from autometa.pipelines import build_pipeline  # noqa: E402
-from autometa.recommend import Knowledge  # noqa: E402
 
 C_VALUES = (1.0, 100.0, 316.0, 1e3, 1e4, 1e5)  # the grid's default and top, then off it
 EVALUATIONS = (36, 80)
@@ -59,16 +62,10 @@ def hill_valley() -> list[str]:
         config = LearnerConfig("lr_diag", "logistic_regression", {"C": c})
         folds = cross_validate(config, train, 5, seconds=600.0)
         cv = np.mean([f.parts[0]["accuracy"] for f in folds])
-        pipe = build_pipeline(config, train.numeric_columns, train.categorical_columns)
-        t0 = time.perf_counter()
-        pipe.fit(train.X, train.y)
-        seconds = time.perf_counter() - t0
-        acc = float((pipe.predict(test.X) == test.y.to_numpy()).mean())
-        lines.append(f"| {c:g} | {cv:.3f} | {acc:.3f} | {seconds:.2f} |")
+        on_test = fit_and_test(train, test, config)
+        lines.append(f"| {c:g} | {cv:.3f} | {on_test['accuracy']:.3f} | {on_test['wall']:.2f} |")
 
-    meta = MetaDataset.load(data_dir() / "metadataset")
-    keep = meta.datasets.loc[meta.datasets["family"] != ref.family, "name"].tolist()
-    knowledge = Knowledge.from_metadataset(meta.subset(keep), random_state=0)
+    knowledge = knowledge_for(MetaDataset.load(data_dir() / "metadataset"), ref)
     for n in EVALUATIONS:
         clf = autometa.AutoMetaClassifier(
             time_budget=600, max_configs=n, knowledge=knowledge, random_state=0

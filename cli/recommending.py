@@ -16,12 +16,20 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import autometa
+from autometa.estimator import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
 from autometa.exceptions import BadInputError
 from autometa.metrics import PRIMARY
 from cli.choices import MetricName, TaskChoice
 from cli.console import err, guarded, out
 
 app = typer.Typer()
+
+
+def _by_kind(defaults: dict[str, bool]) -> str:
+    """A per-kind default for a help text, read from its one home (estimator.py)."""
+    if len(set(defaults.values())) == 1:
+        return "yes" if next(iter(defaults.values())) else "no"
+    return ", ".join(f"{'yes' if on else 'no'} for {kind}" for kind, on in defaults.items())
 
 
 @app.command()
@@ -59,7 +67,8 @@ def recommend(
         bool | None,
         typer.Option(
             "--ensemble/--no-ensemble",
-            help="Ensemble the models found when that beats the best one (default: yes).",
+            help="Ensemble the models found when that beats the best one (default: "
+            f"{_by_kind(ENSEMBLE_DEFAULT)}).",
         ),
     ] = None,
     curve_halving: Annotated[
@@ -67,7 +76,7 @@ def recommend(
         typer.Option(
             "--curve-halving/--no-curve-halving",
             help="Promote between the search's rungs by scores corrected with the predicted "
-            "learning curves (default: yes for classification, no for regression).",
+            f"learning curves (default: {_by_kind(CURVE_HALVING_DEFAULT)}).",
         ),
     ] = None,
     report: Annotated[
