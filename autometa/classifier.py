@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from autometa.estimator import AutoMetaEstimator, docstring, target_array
 from autometa.exceptions import BadInputError
+from autometa.metrics import on_classes
 from autometa.recommend import Recommendation
 from autometa.tabular import Task, task_from_xy
 from autometa.targets import shown
@@ -91,11 +92,9 @@ class AutoMetaClassifier(ClassifierMixin, AutoMetaEstimator):
         return self._proba(frame)
 
     def _proba(self, frame: pd.DataFrame) -> np.ndarray:
-        proba = self.pipeline_.predict_proba(frame)
-        # A CV-fold model may have seen fewer classes; place its columns by code.
-        full = np.zeros((len(frame), len(self.classes_)))
-        full[:, np.asarray(self.pipeline_.classes_, dtype=int)] = proba
-        return full
+        # The pipeline predicts label codes 0..n_classes-1 (a CV-fold model may miss some).
+        codes = np.arange(len(self.classes_))
+        return on_classes(self.pipeline_.predict_proba(frame), self.pipeline_.classes_, codes)
 
 
 AutoMetaClassifier.__doc__ = docstring(

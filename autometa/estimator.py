@@ -20,32 +20,46 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from autometa.exceptions import BadInputError
-from autometa.metrics import PRIMARY, get_metric, metric_names
+from autometa.metrics import PRIMARY, metric_names
 from autometa.model_file import save_model
 from autometa.recommend import Knowledge, Recommendation, recommend
 from autometa.report import report_data, table_summary, write_report
 from autometa.schema import InputSchema
-from autometa.search import SearchEvent, SearchSettings, search
+from autometa.search import (
+    CurvePredictor,
+    Proposals,
+    SearchEvent,
+    SearchResult,
+    SearchSettings,
+    TimingModel,
+    search,
+)
 from autometa.tabular import Task
 
-__all__ = [
-    "CURVE_HALVING_DEFAULT",
-    "ENSEMBLE_DEFAULT",
-    "AutoMetaEstimator",
-    "docstring",
-    "target_array",
-]
+__all__ = ["AutoMetaEstimator", "docstring", "search_inputs", "target_array"]
 
-#: ``ensemble=None`` by task kind, by README.md's rule (at 30 s, a mean score at least the
-#: single model's and more tables won than lost). Regression: True, on
-#: benchmarks/results/time_to_accuracy_regression.md. Classification: True, on
-#: benchmarks/results/time_to_accuracy.md, where the ensemble and curve halving each
-#: passed the rule and then passed it together (the README's rule for the pair).
-ENSEMBLE_DEFAULT = {"classification": True, "regression": True}
-#: ``curve_halving=None`` by task kind. Classification: True, by the same rules on
-#: benchmarks/results/time_to_accuracy.md. Regression: False, not measured (the regression
-#: benchmark has no curve-halving run).
-CURVE_HALVING_DEFAULT = {"classification": True, "regression": False}
+_DEFAULTS = SearchSettings(time_budget=60.0)  # the search's defaults, from their one home
+
+
+def search_inputs(
+    recommendation: Recommendation,
+) -> tuple[Proposals, TimingModel, CurvePredictor | None]:
+    """What the search is handed, from a recommendation: its ranking and the portfolio as
+    proposals, the timing model, and the recommendation itself as the learning-curve
+    predictor (none for an order without meta-features, ``Recommendation.of_order``).
+
+    Raises
+    ------
+    BadInputError
+        For a recommendation without knowledge (no timing model).
+    """
+    knowledge = recommendation.knowledge
+    if knowledge is None:
+        raise BadInputError("The recommendation carries no timing model; use autometa.recommend.")
+    proposals = Proposals(tuple(recommendation.ranking["config_id"]), tuple(knowledge.portfolio))
+    curves = None if recommendation.metafeatures.empty else recommendation
+    return proposals, knowledge.fit_time, curves
+
 
 _PARAMETERS = """
     Parameters
@@ -94,8 +108,13 @@ _ATTRIBUTES = """
     settings_ : SearchSettings
         What the search was asked (defaults resolved: the metric, the ensemble, the seed).
     recommendation_ : Recommendation
+    result_ : SearchResult
+        What the search returned; the attributes below up to ``interrupted_`` read it.
     leaderboard_ : DataFrame
         One row per evaluation, best first (see ``SearchResult``).
+    trajectory_ : DataFrame
+        The search as it went: one row per evaluation in order, with the incumbent after
+        it (see ``SearchResult``).
     best_config_ : str
         A grid id (``hgb_08``) or, found by the local search, an off-grid one
         (``hgb_08[max_iter=316]``); ``autometa.learners.get_config`` reads either.
@@ -143,13 +162,13 @@ class AutoMetaEstimator(BaseEstimator):
 
     def __init__(
         self,
-        time_budget: float = 60.0,
-        top_k: int = 5,
+        time_budget: float = _DEFAULTS.time_budget,
+        top_k: int = _DEFAULTS.top_k,
         metric: str | None = None,
-        cv: int = 3,
-        n_portfolio: int = 3,
+        cv: int = _DEFAULTS.cv,
+        n_portfolio: int = _DEFAULTS.n_portfolio,
         max_configs: int | None = None,
-        n_jobs: int = 1,
+        n_jobs: int = _DEFAULTS.n_jobs,
         inf_as_missing: bool = False,
         knowledge: Knowledge | None = None,
         random_state: int | None = None,
@@ -172,18 +191,14 @@ class AutoMetaEstimator(BaseEstimator):
         self.curve_halving = curve_halving
 
     def _settings(self, seed: int) -> SearchSettings:
-        """The search's settings (validated: a clear error for a bad budget or metric)."""
-        metric = get_metric(self.metric or PRIMARY[self._kind], self._kind).name
+        """The search's settings, resolved for the task kind (validated: a clear error for
+        a bad budget or metric)."""
         return SearchSettings(
-            time_budget=self.time_budget, metric=metric, top_k=self.top_k,
+            time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
             n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
-            n_jobs=self.n_jobs, random_state=seed,
-            ensemble=ENSEMBLE_DEFAULT[self._kind] if self.ensemble is None else self.ensemble,
-            curve_halving=(
-                CURVE_HALVING_DEFAULT[self._kind] if self.curve_halving is None
-                else self.curve_halving
-            ),
-        )  # fmt: skip
+            n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
+            curve_halving=self.curve_halving,
+        ).resolved(self._kind)  # fmt: skip
 
     def _check_input(self, X: Any, y: Any) -> pd.DataFrame:
         """X as a DataFrame, after scikit-learn's checks (feature names, shapes); y present."""
@@ -246,25 +261,63 @@ class AutoMetaEstimator(BaseEstimator):
         )
         settings = self._settings(seed)
         self.settings_ = settings
-        self.metric_ = settings.metric
+        self.metric_ = settings.metric_name
         self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
         self.recommendation_ = recommendation or recommend(
             task, top_k=self.top_k, metric=self.metric_, knowledge=self.knowledge,
             random_state=seed,
         )  # fmt: skip
-        result = search(task, self.recommendation_, settings, start=start, callback=self.callback)
-        self.leaderboard_ = result.leaderboard
-        self.best_config_ = result.best_config
-        self.best_score_ = result.best_score
-        self.pipeline_ = result.pipeline
-        self.refit_ = result.refit
-        self.fallback_ = result.fallback
-        self.interrupted_ = result.interrupted
-        self.oof_ = result.oof
-        self.search_seconds_ = result.seconds
-        self.ensemble_ = pd.DataFrame(result.ensemble, columns=["config_id", "weight", "fitted_on"])
+        proposals, timing, curves = search_inputs(self.recommendation_)
+        self.result_: SearchResult = search(
+            task, proposals, timing, settings, curves=curves, start=start, callback=self.callback
+        )
         self.table_ = table_summary(task)
         self.fit_seconds_ = time.perf_counter() - start
+
+    # The search's result, as the familiar attributes (see ``SearchResult``).
+    @property
+    def leaderboard_(self) -> pd.DataFrame:
+        return self.result_.leaderboard
+
+    @property
+    def trajectory_(self) -> pd.DataFrame:
+        return self.result_.trajectory
+
+    @property
+    def best_config_(self) -> str:
+        return self.result_.best_config
+
+    @property
+    def best_score_(self) -> float:
+        return self.result_.best_score
+
+    @property
+    def pipeline_(self) -> Any:
+        return self.result_.pipeline
+
+    @property
+    def refit_(self) -> str:
+        return self.result_.refit
+
+    @property
+    def fallback_(self) -> bool:
+        return self.result_.fallback
+
+    @property
+    def interrupted_(self) -> bool:
+        return self.result_.interrupted
+
+    @property
+    def oof_(self) -> pd.DataFrame | None:
+        return self.result_.oof
+
+    @property
+    def search_seconds_(self) -> float:
+        return self.result_.seconds
+
+    @property
+    def ensemble_(self) -> pd.DataFrame:
+        return pd.DataFrame(self.result_.ensemble, columns=["config_id", "weight", "fitted_on"])
 
     def report(
         self, path: str | Path, json_path: str | Path | None = None, command: str | None = None

@@ -38,6 +38,8 @@ __all__ = [
     "get_metric",
     "greater_is_better",
     "metric_names",
+    "on_classes",
+    "one_hot",
     "predictions",
     "score_all",
     "score_predictions",
@@ -87,6 +89,40 @@ def predictions(model: Any, X: pd.DataFrame) -> Predictions:
     if scores is not None and np.ndim(scores) == 1:
         scores = np.column_stack([-scores, scores])
     return Predictions(labels, classes, None, scores)
+
+
+def on_classes(values: np.ndarray, seen: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """A model's per-class columns placed among all ``classes``.
+
+    A model fitted on part of the data (a CV fold, a subsample) may have seen fewer classes
+    than the table has; its columns go to their classes and an unseen class gets 0. This is
+    the one place that aligns probabilities (the search, the ensembles, the estimators and
+    the model files call it).
+
+    Parameters
+    ----------
+    values : array, shape (n_rows, n_seen)
+        One column per class in ``seen`` (``predict_proba``'s output).
+    seen : array, shape (n_seen,)
+        The model's ``classes_``, a sorted subset of ``classes``.
+    classes : array, shape (n_classes,)
+        All classes, sorted.
+
+    Returns
+    -------
+    array, shape (n_rows, n_classes)
+    """
+    out = np.zeros((len(values), len(classes)))
+    out[:, np.searchsorted(classes, np.asarray(seen))] = values
+    return out
+
+
+def one_hot(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Labels as one-hot rows over ``classes`` (sorted), shape (n_rows, n_classes): the
+    "probabilities" of a learner that has none."""
+    out = np.zeros((len(labels), len(classes)))
+    out[np.arange(len(labels)), np.searchsorted(classes, np.asarray(labels))] = 1.0
+    return out
 
 
 def _accuracy(y: np.ndarray, p: Predictions) -> float:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from autometa.artifacts import WrongArtifactError, check_header, header, require
 from autometa.exceptions import BadInputError
+from autometa.metrics import on_classes
 from autometa.schema import InputSchema
 
 __all__ = ["SavedModel", "load_model", "save_model"]
@@ -81,8 +82,9 @@ class SavedModel:
                 "probabilities; predict labels only."
             )
         frame = self.schema.transform(X, label)
-        proba = np.zeros((len(frame), len(self.classes)))
-        proba[:, np.asarray(self.pipeline.classes_, dtype=int)] = self.pipeline.predict_proba(frame)
+        # The pipeline predicts label codes 0..n_classes-1 (a CV-fold model may miss some).
+        codes = np.arange(len(self.classes))
+        proba = on_classes(self.pipeline.predict_proba(frame), self.pipeline.classes_, codes)
         return pd.DataFrame(proba, columns=[str(c) for c in self.classes], index=frame.index)
 
 

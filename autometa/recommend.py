@@ -13,7 +13,7 @@ import functools
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from autometa.metadata import SIZE_FEATURE, MetaDataset
 from autometa.metafeatures import extract_metafeatures
 from autometa.metrics import METRICS, PRIMARY, get_metric
 from autometa.selectors.base import Ranker
+from autometa.selectors.explanation import Explanation
 from autometa.tabular import Task, task_from_xy
 
 if TYPE_CHECKING:
@@ -154,6 +155,9 @@ class Recommendation:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     knowledge: Knowledge | None = field(default=None, repr=False)
+    _explanations: dict[tuple[int, int], Explanation] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def of_order(
@@ -184,18 +188,25 @@ class Recommendation:
         """The top ``top_k`` rows of ``ranking``."""
         return self.ranking.head(self.top_k).reset_index(drop=True)
 
-    def explain(self, n_neighbours: int = 3, n_features: int = 5) -> Any:
-        """Nearest training datasets and the meta-features that drove the top score.
+    def explain(self, n_neighbours: int = 3, n_features: int = 5) -> Explanation:
+        """Nearest training datasets and the meta-features that drove the top score
+        (computed once per set of arguments: a report and a saved model share it).
 
         Returns
         -------
         Explanation
             ``neighbours`` (dataset, distance, best_config, best_family), ``attributions``
-            (feature, value, attribution) and ``ood``.
+            (feature, value, attribution, and the training range: low, median, high) and
+            ``ood``.
         """
         if self.knowledge is None:
             raise BadInputError("This recommendation carries no model to explain it with.")
-        return self.knowledge.model.explain(self.metafeatures, n_neighbours, n_features)
+        key = (n_neighbours, n_features)
+        if key not in self._explanations:
+            self._explanations[key] = self.knowledge.model.explain(
+                self.metafeatures, n_neighbours, n_features
+            )
+        return self._explanations[key]
 
 
 def _check_kind(knowledge: Knowledge, kind: str) -> None:

@@ -64,6 +64,11 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
+def _number(value: float | None) -> float:
+    """A value of the report's data as a float (JSON's null: NaN)."""
+    return float("nan") if value is None else float(value)
+
+
 def _why(ranking: pd.DataFrame, ood_weight: float) -> list[str]:
     """Why each row of the ranking is where it is."""
     scores = ranking["predicted_score"].to_numpy()
@@ -82,19 +87,13 @@ def _why(ranking: pd.DataFrame, ood_weight: float) -> list[str]:
     return reasons
 
 
-def _incumbent_line(board: pd.DataFrame) -> list[tuple[float, float]]:
-    from autometa.search.records import Record, best_so_far
-
-    done = board[board["status"] != "skipped"].sort_values("finished")
-    records: list[Record] = []
+def _incumbent_line(trajectory: pd.DataFrame) -> list[tuple[float, float]]:
+    """(seconds, score) wherever the incumbent's score changed: the search's own trajectory."""
     line: list[tuple[float, float]] = []
-    for i, row in enumerate(done.to_dict("records")):
-        records.append(Record(i, str(row["config_id"]), str(row["family"]), "{}", 0,
-                              int(row["rung"]), int(row["n_rows"]), float(row["score"]),
-                              status=str(row["status"])))  # fmt: skip
-        best = best_so_far(records)
-        if best is not None and (not line or line[-1][1] != best.score):
-            line.append((float(row["finished"]), float(best.score)))
+    scored = trajectory.dropna(subset=["incumbent_score"])
+    for finished, score in zip(scored["finished"], scored["incumbent_score"], strict=True):
+        if not line or line[-1][1] != score:
+            line.append((float(finished), float(score)))
     return line
 
 
@@ -149,16 +148,7 @@ def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
     explanation = rec.explain()
     ranking = rec.ranking.head(max(rec.top_k, 10)).copy()
     ranking["why"] = _why(ranking, float(explanation.ood.get("weight", 0.0)))
-    train = rec.knowledge.model.train_features_
-    features = []
-    for row in explanation.attributions.itertuples():
-        column = train[row.feature] if row.feature in train else pd.Series(dtype=float)
-        features.append({
-            "feature": row.feature, "value": float(row.value), "attribution": float(row.attribution),
-            "low": float(column.quantile(0.05)) if len(column) else float("nan"),
-            "median": float(column.median()) if len(column) else float("nan"),
-            "high": float(column.quantile(0.95)) if len(column) else float("nan"),
-        })  # fmt: skip
+    features = _records(explanation.attributions)
     board = clf.leaderboard_
     points = board[board["status"] == "ok"]
     data = {
@@ -181,7 +171,7 @@ def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
             "points": _records(
                 points[["finished", "score", "family", "n_rows", "config_id", "rung"]]
             ),
-            "incumbent": _incumbent_line(board) if len(points) else [],
+            "incumbent": _incumbent_line(clf.trajectory_),
         },
         "leaderboard": _records(
             board[board["final"]].head(15)[
@@ -286,7 +276,7 @@ def render(data: dict[str, Any]) -> str:
     moved = any(abs(m["attribution"]) > 1e-12 for m in data["metafeatures"])
     if moved:
         rows = [
-            (m["feature"], m["low"], m["median"], m["high"], m["value"])
+            (m["feature"], *(_number(m[k]) for k in ("low", "median", "high", "value")))
             for m in data["metafeatures"]
         ]
         parts.append('<div class="fig">' + svg.ranges(rows, "meta-features") + "</div>")

@@ -82,7 +82,7 @@ from autometa.metadata import MetaDataset  # noqa: E402
 from autometa.paths import data_dir, shared_dir  # noqa: E402
 from autometa.pipelines import build_pipeline  # noqa: E402
 from autometa.recommend import Knowledge, Recommendation  # noqa: E402
-from autometa.search import SearchSettings, search  # noqa: E402
+from autometa.search import Proposals, SearchSettings, search  # noqa: E402
 from autometa.sources.pmlb import pmlb_datasets  # noqa: E402
 from autometa.tabular import Task  # noqa: E402
 
@@ -152,10 +152,11 @@ def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> di
     t0 = time.perf_counter()
     ids = list(knowledge.configs["config_id"])
     order = np.random.default_rng(0).permutation(len(ids))
-    rec = Recommendation.of_order([ids[i] for i in order], knowledge)
+    proposals = Proposals(tuple(ids[i] for i in order))
     settings = SearchSettings(time_budget=budget, n_portfolio=0, min_rows=10**12,
-                              local_search=False, random_state=0)  # fmt: skip
-    result = search(train, rec, settings, start=t0)
+                              local_search=False, random_state=0, ensemble=False,
+                              curve_halving=False)  # fmt: skip
+    result = search(train, proposals, knowledge.fit_time, settings, start=t0)
     wall = time.perf_counter() - t0
     acc = float((result.pipeline.predict(test.X) == test.y.to_numpy()).mean())
     board = result.leaderboard

@@ -16,9 +16,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import autometa
-from autometa.estimator import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
 from autometa.exceptions import BadInputError
 from autometa.metrics import PRIMARY
+from autometa.search.settings import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
 from cli.choices import MetricName, TaskChoice
 from cli.console import err, guarded, out
 
@@ -26,7 +26,7 @@ app = typer.Typer()
 
 
 def _by_kind(defaults: dict[str, bool]) -> str:
-    """A per-kind default for a help text, read from its one home (estimator.py)."""
+    """A per-kind default for a help text, read from its one home (search/settings.py)."""
     if len(set(defaults.values())) == 1:
         return "yes" if next(iter(defaults.values())) else "no"
     return ", ".join(f"{'yes' if on else 'no'} for {kind}" for kind, on in defaults.items())

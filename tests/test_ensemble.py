@@ -13,8 +13,9 @@ from sklearn.svm import LinearSVC
 import autometa
 from autometa.metrics import get_metric
 from autometa.recommend import Recommendation
-from autometa.search import SearchSettings, search
+from autometa.search import SearchSettings
 from autometa.search.ensemble import EnsembleModel, select
+from tests.helpers import race
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 
@@ -91,7 +92,7 @@ def test_search_ensemble_on_a_table_where_it_helps() -> None:
     order = head + [c for c in shipped.ranking["config_id"] if c not in head]
     rec = Recommendation.of_order(order, shipped.knowledge)
     settings = SearchSettings(time_budget=60, max_configs=12, metric="log_loss", ensemble=True)
-    result = search(task, rec, settings)
+    result = race(task, rec, settings)
     assert len(result.ensemble) >= 2  # measured: lda_00 with lr_05 beats lda_00 alone here
     weights = result.leaderboard.set_index("config_id")["ensemble_weight"]
     assert weights[weights > 0].sum() == pytest.approx(1.0)

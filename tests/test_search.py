@@ -12,9 +12,10 @@ from sklearn.datasets import make_classification
 
 import autometa
 from autometa.learners import get_config
-from autometa.search import SearchEvent, SearchSettings, search
+from autometa.search import Proposals, SearchEvent, SearchSettings, search
 from autometa.search.records import Record, incumbent, leaderboard
 from autometa.tabular import task_from_xy
+from tests.helpers import race
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def test_halving_on_growing_rungs_within_the_budget(task: autometa.Task) -> None
     rec = autometa.recommend(task)
     # 20 s: the recommended head (300 trees, an MLP, AdaBoost) must reach the second rung
     # on a loaded two-core machine too.
-    result = search(task, rec, SearchSettings(time_budget=20.0, random_state=0), start=start)
+    result = race(task, rec, SearchSettings(time_budget=20.0, random_state=0), start=start)
     elapsed = time.perf_counter() - start
     # A guard against gross overruns only: the +10 % target is measured over many datasets
     # by benchmarks/time_to_accuracy.py; one fit on a loaded CI machine can overrun more.
@@ -71,8 +72,8 @@ def test_ties_go_to_the_larger_rung_then_the_first_evaluated() -> None:
 def test_same_seed_same_search(task: autometa.Task) -> None:
     small = task.subset(np.arange(800))
     rec = autometa.recommend(small)
-    a = search(small, rec, SearchSettings(time_budget=60, max_configs=4, random_state=3))
-    b = search(small, rec, SearchSettings(time_budget=60, max_configs=4, random_state=3))
+    a = race(small, rec, SearchSettings(time_budget=60, max_configs=4, random_state=3))
+    b = race(small, rec, SearchSettings(time_budget=60, max_configs=4, random_state=3))
     cols = ["config_id", "rung", "score"]
     pd.testing.assert_frame_equal(a.leaderboard[cols], b.leaderboard[cols])
     assert a.best_config == b.best_config
@@ -91,7 +92,7 @@ def test_configurations_predicted_too_slow_are_skipped(task: autometa.Task) -> N
     slow.loc[~slow.index.str.startswith("gnb"), "intercept"] += np.log(3600.0)
     rec.knowledge.fit_time.coef_ = slow  # type: ignore[union-attr]
     try:
-        result = search(small, rec, SearchSettings(time_budget=3.0, n_portfolio=0, random_state=0))
+        result = race(small, rec, SearchSettings(time_budget=3.0, n_portfolio=0, random_state=0))
     finally:
         rec.knowledge.fit_time.coef_ = coef  # type: ignore[union-attr]
     board = result.leaderboard
@@ -103,7 +104,7 @@ def test_configurations_predicted_too_slow_are_skipped(task: autometa.Task) -> N
 def test_log_loss_search_records_learners_without_probabilities(task: autometa.Task) -> None:
     small = task.subset(np.arange(500))
     rec = autometa.recommend(small, metric="log_loss")
-    result = search(small, rec, SearchSettings(time_budget=60, metric="log_loss", max_configs=40))
+    result = race(small, rec, SearchSettings(time_budget=60, metric="log_loss", max_configs=40))
     board = result.leaderboard
     errors = board[board["status"] == "error"]
     assert set(errors["family"]) <= {"linear_svm", "svc_rbf", "sgd"}
@@ -121,7 +122,7 @@ def test_a_slow_winner_is_refitted_on_the_largest_sample_that_fits(
     # Every fit is claimed to take 2 ms per row: all 3,000 rows (6 s) cannot fit a 4 s
     # budget, about 1,700 rows can; a CV fold of the first rung trains on 667.
     monkeypatch.setattr(CostModel, "fit_seconds", lambda self, c, rows: rows * 2e-3)
-    result = search(small, rec, SearchSettings(time_budget=4.0, random_state=0))
+    result = race(small, rec, SearchSettings(time_budget=4.0, random_state=0))
     assert re.fullmatch(r"\d+ of 3000 rows", result.refit), result.refit
     rows = int(result.refit.split()[0])
     assert 667 < rows < 3000
@@ -132,7 +133,7 @@ def test_local_search_steps_off_the_grid_once_the_ranking_is_raced(task: automet
     small = task.subset(np.arange(400))
     rec = autometa.recommend(small)
     rec.ranking = rec.ranking[rec.ranking["family"] == "logistic_regression"].head(2)
-    result = search(
+    result = race(
         small, rec, SearchSettings(time_budget=60, n_portfolio=0, max_configs=8, random_state=0)
     )
     board = result.leaderboard
@@ -148,13 +149,11 @@ def test_local_search_steps_off_the_grid_once_the_ranking_is_raced(task: automet
     assert result.pipeline.named_steps["model"].C == get_config(result.best_config).params.get(
         "C", 1.0
     )
-    again = search(
+    again = race(
         small, rec, SearchSettings(time_budget=60, n_portfolio=0, max_configs=8, random_state=0)
     )
     assert list(again.leaderboard["config_id"]) == list(board["config_id"])
-    grid_only = search(
-        small, rec, SearchSettings(time_budget=60, n_portfolio=0, local_search=False)
-    )
+    grid_only = race(small, rec, SearchSettings(time_budget=60, n_portfolio=0, local_search=False))
     assert set(grid_only.leaderboard["config_id"]) == set(rec.ranking["config_id"])
 
 
@@ -205,7 +204,7 @@ def test_a_spent_budget_still_gives_a_model(task: autometa.Task) -> None:
     rec = autometa.recommend(small)
     spent = time.perf_counter() - 30.0  # the budget was used up before the search began
     with pytest.warns(autometa.AutometaWarning, match="without validation"):
-        result = search(small, rec, SearchSettings(time_budget=5.0), start=spent)
+        result = race(small, rec, SearchSettings(time_budget=5.0), start=spent)
     assert result.fallback and result.refit.startswith("fallback: ")
     assert result.best_config in set(rec.ranking["config_id"][:5]) | set(
         rec.knowledge.portfolio[:3]
@@ -231,7 +230,7 @@ def test_a_failed_refit_passes_the_turn_to_the_next(
         return original(state, config)
 
     monkeypatch.setattr(refit_module, "refit", refit_failing_once)
-    result = search(small, rec, SearchSettings(time_budget=60, max_configs=4, random_state=0))
+    result = race(small, rec, SearchSettings(time_budget=60, max_configs=4, random_state=0))
     board = result.leaderboard
     failed = board[board["status"] == "refit_error"]
     assert list(failed["config_id"]) == first
@@ -261,7 +260,7 @@ def test_the_last_resort_gives_a_model_when_the_head_cannot(
     monkeypatch.setattr(refit_module, "fit_within", slow_head)
     spent = time.perf_counter() - 30.0
     with pytest.warns(autometa.AutometaWarning, match="the cheapest configuration"):
-        result = search(small, rec, SearchSettings(time_budget=5.0), start=spent)
+        result = race(small, rec, SearchSettings(time_budget=5.0), start=spent)
     assert result.fallback
     board = result.leaderboard
     assert (board["status"] == "fallback_error").sum() == 4
@@ -300,20 +299,21 @@ def test_curve_halving_promotes_by_the_corrected_scores(task: autometa.Task) -> 
             if event.rung == 0 and event.status == "ok":
                 rung0[event.config_id] = event.score
 
-        def scores_at(rows: int, rung0: dict[str, float] = rung0) -> pd.Series:
-            gain = pd.Series(0.0, index=order)
-            if rows == len(small.y):  # all rows: the first rung's worst is predicted to win
-                gain[min(rung0, key=rung0.__getitem__)] = 100.0
-            return gain
+        class Curves:  # predicts that the first rung's worst gains most by all rows
+            def scores_at(self, rows: int, rung0: dict[str, float] = rung0) -> pd.Series:
+                gain = pd.Series(0.0, index=order)
+                if rows == len(small.y):
+                    gain[min(rung0, key=rung0.__getitem__)] = 100.0
+                return gain
 
-        rec = autometa.Recommendation.of_order(order, knowledge)
-        rec.metafeatures = pd.Series({"anything": 1.0})  # as if ranked from meta-features
-        rec.scores_at = scores_at  # type: ignore[method-assign]
         settings = SearchSettings(
             time_budget=120, n_portfolio=0, top_k=6, local_search=False, random_state=0,
             curve_halving=curve,
         )  # fmt: skip
-        board = search(small, rec, settings, callback=note).leaderboard
+        board = search(
+            small, Proposals(tuple(order)), knowledge.fit_time, settings, curves=Curves(),
+            callback=note,
+        ).leaderboard  # fmt: skip
         worst = min(rung0, key=rung0.__getitem__)
         assert (worst in set(board.loc[board["rung"] == 1, "config_id"])) == curve
 
@@ -352,4 +352,4 @@ def test_ctrl_c_before_any_evaluation_interrupts(
     monkeypatch.setattr(search_module, "run_bracket", interrupted)
     small = task.subset(np.arange(300))
     with pytest.raises(KeyboardInterrupt):
-        search(small, autometa.recommend(small), SearchSettings(time_budget=30))
+        race(small, autometa.recommend(small), SearchSettings(time_budget=30))

@@ -1,11 +1,14 @@
 """Warm-started successive halving under a wall-clock budget.
 
-One idea per module: ``settings`` (what is asked), ``records`` (what is known, and the
-order that picks the incumbent), ``cost`` (how long things take), ``halving`` (brackets and
-rungs), ``local`` (steps off the grid), ``refit`` (the final fit), ``state`` (the shared
-book-keeping and the evaluation step).
+One idea per module: ``inputs`` (what it is handed: proposals, a timing model, a curve
+predictor), ``settings`` (what is asked), ``records`` (what is known, the order that picks
+the incumbent, the trajectory), ``cost`` (how long things take), ``halving`` (brackets and
+rungs), ``local`` (steps off the grid), ``refit`` (the final fit), ``ensemble`` (ensemble
+selection), ``state`` (the shared book-keeping and the evaluation step).
 
-The search takes the recommender's ranking and races configurations on the user's data:
+The search never sees the meta-model: it takes an order of configurations (``Proposals``,
+which the estimator builds from a recommendation), a timing model and, for curve halving,
+a learning-curve predictor, and races configurations on the user's data:
 
 1. Brackets. The first bracket holds the top ``top_k`` recommended configurations plus
    ``n_portfolio`` from the dataset-independent portfolio (a safety net when the
@@ -15,7 +18,7 @@ The search takes the recommender's ranking and races configurations on the user'
    folds) on a stratified subsample; the best ``1 / eta`` move on to a sample ``eta``
    times larger, up to all rows. Tables of at most ``eta * min_rows`` rows have one rung.
 3. Planning. Before each evaluation the search predicts its cost: from the timing model
-   (``fit_time.py``) scaled by a machine factor it measures as it goes, or from the
+   (``inputs.TimingModel``) scaled by a machine factor it measures as it goes, or from the
    configuration's own time on the previous rung scaled by rows (exponent at least 1; 2
    for kernel SVMs). It skips configurations predicted not to finish in the time left
    after holding back time for the refit of the best configuration so far (see 4), and
@@ -68,20 +71,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.exceptions import AutometaWarning, BadInputError
+from autometa.exceptions import AutometaWarning
 from autometa.fitting import discard_worker
-from autometa.metrics import get_metric
-from autometa.recommend import Recommendation
 from autometa.search.cost import CostModel
 from autometa.search.halving import brackets, run_bracket, rungs
+from autometa.search.inputs import CurvePredictor, Proposals, TimingModel
 from autometa.search.local import local_search
-from autometa.search.records import SearchError, leaderboard
+from autometa.search.records import SearchError, Status, leaderboard, trajectory
 from autometa.search.refit import final_fit, fit_ensemble
 from autometa.search.settings import SearchSettings
 from autometa.search.state import MIN_SECONDS, SearchEvent, State
 from autometa.tabular import Task
 
-__all__ = ["SearchError", "SearchEvent", "SearchResult", "SearchSettings", "search"]
+__all__ = [
+    "CurvePredictor",
+    "Proposals",
+    "SearchError",
+    "SearchEvent",
+    "SearchResult",
+    "SearchSettings",
+    "Status",
+    "TimingModel",
+    "search",
+]
 
 
 @dataclass
@@ -96,9 +108,12 @@ class SearchResult:
         ``records.ranked``), then the others. config_id, family, params, rank (in the
         recommendation), rung, n_rows, score (mean CV value of the metric; log loss is
         negated so that larger is better), score_std, fit_seconds (mean per fold), seconds
-        (the whole evaluation), status (see ``records.Record``), message, finished
+        (the whole evaluation), status (text of ``records.Status``), message, finished
         (seconds from the search's start), final,
         ensemble_weight (the weight of a member's row in the ensemble, else 0).
+    trajectory : DataFrame
+        The search as it went, one row per record in order, with the incumbent after it
+        (``records.trajectory``): what a report or a progress display replays.
     best_config : str
     best_score : float
         Its score on the largest rung it reached.
@@ -128,6 +143,7 @@ class SearchResult:
     """
 
     leaderboard: pd.DataFrame
+    trajectory: pd.DataFrame
     best_config: str
     best_score: float
     pipeline: Any
@@ -141,21 +157,30 @@ class SearchResult:
 
 def search(
     task: Task,
-    recommendation: Recommendation,
+    proposals: Proposals,
+    timing: TimingModel,
     settings: SearchSettings,
     *,
+    curves: CurvePredictor | None = None,
     start: float | None = None,
     callback: Callable[[SearchEvent], None] | None = None,
 ) -> SearchResult:
-    """Race the recommended configurations on ``task`` within ``settings.time_budget``.
+    """Race the proposed configurations on ``task`` within ``settings.time_budget``.
 
     Parameters
     ----------
     task : Task
         The user's validated data.
-    recommendation : Recommendation
-        From :func:`autometa.recommend` (carries the timing model).
+    proposals : Proposals
+        The configurations in order (and a portfolio), e.g. a recommendation's ranking
+        (``autometa.estimator.search_inputs``).
+    timing : TimingModel
+        Predicted fit seconds per configuration.
     settings : SearchSettings
+        Resolved for the task's kind here (``SearchSettings.resolved``).
+    curves : CurvePredictor, optional
+        Predicted scores at a number of rows, for ``settings.curve_halving`` (without it,
+        promotion is by the observed scores).
     start : float, optional
         ``time.perf_counter()`` when the budget started (default: now); lets a caller
         count its own preparation, e.g. meta-features, against the budget.
@@ -166,17 +191,14 @@ def search(
     -------
     SearchResult
     """
-    knowledge = recommendation.knowledge
-    if knowledge is None:
-        raise BadInputError("The recommendation carries no timing model; use autometa.recommend.")
     start = time.perf_counter() if start is None else start
-    s = settings
-    get_metric(s.metric, task.kind)  # a clear error for, e.g., accuracy on a regression task
-    cost = CostModel(knowledge.fit_time, task.X.shape[1], task.n_classes, s.cv)
-    state = State(task, s, recommendation, start, cost, callback)
+    # The task kind's defaults; a clear error for, e.g., accuracy on a regression task.
+    s = settings.resolved(task.kind)
+    cost = CostModel(timing, task.X.shape[1], task.n_classes, s.cv)
+    state = State(task, s, proposals, start, cost, curves, callback)
     samples = rungs(task.strata, s.eta, s.min_rows, s.cv, s.random_state)
     try:
-        _race(state, recommendation, samples)
+        _race(state, samples)
         interrupted = False
     except KeyboardInterrupt:
         # Ctrl-C stops the racing, not the job: what was evaluated is kept and the best so
@@ -195,7 +217,7 @@ def search(
         )
     top, pipeline, fitted_on = final_fit(state)
     members: list[dict[str, Any]] = []
-    if s.ensemble and top.status == "ok":
+    if s.ensemble and top.status == Status.OK:
         built = fit_ensemble(state, top, pipeline, fitted_on, samples)
         if built is not None:
             pipeline, _ = built
@@ -216,18 +238,19 @@ def search(
         oof.insert(0, "y", task.y.to_numpy()[rows])
         oof.insert(0, "row", rows)
     return SearchResult(
-        board, top.config_id, float(top.score), pipeline, fitted_on,
-        time.perf_counter() - start, top.status == "fallback", members, oof, interrupted,
+        board, trajectory(state.records), top.config_id, float(top.score), pipeline,
+        fitted_on, time.perf_counter() - start, top.status == Status.FALLBACK, members, oof,
+        interrupted,
     )  # fmt: skip
 
 
-def _race(state: State, recommendation: Recommendation, samples: list[np.ndarray]) -> None:
+def _race(state: State, samples: list[np.ndarray]) -> None:
     """The brackets of the ranking, then the local search, until the budget (or
     ``max_configs``) is spent."""
     s = state.settings
     evaluated = 0
     limit = s.max_configs if s.max_configs is not None else math.inf
-    for bracket in brackets(recommendation, s.top_k, s.n_portfolio):
+    for bracket in brackets(state.proposals, s.top_k, s.n_portfolio):
         bracket = bracket[: max(int(min(limit - evaluated, len(bracket))), 0)]
         if not bracket or state.spare() < MIN_SECONDS:
             break

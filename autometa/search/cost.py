@@ -1,7 +1,7 @@
 """How long an evaluation will take: the timing model, corrected by what the search measures.
 
 Before a configuration has run, its fit time is the timing model's upper prediction
-(``fit_time.py``) times a machine factor: the geometric mean of measured / predicted fit
+(``inputs.TimingModel``) times a machine factor: the geometric mean of measured / predicted fit
 times so far (1 before any measurement). Once it has run, its own time on its largest
 rung, scaled to more rows with the timing model's exponent for it (at least 1; 2 for
 kernel SVMs). An untried off-grid neighbour costs its parent's time times the cost
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autometa.fit_time import FitTimeModel
 from autometa.learners import root_id
+from autometa.search.inputs import TimingModel
 
 __all__ = ["CostModel"]
 
@@ -27,14 +27,15 @@ class CostModel:
 
     Parameters
     ----------
-    timing : FitTimeModel
+    timing : TimingModel
+        Predicted fit seconds per configuration (``fit_time.FitTimeModel``).
     n_features, n_classes : int
         Of the table being searched.
     cv : int
         Folds per evaluation.
     """
 
-    timing: FitTimeModel
+    timing: TimingModel
     n_features: int
     n_classes: int
     cv: int

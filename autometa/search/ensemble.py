@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autometa.metrics import Metric, Predictions
+from autometa.metrics import Metric, Predictions, on_classes, one_hot
 
 __all__ = [
     "POOL",
@@ -43,13 +43,9 @@ def member_proba(model: Any, X: Any, classes: np.ndarray | None) -> np.ndarray:
     regression (``classes`` None) the predicted values, shape (n_rows, 1)."""
     if classes is None:
         return np.asarray(model.predict(X), dtype=float).reshape(-1, 1)
-    out = np.zeros((len(X), len(classes)))
     if hasattr(model, "predict_proba"):
-        cols = np.searchsorted(classes, np.asarray(model.classes_))
-        out[:, cols] = model.predict_proba(X)
-    else:
-        out[np.arange(len(X)), np.searchsorted(classes, np.asarray(model.predict(X)))] = 1.0
-    return out
+        return on_classes(model.predict_proba(X), model.classes_, classes)
+    return one_hot(model.predict(X), classes)
 
 
 def to_predictions(proba: np.ndarray, classes: np.ndarray | None) -> Predictions:

@@ -20,7 +20,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from autometa.recommend import Recommendation
+from autometa.search.inputs import Proposals
+from autometa.search.records import Status
 from autometa.search.state import MIN_SECONDS, State, evaluate
 from autometa.tabular import stratified_subsample
 
@@ -42,12 +43,11 @@ def rungs(
     ]
 
 
-def brackets(rec: Recommendation, top_k: int, n_portfolio: int) -> list[list[str]]:
+def brackets(proposals: Proposals, top_k: int, n_portfolio: int) -> list[list[str]]:
     """The ranking cut into brackets; the first also takes the portfolio's head."""
-    ranking = list(rec.ranking["config_id"])
-    portfolio = rec.knowledge.portfolio if rec.knowledge is not None else []
+    ranking = list(proposals.ranking)
     first = ranking[:top_k]
-    first += [c for c in portfolio if c not in first][:n_portfolio]
+    first += [c for c in proposals.portfolio if c not in first][:n_portfolio]
     rest = [c for c in ranking if c not in first]
     size = top_k + n_portfolio
     return [first] + [rest[i : i + size] for i in range(0, len(rest), size)]
@@ -65,7 +65,7 @@ def promotion_scores(
         config_id -> its CV score on the rung (larger is better).
     at_rung, at_full : Series
         config_id -> the meta-model's predicted score at the rung's size and at all rows
-        (``Recommendation.scores_at``). They are standardised across configurations (a
+        (``inputs.CurvePredictor.scores_at``). They are standardised across configurations (a
         dataset's mean 0, spread 1), so the predicted change is scaled by the spread of
         the observed scores; with fewer than two scores, or no spread, the observed ones
         are returned.
@@ -107,8 +107,8 @@ def run_bracket(state: State, bracket: list[str], samples: list[np.ndarray]) -> 
             if state.spare() < MIN_SECONDS and state.records:
                 break
             record = evaluate(state, config, rung, rows)
-            evaluated += rung == 0 and record.status != "skipped"
-            if record.status == "ok":
+            evaluated += rung == 0 and record.status != Status.SKIPPED
+            if record.status == Status.OK:
                 scores[config] = record.score
         if not scores or rung == len(samples) - 1:
             break

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from autometa.learners import LearnerConfig, get_config, neighbours
-from autometa.search.records import ranked
+from autometa.search.records import Status, ranked
 from autometa.search.state import MIN_SECONDS, State, evaluate
 
 __all__ = ["N_CENTRES", "local_search"]
@@ -45,5 +45,5 @@ def local_search(state: State, samples: list[np.ndarray], limit: float) -> int:
         config, cost = options[int(rng.integers(len(options)))]
         state.cost.parents[config.config_id] = (centre.config_id, cost)
         record = evaluate(state, config.config_id, centre.rung, samples[centre.rung])
-        evaluated += record.status != "skipped"
+        evaluated += record.status != Status.SKIPPED
     return evaluated

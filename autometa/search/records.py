@@ -1,20 +1,46 @@
-"""What the search knows: one typed record per evaluation, and the order that decides the
-incumbent and the leaderboard."""
+"""What the search knows: one typed record per evaluation, the order that decides the
+incumbent and the leaderboard, and the trajectory (the incumbent after each record)."""
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
 
 from autometa.exceptions import AutometaError
 
-__all__ = ["Record", "SearchError", "best_so_far", "incumbent", "latest", "leaderboard", "ranked"]
+__all__ = [
+    "Record",
+    "SearchError",
+    "Status",
+    "best_so_far",
+    "incumbent",
+    "latest",
+    "leaderboard",
+    "ranked",
+    "trajectory",
+]
 
 
 class SearchError(AutometaError):
     """No configuration could be fitted on the data."""
+
+
+class Status(str, enum.Enum):
+    """What became of one record. A ``str`` enum: leaderboards and JSON hold the value."""
+
+    OK = "ok"  # evaluated; its score counts
+    TIMEOUT = "timeout"  # stopped at the time left
+    ERROR = "error"  # the learner raised
+    SKIPPED = "skipped"  # predicted not to fit the time left; not run
+    REFIT_ERROR = "refit_error"  # a final fit (or an ensemble member's) that failed
+    FALLBACK = "fallback"  # nothing evaluated in time: this model fitted without validation
+    FALLBACK_ERROR = "fallback_error"  # a fallback fit that failed
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -27,10 +53,15 @@ class Record:
         Position in the search (0 = first evaluated): breaks ties deterministically.
     score : float
         Mean CV value of the metric, larger is better (a loss is negated); NaN unless ok.
-    status : str
-        "ok", "timeout", "error" or "skipped" for evaluations; "refit_error" for a final
-        fit that failed; "fallback" (and "fallback_error") for the unvalidated fit made
-        when nothing could be evaluated within the budget.
+    status : Status
+        OK, TIMEOUT, ERROR or SKIPPED for evaluations; REFIT_ERROR for a final fit that
+        failed; FALLBACK (and FALLBACK_ERROR) for the unvalidated fit made when nothing
+        could be evaluated within the budget.
+    started, finished : float
+        Seconds from the search's start to the start and the end of the record.
+    incumbent, incumbent_score : str, float
+        The incumbent once this record was added (:func:`best_so_far`; "" and NaN before
+        any success), set by the search as it adds the record: the trajectory.
     """
 
     order: int
@@ -44,9 +75,23 @@ class Record:
     score_std: float = float("nan")
     fit_seconds: float = float("nan")
     seconds: float = 0.0
-    status: str = "ok"
+    status: Status = Status.OK
     message: str = ""
-    finished: float = float("nan")  # seconds from the search's start to the record
+    finished: float = float("nan")
+    started: float = float("nan")
+    incumbent: str = ""
+    incumbent_score: float = float("nan")
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)  # its text is accepted too ("ok")
+
+
+#: The leaderboard's columns: a record's fields but its position and its trajectory fields.
+BOARD_COLUMNS = [
+    f.name
+    for f in fields(Record)
+    if f.name not in ("order", "started", "incumbent", "incumbent_score")
+]
 
 
 def latest(records: list[Record]) -> dict[str, Record]:
@@ -55,9 +100,11 @@ def latest(records: list[Record]) -> dict[str, Record]:
     smaller-sample score is not evidence at the size it could not handle)."""
     tried: dict[str, Record] = {}
     for r in records:
-        if r.status != "skipped" and (r.config_id not in tried or r.rung > tried[r.config_id].rung):
+        if r.status != Status.SKIPPED and (
+            r.config_id not in tried or r.rung > tried[r.config_id].rung
+        ):
             tried[r.config_id] = r
-    return {c: r for c, r in tried.items() if r.status == "ok"}
+    return {c: r for c, r in tried.items() if r.status == Status.OK}
 
 
 def ranked(records: list[Record]) -> list[Record]:
@@ -76,7 +123,9 @@ def ranked(records: list[Record]) -> list[Record]:
     Deterministic under a seed, unlike fit times.
     """
     claims = latest(records)
-    ok = {(r.config_id, r.rung): r for r in records if r.status == "ok" and r.config_id in claims}
+    ok = {
+        (r.config_id, r.rung): r for r in records if r.status == Status.OK and r.config_id in claims
+    }
     per_rung = Counter(rung for _, rung in ok)
     common = max((rung for rung, n in per_rung.items() if n >= 2), default=0)
 
@@ -107,16 +156,35 @@ def incumbent(records: list[Record]) -> Record:
 
 def leaderboard(records: list[Record]) -> pd.DataFrame:
     """Each configuration's final record in incumbent order (``final``), then the earlier
-    rungs and the failures (best first, failures last)."""
+    rungs and the failures (best first, failures last). Columns: ``BOARD_COLUMNS``, then
+    final; status as its text."""
     final = ranked(records)
     final_orders = {r.order for r in final}
-    columns = [f for f in Record.__dataclass_fields__ if f != "order"]
-    rest = pd.DataFrame(
-        [asdict(r) for r in records if r.order not in final_orders], columns=[*columns, "order"]
-    )
+
+    def frame(chosen: list[Record]) -> pd.DataFrame:
+        rows = [{**asdict(r), "status": r.status.value} for r in chosen]
+        return pd.DataFrame(rows, columns=[*BOARD_COLUMNS, "order"])
+
+    rest = frame([r for r in records if r.order not in final_orders])
     if not rest.empty:
         rest = rest.sort_values(["score", "rung"], ascending=False, kind="stable")
-    head = pd.DataFrame([asdict(r) for r in final], columns=[*columns, "order"])
+    head = frame(final)
     parts = [f.assign(final=flag) for f, flag in ((head, True), (rest, False)) if not f.empty]
     board = pd.concat(parts) if parts else head.assign(final=True)
     return board.drop(columns="order").reset_index(drop=True)
+
+
+def trajectory(records: list[Record]) -> pd.DataFrame:
+    """The search as it went: one row per record, in order, with the incumbent after it.
+
+    Returns
+    -------
+    DataFrame, shape (n_records, 10)
+        order, config_id, rung, n_rows, score, status (text), started, finished (seconds
+        from the search's start), incumbent (config_id, or "" before any success) and
+        incumbent_score (NaN before any success).
+    """
+    columns = ["order", "config_id", "rung", "n_rows", "score", "status", "started",
+               "finished", "incumbent", "incumbent_score"]  # fmt: skip
+    rows = [{**asdict(r), "status": r.status.value} for r in records]
+    return pd.DataFrame(rows, columns=columns)

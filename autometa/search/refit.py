@@ -26,9 +26,9 @@ from autometa.learners import get_config
 from autometa.metrics import get_metric
 from autometa.pipelines import build_pipeline
 from autometa.search.ensemble import EnsembleModel, RegressionEnsemble, Selection, select
-from autometa.search.records import Record, SearchError, ranked
+from autometa.search.records import Record, SearchError, Status, ranked
 from autometa.search.state import State
-from autometa.tabular import stratified_subsample
+from autometa.tabular import Task, stratified_subsample
 
 __all__ = ["FALLBACK_CANDIDATES", "REFIT_SLACK", "fallback", "final_fit", "fit_ensemble", "refit"]
 
@@ -56,22 +56,33 @@ def refit(state: State, config: str) -> tuple[Any, str]:
     if rows <= fold_rows and config in state.fold_models:
         log.info("no refit of %s fits the time left; keeping its CV fold model", config)
         return state.fold_models[config], "last CV fold"
-    sub = (
-        task
-        if rows == n
-        else task.subset(stratified_subsample(task.strata, rows, s.random_state, 1))
-    )
-    pipe = build_pipeline(
-        get_config(config), task.numeric_columns, task.categorical_columns, s.random_state
-    )
     try:
-        with quiet(s.n_jobs):
-            pipe = fit_within(pipe, sub.X, sub.y.to_numpy(), max(allowed, 0.5), s.n_jobs)
+        pipe = _fit(state, config, _sample(state, rows), max(allowed, 0.5))
     except FitTimeout:
         if config not in state.fold_models:
             raise
         return state.fold_models[config], "last CV fold"
     return pipe, "all rows" if rows == n else f"{rows} of {n} rows"
+
+
+def _sample(state: State, rows: int) -> Task:
+    """The task, or a stratified sample of ``rows`` of its rows."""
+    task = state.task
+    if rows >= len(task.y):
+        return task
+    return task.subset(stratified_subsample(task.strata, rows, state.settings.random_state, 1))
+
+
+def _fit(state: State, config: str, task: Task, seconds: float) -> Any:
+    """``config``'s pipeline fitted on ``task`` within ``seconds`` (quiet, with the
+    search's threads): every final fit of the search goes through here."""
+    s = state.settings
+    full = state.task
+    pipe = build_pipeline(
+        get_config(config), full.numeric_columns, full.categorical_columns, s.random_state
+    )
+    with quiet(s.n_jobs):
+        return fit_within(pipe, task.X, task.y.to_numpy(), seconds, s.n_jobs)
 
 
 def _rows_that_fit(state: State, config: str, allowed: float, low: int) -> int:
@@ -100,9 +111,9 @@ def final_fit(state: State) -> tuple[Record, Any, str]:
             pipeline, fitted_on = refit(state, candidate.config_id)
             return candidate, pipeline, fitted_on
         except Exception as exc:  # a failed refit passes the turn, with its reason
-            _record_failure(state, candidate.config_id, candidate.rung, "refit_error", exc)
+            _record_failure(state, candidate.config_id, candidate.rung, Status.REFIT_ERROR, exc)
     reasons = "; ".join(
-        f"{r.config_id}: {r.message}" for r in state.records if r.status == "refit_error"
+        f"{r.config_id}: {r.message}" for r in state.records if r.status == Status.REFIT_ERROR
     )
     raise SearchError(f"No configuration could be refitted on all the data ({reasons}).")
 
@@ -116,38 +127,31 @@ def fallback(state: State) -> tuple[Record, Any, str]:
     budget)."""
     task, s = state.task, state.settings
     n = len(task.y)
-    head = list(state.rec.ranking["config_id"][: s.top_k])
-    if state.rec.knowledge is not None:
-        head += [c for c in state.rec.knowledge.portfolio[: s.n_portfolio] if c not in head]
-    failed = {r.config_id for r in state.records if r.status == "error"}
+    ranking = state.proposals.ranking
+    head = list(ranking[: s.top_k])
+    head += [c for c in state.proposals.portfolio[: s.n_portfolio] if c not in head]
+    failed = {r.config_id for r in state.records if r.status == Status.ERROR}
     order = sorted((c for c in head if c not in failed), key=lambda c: state.cost.fit_seconds(c, n))
     # Last resort: the cheapest configurations of the whole ranking on a small sample (the
     # very cheapest, e.g. a QDA, may fail on 50 rows: the next one is tried).
     head_tried = order[:FALLBACK_CANDIDATES]
-    everything = [c for c in state.rec.ranking["config_id"] if c not in failed | set(head_tried)]
+    everything = [c for c in ranking if c not in failed | set(head_tried)]
     cheapest = sorted(everything, key=lambda c: state.cost.fit_seconds(c, MIN_FALLBACK_ROWS))
     attempts = [(c, False) for c in head_tried] + [(c, True) for c in cheapest[:LAST_RESORTS]]
     for config, last in attempts:
         allowed = max(state.left() + REFIT_SLACK * s.time_budget, 0.5)
         low = min(n, MIN_FALLBACK_ROWS)
         rows = low if last else _rows_that_fit(state, config, allowed, low)
-        sub = task if rows == n else task.subset(
-            stratified_subsample(task.strata, rows, s.random_state, 1)
-        )  # fmt: skip
-        pipe = build_pipeline(
-            get_config(config), task.numeric_columns, task.categorical_columns, s.random_state
-        )
+        # The last resort gets a few seconds even past the budget: a model late beats no
+        # model.
+        limit = max(allowed, LAST_RESORT_SECONDS) if last else allowed
         try:
-            with quiet(s.n_jobs):
-                # The last resort gets a few seconds even past the budget: a model late
-                # beats no model.
-                limit = max(allowed, LAST_RESORT_SECONDS) if last else allowed
-                pipe = fit_within(pipe, sub.X, sub.y.to_numpy(), limit, s.n_jobs)
+            pipe = _fit(state, config, _sample(state, rows), limit)
         except Exception as exc:  # the next cheapest is tried
-            _record_failure(state, config, 0, "fallback_error", exc)
+            _record_failure(state, config, 0, Status.FALLBACK_ERROR, exc)
             continue
         fitted_on = f"fallback: {rows} of {n} rows, not validated"
-        record = _record_failure(state, config, 0, "fallback", None, rows)
+        record = _record_failure(state, config, 0, Status.FALLBACK, None, rows)
         warnings.warn(
             f"No configuration could be evaluated within the {s.time_budget:g} s budget; "
             f"{config} ({'the cheapest configuration' if last else 'the cheapest of the recommended head'}) was fitted on {rows} of {n} "
@@ -156,7 +160,7 @@ def fallback(state: State) -> tuple[Record, Any, str]:
             stacklevel=3,
         )
         return record, pipe, fitted_on
-    tried = [r for r in state.records if r.status == "fallback_error"]
+    tried = [r for r in state.records if r.status == Status.FALLBACK_ERROR]
     reasons = "; ".join(f"{r.config_id}: {r.message}" for r in tried)
     raise SearchError(
         f"No configuration could be fitted on this table, even on {MIN_FALLBACK_ROWS} rows "
@@ -181,7 +185,7 @@ def fit_ensemble(
     if len(order) < 2:
         return None
     y = state.task.y.to_numpy()[samples[rung]]
-    selection = select(oof, y, state.classes, get_metric(s.metric), order)
+    selection = select(oof, y, state.classes, get_metric(s.metric_name), order)
     if not selection.better:
         return None
     n = len(state.task.y)
@@ -192,17 +196,12 @@ def fit_ensemble(
             continue
         allowed = state.left() + REFIT_SLACK * s.time_budget
         if state.cost.fit_seconds(config, n) <= allowed:
-            pipe = build_pipeline(get_config(config), state.task.numeric_columns,
-                                  state.task.categorical_columns, s.random_state)  # fmt: skip
             try:
-                with quiet(s.n_jobs):
-                    pipe = fit_within(
-                        pipe, state.task.X, state.task.y.to_numpy(), allowed, s.n_jobs
-                    )
-                members.append((config, weight, [pipe], "all rows"))
+                members.append((config, weight, [_fit(state, config, state.task, allowed)],
+                                "all rows"))  # fmt: skip
                 continue
             except Exception as exc:  # bagging of its fold models instead
-                _record_failure(state, config, rung, "refit_error", exc)
+                _record_failure(state, config, rung, Status.REFIT_ERROR, exc)
         fold_rung, models = state.fold_sets.get(config, (-1, []))
         if fold_rung == rung and models:
             members.append((config, weight, models, f"{len(models)} CV fold models"))
@@ -214,16 +213,13 @@ def fit_ensemble(
 
 
 def _record_failure(
-    state: State, config: str, rung: int, status: str, exc: BaseException | None, rows: int = 0
+    state: State, config: str, rung: int, status: Status, exc: BaseException | None, rows: int = 0
 ) -> Record:
-    info = get_config(config)
+    """Add a record of a final fit: a failure with its reason, or the fallback."""
     message = ""
     if exc is not None:
         message = traceback.format_exception_only(type(exc), exc)[-1].strip()[:300]
-    record = Record(
-        len(state.records), config, info.family, info.params_json,
-        int(state.ranks.get(config, -1)), rung, rows or len(state.task.y),
-        status=status, message=message,
-    )  # fmt: skip
-    state.records.append(record)
-    return record
+    record = state.new_record(
+        config, rung, rows or len(state.task.y), status=status, message=message
+    )
+    return state.add(record)

@@ -1,13 +1,29 @@
-"""What a search is asked to do: one frozen object, built once by the caller."""
+"""What a search is asked to do: one frozen object, built once by the caller.
+
+This is the one home of the search's defaults: the estimators' parameters default to the
+fields here, and the defaults that depend on the task kind (the metric, the ensemble,
+curve halving) are filled by :meth:`SearchSettings.resolved`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from autometa.exceptions import BadInputError
-from autometa.metrics import get_metric
+from autometa.metrics import PRIMARY, get_metric
 
-__all__ = ["SearchSettings"]
+__all__ = ["CURVE_HALVING_DEFAULT", "ENSEMBLE_DEFAULT", "SearchSettings"]
+
+#: ``ensemble=None`` by task kind, by README.md's rule (at 30 s, a mean score at least the
+#: single model's and more tables won than lost). Regression: True, on
+#: benchmarks/results/time_to_accuracy_regression.md. Classification: True, on
+#: benchmarks/results/time_to_accuracy.md, where the ensemble and curve halving each
+#: passed the rule and then passed it together (the README's rule for the pair).
+ENSEMBLE_DEFAULT = {"classification": True, "regression": True}
+#: ``curve_halving=None`` by task kind. Classification: True, by the same rules on
+#: benchmarks/results/time_to_accuracy.md. Regression: False, not measured (the regression
+#: benchmark has no curve-halving run).
+CURVE_HALVING_DEFAULT = {"classification": True, "regression": False}
 
 
 @dataclass(frozen=True)
@@ -18,8 +34,9 @@ class SearchSettings:
     ----------
     time_budget : float
         Wall-clock seconds for the whole search, counted from its ``start``.
-    metric : str
-        A metric of the registry, of the task's kind (checked by ``search``).
+    metric : str, optional
+        A metric of the registry, of the task's kind (checked by ``search``). None: the
+        task kind's primary metric (``metrics.PRIMARY``).
     top_k, n_portfolio : int
         Configurations per bracket from the ranking and from the portfolio.
     cv, eta, min_rows : int
@@ -32,20 +49,21 @@ class SearchSettings:
         BLAS / OpenMP threads per fit.
     random_state : int
         Seeds subsamples, folds and the learners.
-    curve_halving : bool
-        Promote between rungs by the score corrected with the meta-model's predicted
-        learning curve (``halving.promotion_scores``). Off here; the estimators' default
-        is by task kind (``estimator.CURVE_HALVING_DEFAULT``, decided by the
-        time-to-accuracy benchmark; ``benchmarks/curve_halving.py`` measures the rule
-        offline on the meta-dataset's learning curves).
-    ensemble : bool
+    ensemble : bool, optional
         Build an ensemble of the configurations evaluated on the winner's rung by greedy
         ensemble selection on their out-of-fold predictions (``search/ensemble.py``) and
-        use it when it beats the best single configuration there.
+        use it when it beats the best single configuration there. None: the task kind's
+        default, ``ENSEMBLE_DEFAULT``.
+    curve_halving : bool, optional
+        Promote between rungs by the score corrected with the predicted learning curve
+        (``halving.promotion_scores``; needs a curve predictor, else the observed scores
+        decide). None: the task kind's default, ``CURVE_HALVING_DEFAULT``
+        (``benchmarks/curve_halving.py`` measures the rule offline on the meta-dataset's
+        learning curves).
     """
 
     time_budget: float
-    metric: str = "accuracy"
+    metric: str | None = None
     top_k: int = 5
     n_portfolio: int = 3
     cv: int = 3
@@ -55,8 +73,8 @@ class SearchSettings:
     local_search: bool = True
     n_jobs: int = 1
     random_state: int = 0
-    ensemble: bool = False
-    curve_halving: bool = False
+    ensemble: bool | None = None
+    curve_halving: bool | None = None
 
     def __post_init__(self) -> None:
         budget = self.time_budget
@@ -64,4 +82,24 @@ class SearchSettings:
             raise BadInputError(
                 f"time_budget must be a positive number of seconds; got {self.time_budget!r}."
             )
-        get_metric(self.metric)
+        if self.metric is not None:
+            get_metric(self.metric)
+
+    def resolved(self, kind: str) -> SearchSettings:
+        """These settings with the task kind's defaults filled in (the metric, the ensemble,
+        curve halving); a clear error for a metric of another task kind."""
+        return replace(
+            self,
+            metric=get_metric(self.metric or PRIMARY[kind], kind).name,
+            ensemble=ENSEMBLE_DEFAULT[kind] if self.ensemble is None else self.ensemble,
+            curve_halving=(
+                CURVE_HALVING_DEFAULT[kind] if self.curve_halving is None else self.curve_halving
+            ),
+        )
+
+    @property
+    def metric_name(self) -> str:
+        """The metric, once resolved (:meth:`resolved`)."""
+        if self.metric is None:
+            raise BadInputError("These settings are not resolved for a task kind yet.")
+        return self.metric

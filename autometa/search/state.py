@@ -14,10 +14,10 @@ import pandas as pd
 from autometa.exceptions import BadInputError
 from autometa.fitting import FitResult, FitTimeout, cross_validate
 from autometa.learners import get_config
-from autometa.metrics import get_metric
-from autometa.recommend import Recommendation
+from autometa.metrics import get_metric, on_classes, one_hot
 from autometa.search.cost import CostModel
-from autometa.search.records import Record, best_so_far
+from autometa.search.inputs import CurvePredictor, Proposals
+from autometa.search.records import Record, Status, best_so_far
 from autometa.search.settings import SearchSettings
 from autometa.tabular import Task
 
@@ -45,13 +45,14 @@ class SearchEvent:
 
 @dataclass
 class State:
-    """One search's data, settings, clock, records and cost model."""
+    """One search's data, settings, proposals, clock, records and cost model."""
 
     task: Task
     settings: SearchSettings
-    rec: Recommendation
+    proposals: Proposals
     start: float
     cost: CostModel
+    curves: CurvePredictor | None = None
     callback: Callable[[SearchEvent], None] | None = None
     records: list[Record] = field(default_factory=list)
     # config -> the model of its last CV fold (the refit's fallback)
@@ -62,8 +63,6 @@ class State:
     fold_sets: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        r = self.rec.ranking
-        self.ranks = dict(zip(r["config_id"], r["rank"], strict=True))
         self._predicted: dict[int, pd.Series] = {}  # rows -> the model's predicted scores
         # The class codes; none for regression (its out-of-fold "classes" are one column).
         kind = self.task.kind
@@ -79,16 +78,44 @@ class State:
         return self.deadline - time.perf_counter()
 
     def any_ok(self) -> bool:
-        return any(r.status == "ok" for r in self.records)
+        return any(r.status == Status.OK for r in self.records)
+
+    def now(self) -> float:
+        """Seconds since the search's start."""
+        return time.perf_counter() - self.start
+
+    def new_record(self, config: str, rung: int, n_rows: int, **values: Any) -> Record:
+        """A record of ``config`` numbered next (not yet added)."""
+        info = get_config(config)
+        return Record(
+            len(self.records), config, info.family, info.params_json,
+            self.proposals.rank(config), rung, n_rows, **values,
+        )  # fmt: skip
+
+    def add(self, record: Record, report: bool = False) -> Record:
+        """Append ``record`` with the incumbent after it (the trajectory); with ``report``,
+        tell the progress callback."""
+        record.finished = self.now()
+        self.records.append(record)
+        top = best_so_far(self.records)
+        if top is not None:
+            record.incumbent, record.incumbent_score = top.config_id, top.score
+        if report and self.callback is not None:
+            self.callback(SearchEvent(
+                record.finished, self.settings.time_budget, record.config_id, record.rung,
+                record.n_rows, record.status.value, record.score, top.config_id if top else None,
+                top.score if top else float("nan"),
+                sum(r.status != Status.SKIPPED for r in self.records),
+            ))  # fmt: skip
+        return record
 
     def predicted_scores(self, rows: int) -> pd.Series | None:
-        """The meta-model's predicted scores of every configuration for this table trained
-        on ``rows`` rows (cached); None for a recommendation without meta-features (a fixed
-        order, ``Recommendation.of_order``)."""
-        if self.rec.metafeatures.empty or self.rec.knowledge is None:
+        """The predicted scores of every configuration for this table trained on ``rows``
+        rows (cached); None without a curve predictor."""
+        if self.curves is None:
             return None
         if rows not in self._predicted:
-            self._predicted[rows] = self.rec.scores_at(rows)
+            self._predicted[rows] = self.curves.scores_at(rows)
         return self._predicted[rows]
 
     def spare(self) -> float:
@@ -103,19 +130,13 @@ class State:
 def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
     """Cross-validate ``config`` on rows ``rows`` (rung ``rung``), or skip it when it is
     predicted not to fit the time left; record and report the outcome."""
-    info = get_config(config)
-    record = Record(
-        len(state.records), config, info.family, info.params_json,
-        int(state.ranks.get(config, -1)), rung, len(rows),
-    )  # fmt: skip
+    record = state.new_record(config, rung, len(rows), started=state.now())
     predicted = state.cost.eval_seconds(config, len(rows))
     allowed = state.spare()
     if predicted > allowed and state.any_ok():
-        record.status = "skipped"
+        record.status = Status.SKIPPED
         record.message = f"predicted {predicted:.1f} s, {max(allowed, 0):.1f} s left"
-        record.finished = time.perf_counter() - state.start
-        state.records.append(record)
-        return record
+        return state.add(record)
     t0 = time.perf_counter()
     try:
         # Every evaluation, the first too, ends by the time left: when nothing fits, the
@@ -131,21 +152,11 @@ def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
         if state.settings.ensemble:
             state.fold_sets[config] = (rung, [r.model for r in results])
     except FitTimeout as exc:
-        record.status, record.message = "timeout", str(exc)
+        record.status, record.message = Status.TIMEOUT, str(exc)
     except Exception as exc:  # one configuration failing must not end the search
-        record.status, record.message = "error", f"{type(exc).__name__}: {exc}"[:300]
+        record.status, record.message = Status.ERROR, f"{type(exc).__name__}: {exc}"[:300]
     record.seconds = time.perf_counter() - t0
-    record.finished = time.perf_counter() - state.start
-    state.records.append(record)
-    if state.callback is not None:
-        top = best_so_far(state.records)
-        state.callback(SearchEvent(
-            time.perf_counter() - state.start, state.settings.time_budget, config, rung,
-            len(rows), record.status, record.score, top.config_id if top else None,
-            top.score if top else float("nan"),
-            sum(r.status != "skipped" for r in state.records),
-        ))  # fmt: skip
-    return record
+    return state.add(record, report=True)
 
 
 def _cross_validate(state: State, config: str, task: Task, seconds: float) -> list[FitResult]:
@@ -162,7 +173,7 @@ def _cross_validate(state: State, config: str, task: Task, seconds: float) -> li
 
 def _values(state: State, results: list[FitResult]) -> list[float]:
     """Each fold's score, larger is better; a metric the learner cannot give is an error."""
-    metric = get_metric(state.settings.metric)
+    metric = get_metric(state.settings.metric_name)
     values = [metric.oriented(r.parts[0][metric.name]) for r in results]
     if any(math.isnan(v) for v in values):
         raise BadInputError(f"{metric.name} needs class probabilities; this learner has none.")
@@ -174,18 +185,13 @@ def _out_of_fold(state: State, results: list[FitResult], n_rows: int) -> np.ndar
     labels for a learner without probabilities; for regression the predicted values,
     shape (n_rows, 1)."""
     classes = state.classes
-    if classes is None:
-        out = np.zeros((n_rows, 1))
-        for r in results:
-            out[r.part_rows[0], 0] = r.predictions[0].labels
-        return out
-    out = np.zeros((n_rows, len(classes)))
+    out = np.zeros((n_rows, 1 if classes is None else len(classes)))
     for r in results:
         rows, p = r.part_rows[0], r.predictions[0]
-        if p.proba is not None:
-            block = np.zeros((len(rows), len(classes)))
-            block[:, np.searchsorted(classes, p.classes)] = p.proba
-            out[rows] = block
+        if classes is None:
+            out[rows, 0] = p.labels
+        elif p.proba is not None:
+            out[rows] = on_classes(p.proba, p.classes, classes)
         else:
-            out[rows, np.searchsorted(classes, p.labels)] = 1.0
+            out[rows] = one_hot(p.labels, classes)
     return out

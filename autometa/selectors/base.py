@@ -20,7 +20,12 @@ from scipy.spatial.distance import cdist
 from autometa.exceptions import BadInputError, NotFittedError
 from autometa.metadata import MetaDataset
 from autometa.selectors.encoding import FeatureScaler
-from autometa.selectors.explanation import Explanation, neighbours, ood_weight
+from autometa.selectors.explanation import (
+    ATTRIBUTION_COLUMNS,
+    Explanation,
+    neighbours,
+    ood_weight,
+)
 
 __all__ = ["BaseSelector", "Ranker", "Selector", "greedy_portfolio"]
 
@@ -183,7 +188,7 @@ class BaseSelector:
             self._distances(meta_features), self.train_features_.index, self.train_scores_,
             self.config_families_, n_neighbours,
         )  # fmt: skip
-        empty = pd.DataFrame({"feature": [], "value": [], "attribution": []})
+        empty = pd.DataFrame({c: [] for c in ATTRIBUTION_COLUMNS})
         return Explanation(near, empty, self.ood(meta_features))
 
     @property

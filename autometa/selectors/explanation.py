@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Explanation", "neighbours", "ood_weight"]
+__all__ = ["ATTRIBUTION_COLUMNS", "Explanation", "neighbours", "ood_weight", "with_ranges"]
+
+ATTRIBUTION_COLUMNS = ["feature", "value", "attribution", "low", "median", "high"]
 
 
 @dataclass
@@ -23,7 +25,9 @@ class Explanation:
     attributions : DataFrame
         Meta-features that moved the top configuration's score most: feature, value,
         attribution (how much the learned part of its score drops when the feature is set
-        to its training median, i.e. occlusion; positive: the feature raises the score).
+        to its training median, i.e. occlusion; positive: the feature raises the score),
+        and low, median, high (the feature's 5 %, 50 % and 95 % quantiles over the
+        training datasets, to read the value against; NaN for a feature they lack).
         Empty for a selector with no learned part.
     ood : dict
         distance, threshold, weight of the out-of-distribution blend.
@@ -58,6 +62,17 @@ def neighbours(
         "best_config": [scores.columns[best[i]] for i in near],
         "best_family": [families[best[i]] for i in near],
     })  # fmt: skip
+
+
+def with_ranges(attributions: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
+    """``attributions`` (feature, value, attribution) with the training datasets' 5 %, 50 %
+    and 95 % quantiles of each feature (low, median, high)."""
+    out = attributions.copy()
+    for column, q in (("low", 0.05), ("median", 0.5), ("high", 0.95)):
+        out[column] = [
+            float(train[f].quantile(q)) if f in train else float("nan") for f in out["feature"]
+        ]
+    return out[ATTRIBUTION_COLUMNS]
 
 
 def ood_weight(distance: float, threshold: float) -> dict[str, float]:

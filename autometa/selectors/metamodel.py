@@ -68,7 +68,7 @@ from autometa.selectors.blend import (
     pick,
 )
 from autometa.selectors.encoding import FeatureScaler, config_matrix
-from autometa.selectors.explanation import Explanation
+from autometa.selectors.explanation import Explanation, with_ranges
 from autometa.selectors.forest import fit_forest, predict_forest
 from autometa.selectors.network import (
     NetworkSettings,
@@ -416,11 +416,12 @@ class MetaModel(BaseSelector):
         contrib = value[0] - value[1:]
         names = self.scaler_.output_names
         order = np.argsort(-np.abs(contrib), kind="stable")[:n_features]
-        base.attributions = pd.DataFrame({
+        attributions = pd.DataFrame({
             "feature": [names[i] for i in order],
             "value": [x.get(names[i], np.nan) for i in order],
             "attribution": contrib[order],
         })  # fmt: skip
+        base.attributions = with_ranges(attributions, self.train_features_)
         return base
 
     # ------------------------------------------------------------------ files

@@ -1,0 +1,21 @@
+"""Helpers shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import autometa
+from autometa.estimator import search_inputs
+from autometa.search import SearchResult, SearchSettings, search
+
+
+def race(
+    task: autometa.Task,
+    rec: autometa.Recommendation,
+    settings: SearchSettings,
+    **kwargs: Any,
+) -> SearchResult:
+    """The search on what the estimator hands it from ``rec`` (its proposals, timing model
+    and curve predictor)."""
+    proposals, timing, curves = search_inputs(rec)
+    return search(task, proposals, timing, settings, curves=curves, **kwargs)
