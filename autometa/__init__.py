@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from autometa.classifier import AutoMetaClassifier
+from autometa.artifacts import VERSION as __version__
+from autometa.estimators.classifier import AutoMetaClassifier
+from autometa.estimators.model_file import SavedModel, load_model
+from autometa.estimators.regressor import AutoMetaRegressor
 from autometa.exceptions import (
     AutometaError,
     AutometaWarning,
@@ -12,17 +13,10 @@ from autometa.exceptions import (
     IncompatibleArtifactError,
     NotFittedError,
 )
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.metafeatures import extract_metafeatures
-from autometa.model_file import SavedModel, load_model
-from autometa.recommend import Knowledge, Recommendation, recommend
-from autometa.regressor import AutoMetaRegressor
-from autometa.tabular import Task, load_table
-
-try:
-    __version__ = version("autometa")
-except PackageNotFoundError:  # a source checkout that is not installed
-    __version__ = "0.0.0+unknown"
+from autometa.selectors.recommend import Knowledge, Recommendation, recommend
+from autometa.table.tabular import Task, load_table
 
 __all__ = [
     "AutoMetaClassifier",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from autometa.exceptions import IncompatibleArtifactError
 
 __all__ = [
     "KINDS",
+    "VERSION",
     "ArtifactKind",
     "ArtifactVersionError",
     "MissingArtifactError",
@@ -42,6 +44,11 @@ __all__ = [
     "read_torch",
     "require",
 ]
+
+try:  # the release writing the files (autometa.__version__ names it too)
+    VERSION = version("autometa")
+except PackageNotFoundError:  # a source checkout that is not installed
+    VERSION = "0.0.0+unknown"
 
 
 class MissingArtifactError(IncompatibleArtifactError):
@@ -87,10 +94,8 @@ KINDS: dict[str, ArtifactKind] = {
 
 def header(kind: str) -> dict[str, Any]:
     """The header to write at the top of an artifact of ``kind``."""
-    from autometa import __version__
-
     spec = KINDS[kind]
-    return {"kind": spec.kind, "schema_version": spec.version, "autometa_version": __version__}
+    return {"kind": spec.kind, "schema_version": spec.version, "autometa_version": VERSION}
 
 
 def require(path: str | Path, kind: str) -> Path:

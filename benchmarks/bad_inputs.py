@@ -4,7 +4,7 @@ Runs `autometa metafeatures FILE --target class --json` on each broken file (wri
 temporary folder; the regression cases: `--target y`, with `--task` where the case says)
 and writes results/bad_inputs.md: input, what the CLI prints on stderr, exit code.
 
-Run: python benchmarks/bad_inputs.py
+Run: python -m benchmarks.bad_inputs
 """
 
 from __future__ import annotations

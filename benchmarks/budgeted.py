@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.builder import read_jsonl
-from autometa.tabular import Task
+from autometa.metadataset.builder import read_jsonl
+from autometa.table.tabular import Task
 
 TIE = 1e-12  # a win or a loss differs by more than this
 BOOTSTRAP = 2000  # resamples of the families, seed 0

@@ -7,7 +7,7 @@ the mean time of a unit measured inside its worker, and the scheduling overhead 
 the two workers allow, i.e. the units themselves ran slower).
 Writes results/builder_throughput.md.
 
-Run: python benchmarks/builder_throughput.py   (needs the dist extra)
+Run: python -m benchmarks.builder_throughput   (needs the dist extra)
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.builder import BuildSettings, build, read_jsonl
-from autometa.distributed import dask_client
-from autometa.learners import get_config
+from autometa.metadataset.builder import BuildSettings, build, read_jsonl
+from autometa.metadataset.distributed import dask_client
+from autometa.metadataset.sources.pmlb import pmlb_datasets
 from autometa.paths import shared_dir
-from autometa.sources.pmlb import pmlb_datasets
+from autometa.space.learners import get_config
 
 HERE = Path(__file__).resolve().parent
 CORPUS = shared_dir() / "corpus" / "pmlb"

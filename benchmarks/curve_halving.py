@@ -15,7 +15,7 @@ the shipped meta-dataset's real learning curves; no search is run):
 - Outcome per bracket: the regret at the large size, (best large score in the bracket -
   best large score among the promoted) / (range of the large scores of all configurations
   measured there); and whether the bracket's best at the large size was promoted.
-- The meta-model: ``autometa.recommend.train_metamodel`` (the shipped defaults) on the
+- The meta-model: ``autometa.selectors.recommend.train_metamodel`` (the shipped defaults) on the
   training families only, 10 folds of whole families (as selection_v2.py on ours); seeds
   0-4 are the models' random states and the bracket draws.
 - Summary: per seed, the mean over pairs (each pair's mean over its draws); the 5-seed
@@ -29,7 +29,7 @@ halving"); this is the offline evidence that the rule moves regret in the right 
 Per-pair rows are cached in results/curve_halving/seed<k>.csv. Writes
 results/curve_halving.md.
 
-Run: python benchmarks/curve_halving.py [--seeds 0 1 2 3 4] [--metric accuracy]
+Run: python -m benchmarks.curve_halving [--seeds 0 1 2 3 4] [--metric accuracy]
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autometa.evaluation import family_groups
-from autometa.metadata import SIZE_FEATURE, MetaDataset
+from autometa.metadataset.metadata import SIZE_FEATURE, MetaDataset
 from autometa.paths import metadataset_dir
-from autometa.recommend import train_metamodel
 from autometa.search.halving import promotion_scores
+from autometa.selectors.evaluation import family_groups
+from autometa.selectors.recommend import train_metamodel
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "curve_halving"

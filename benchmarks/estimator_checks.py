@@ -4,7 +4,7 @@ Each estimator runs with ``max_configs=3`` (so that two fits with the same seed 
 same model whatever the machine's speed) and a 5 s budget. Every check is listed with
 its outcome; a skipped check says why.
 
-Run: python benchmarks/estimator_checks.py
+Run: python -m benchmarks.estimator_checks
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Trains the MetaModel on the shipped meta-dataset without the held-out dataset's 
 ranks the held-out dataset from its meta-features, and compares the top five with the
 dataset's measured normalised accuracy. Writes results/explain_example.md.
 
-Run: python benchmarks/explain_example.py [DATASET]   (default: vowel)
+Run: python -m benchmarks.explain_example [DATASET]   (default: vowel)
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.paths import data_dir
-from autometa.recommend import DEPARTURES
 from autometa.selectors import MetaModel
+from autometa.selectors.recommend import DEPARTURES
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -6,7 +6,7 @@ Fits: three configurations on 1,000 and 5,000 rows of a 20-feature synthetic tab
 five times in each mode (median seconds). The first process fit of a thread also starts
 its worker process; that start-up is timed apart.
 
-Writes results/fit_limit.md. Run: python benchmarks/fit_limit.py
+Writes results/fit_limit.md. Run: python -m benchmarks.fit_limit
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification
 
-from autometa.fitting import fit_and_score
-from autometa.learners import get_config
-from autometa.tabular import task_from_xy
+from autometa.space.fitting import fit_and_score
+from autometa.space.learners import get_config
+from autometa.table.tabular import task_from_xy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIGS = ("lr_00", "rf_02", "hgb_00")

@@ -20,7 +20,7 @@ Protocol (Finn, Abbeel, Levine 2017, section 5.1):
 
 Trained initialisations are kept in results/maml_sinusoid/ so a rerun skips training.
 
-Run: python benchmarks/maml_sinusoid.py [--iterations 70000]
+Run: python -m benchmarks.maml_sinusoid [--iterations 70000]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import torch
 from torch.func import functional_call, grad, vmap
 
 from autometa.maml import Batch, MetaLearner, SinusoidTasks, mlp
-from autometa.maml.reference import per_task_query_loss
+from benchmarks.maml_reference import per_task_query_loss
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -106,7 +106,7 @@ def accuracy_table(iterations: int) -> tuple[list[str], dict]:
 def loop_iteration(
     model: MetaLearner, batch: Batch, steps: int, opt: torch.optim.Optimizer
 ) -> None:
-    """Plain per-task MAML (autometa/maml/reference.py): autograd task by task."""
+    """Plain per-task MAML (benchmarks/maml_reference.py): autograd task by task."""
     opt.zero_grad()
     per_task_query_loss(model, batch, steps).backward()
     opt.step()

@@ -19,7 +19,7 @@ Protocol:
   (Meta-SGD: its learned step sizes). Test: 600 episodes of the held-out classes
   (seed 1), mean query accuracy with a 95 % confidence interval.
 
-Run: python benchmarks/maml_tabular.py [--iterations 10000]
+Run: python -m benchmarks.maml_tabular [--iterations 10000]
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ winner; the best family per size; flagged tables) and results/metadataset_heatma
 (normalised accuracy, or R2 for a regression meta-dataset; datasets x configurations, both axes ordered by hierarchical
 clustering).
 
-Run: python benchmarks/metadataset_report.py [META_DIR] [--runs RUNS]   (default: the shipped
+Run: python -m benchmarks.metadataset_report [META_DIR] [--runs RUNS]   (default: the shipped
 one, with the build store in builds/metadataset-v2)
 """
 
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autometa.metadata import MetaDataset
-from autometa.metrics import PRIMARY
+from autometa.metadataset.metadata import MetaDataset
 from autometa.paths import data_dir
+from autometa.space.metrics import PRIMARY
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUILDS = Path(__file__).resolve().parent.parent / "builds"

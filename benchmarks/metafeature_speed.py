@@ -10,7 +10,7 @@ Each measurement is cached in results/metafeature_speed.json as soon as it finis
 interrupted run resumes (``--fresh`` recomputes). Writes results/metafeature_speed.md and
 results/metafeature_catalogue.md.
 
-Run: python benchmarks/metafeature_speed.py  (needs the bench extra: pymfe)
+Run: python -m benchmarks.metafeature_speed  (needs the bench extra: pymfe)
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from sklearn.datasets import (
 )
 
 import autometa
+from autometa.metadataset.sources.pmlb import load_pmlb
 from autometa.metafeatures import GROUPS, catalogue, extract_metafeatures, feature_names
 from autometa.paths import shared_dir
-from autometa.sources.pmlb import load_pmlb
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

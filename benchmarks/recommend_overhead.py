@@ -15,7 +15,7 @@ was loaded, "warm" the median of 3 further calls. Target: under 1 s warm for 100
 The machine's 1-minute load average is printed with the tables: other work running on the
 machine slows these numbers down.
 
-Run: python benchmarks/recommend_overhead.py
+Run: python -m benchmarks.recommend_overhead
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ import pandas as pd
 from sklearn.datasets import make_classification
 
 import autometa
-from autometa.recommend import Knowledge
-from autometa.tabular import task_from_xy
+from autometa.selectors.recommend import Knowledge
+from autometa.table.tabular import task_from_xy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = (1_000, 10_000, 100_000)
@@ -45,7 +45,7 @@ FIRST_LOAD = """
 import json, time
 t = time.perf_counter()
 import autometa
-from autometa.recommend import Knowledge
+from autometa.selectors.recommend import Knowledge
 steps = {"import autometa": time.perf_counter() - t}
 for step, metric in (("first classification metric (accuracy)", "accuracy"),
                      ("second classification metric (roc_auc)", "roc_auc"),

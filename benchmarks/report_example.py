@@ -3,7 +3,7 @@
 Writes results/report_example.html (the page), results/report_example.png (a screenshot,
 1,100 px wide) and results/report_example.md (its size in bytes and what made it).
 
-Run: python benchmarks/report_example.py   (needs Debian's chromium for the screenshot)
+Run: python -m benchmarks.report_example   (needs Debian's chromium for the screenshot)
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ time-to-accuracy benchmark, for the next search version (not a comparison of met
 2. krkopt: the final model of each autometa variant and budget, from the benchmark's run
    files (no computation): what it was refitted on, and its test accuracy.
 
-Run: python benchmarks/search_gaps.py   (writes results/search_gaps.md, a few minutes)
+Run: python -m benchmarks.search_gaps   (writes results/search_gaps.md, a few minutes)
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import numpy as np  # noqa: E402
-from budgeted import load_runs  # noqa: E402
-from time_to_accuracy import (  # noqa: E402
+from benchmarks.budgeted import load_runs  # noqa: E402
+from benchmarks.time_to_accuracy import (  # noqa: E402
     RESULTS,
     RUNS,
     datasets,
@@ -37,10 +37,10 @@ from time_to_accuracy import (  # noqa: E402
 )
 
 import autometa  # noqa: E402
-from autometa.fitting import cross_validate  # noqa: E402
-from autometa.learners import LearnerConfig  # noqa: E402
-from autometa.metadata import MetaDataset  # noqa: E402
+from autometa.metadataset.metadata import MetaDataset  # noqa: E402
 from autometa.paths import data_dir  # noqa: E402
+from autometa.space.fitting import cross_validate  # noqa: E402
+from autometa.space.learners import LearnerConfig  # noqa: E402
 
 C_VALUES = (1.0, 100.0, 316.0, 1e3, 1e4, 1e5)  # the grid's default and top, then off it
 EVALUATIONS = (36, 80)

@@ -118,7 +118,7 @@ Per-dataset rows are cached in results/selection_v2/<meta>_seed<k>.csv (a rerun 
 only what is missing). Writes results/selection_v2.md and results/selection_v2.png (gap
 closed after racing k per selector).
 
-Run: python benchmarks/selection_v2.py [--meta weka|ours|regression|both] [--seeds 0 1 2 3 4]
+Run: python -m benchmarks.selection_v2 [--meta weka|ours|regression|both] [--seeds 0 1 2 3 4]
 """
 
 from __future__ import annotations
@@ -132,11 +132,11 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
-from autometa.evaluation import evaluate, summarize
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.paths import data_dir, metadataset_dir, shared_dir
 from autometa.selectors import MetaModel, Selector, roster
 from autometa.selectors.base import BaseSelector, greedy_portfolio
+from autometa.selectors.evaluation import evaluate, summarize
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "selection_v2"

@@ -14,7 +14,7 @@ Two parts, on WEKA's official 10 folds:
    candidates=15)``) at 30 and 60 trees (its 100-tree row is in selection_v2.md), seeds
    0-4, through ``evaluate`` as in selection_v2.py: top-1 gap closed and after racing 5.
 
-Writes results/selection_v2_diagnosis.md. Run: python benchmarks/selection_v2_diagnosis.py
+Writes results/selection_v2_diagnosis.md. Run: python -m benchmarks.selection_v2_diagnosis
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-from selection_v2 import ForestPerConfig, load
+from benchmarks.selection_v2 import ForestPerConfig, load
 
-from autometa.evaluation import evaluate, family_groups, gap_closed, raw_filled, summarize
 from autometa.selectors import MetaModel
 from autometa.selectors.blend import blend, pick
+from autometa.selectors.evaluation import evaluate, family_groups, gap_closed, raw_filled, summarize
 
 HERE = Path(__file__).resolve().parent
 TREES = (30, 60)

@@ -34,16 +34,14 @@ Protocol (one run per dataset, method and budget):
   its meta-features); overrun = wall / B - 1.
 
 Results go to results/time_to_accuracy/runs-<shard>.jsonl as they finish; a rerun skips
-finished runs. results/time_to_accuracy/v1/ keeps the runs of the first version (five
-methods, the search before the search v2 changes) that results/time_to_accuracy.md showed
-until the search v2 run replaced it. ``--report`` writes results/time_to_accuracy.md and
+finished runs. ``--report`` writes results/time_to_accuracy.md and
 .png from whatever has finished: means and ranks; for autometa, the ensemble and the pair
 (the default), win / tie / loss and bootstrap intervals against every other method; the
 classifier's defaults by the README's rules (``defaults_and_targets``) and the search v2
 targets for that default; budget adherence. The run loop and the shared tables are in budgeted.py.
 
-Run: python benchmarks/time_to_accuracy.py [--shard 0/2] [--max-datasets N]
-     python benchmarks/time_to_accuracy.py --report
+Run: python -m benchmarks.time_to_accuracy [--shard 0/2] [--max-datasets N]
+     python -m benchmarks.time_to_accuracy --report
 """
 
 from __future__ import annotations
@@ -63,7 +61,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from budgeted import (  # noqa: E402
+from benchmarks.budgeted import (  # noqa: E402
     TIE,
     adherence,
     column,
@@ -76,15 +74,15 @@ from budgeted import (  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import autometa  # noqa: E402
-from autometa.builder import BuildSettings, prepare_task  # noqa: E402
-from autometa.learners import LearnerConfig  # noqa: E402
-from autometa.metadata import MetaDataset  # noqa: E402
+from autometa.metadataset.builder import BuildSettings, prepare_task  # noqa: E402
+from autometa.metadataset.metadata import MetaDataset  # noqa: E402
+from autometa.metadataset.sources.pmlb import pmlb_datasets  # noqa: E402
 from autometa.paths import data_dir, shared_dir  # noqa: E402
-from autometa.pipelines import build_pipeline  # noqa: E402
-from autometa.recommend import Knowledge, Recommendation  # noqa: E402
 from autometa.search import Proposals, SearchSettings, search  # noqa: E402
-from autometa.sources.pmlb import pmlb_datasets  # noqa: E402
-from autometa.tabular import Task  # noqa: E402
+from autometa.selectors.recommend import Knowledge, Recommendation  # noqa: E402
+from autometa.space.learners import LearnerConfig  # noqa: E402
+from autometa.space.pipelines import build_pipeline  # noqa: E402
+from autometa.table.tabular import Task  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

@@ -42,8 +42,8 @@ Results go to results/time_to_accuracy_regression/runs-<shard>.jsonl as they fin
 rerun skips finished runs. ``--report`` writes results/time_to_accuracy_regression.md
 and .png from whatever has finished.
 
-Run: python benchmarks/time_to_accuracy_regression.py [--shard 0/2] [--budgets 10,30,60]
-     python benchmarks/time_to_accuracy_regression.py --report
+Run: python -m benchmarks.time_to_accuracy_regression [--shard 0/2] [--budgets 10,30,60]
+     python -m benchmarks.time_to_accuracy_regression --report
 """
 
 from __future__ import annotations
@@ -61,22 +61,22 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from budgeted import adherence, column, comparison, failures, load_runs, run_methods  # noqa: E402
+from benchmarks.budgeted import adherence, column, comparison, failures, load_runs, run_methods  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
-from time_to_accuracy import _flaml_frame  # noqa: E402  (the same FLAML input as there)
+from benchmarks.time_to_accuracy import _flaml_frame  # noqa: E402  (the same FLAML input as there)
 
 import autometa  # noqa: E402
-from autometa.builder import BuildSettings, prepare_task  # noqa: E402
-from autometa.learners import LearnerConfig  # noqa: E402
-from autometa.metadata import MetaDataset  # noqa: E402
-from autometa.metrics import Predictions, get_metric  # noqa: E402
+from autometa.metadataset.builder import BuildSettings, prepare_task  # noqa: E402
+from autometa.metadataset.metadata import MetaDataset  # noqa: E402
+from autometa.metadataset.sources.pmlb import pmlb_datasets  # noqa: E402
 from autometa.paths import metadataset_dir, shared_dir  # noqa: E402
-from autometa.pipelines import build_pipeline  # noqa: E402
-from autometa.recommend import Knowledge  # noqa: E402
 from autometa.search import Proposals, SearchSettings, search  # noqa: E402
-from autometa.sources.pmlb import pmlb_datasets  # noqa: E402
-from autometa.tabular import Task  # noqa: E402
-from autometa.targets import stratification_labels  # noqa: E402
+from autometa.selectors.recommend import Knowledge  # noqa: E402
+from autometa.space.learners import LearnerConfig  # noqa: E402
+from autometa.space.metrics import Predictions, get_metric  # noqa: E402
+from autometa.space.pipelines import build_pipeline  # noqa: E402
+from autometa.table.tabular import Task  # noqa: E402
+from autometa.table.targets import stratification_labels  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

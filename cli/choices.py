@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 
-from autometa.builder import BACKENDS
 from autometa.maml import ALGORITHMS
-from autometa.metrics import MetricName
-from autometa.targets import TASK_KINDS
+from autometa.metadataset.builder import BACKENDS
+from autometa.space.metrics import MetricName
+from autometa.table.targets import TASK_KINDS
 
 __all__ = ["Algorithm", "Backend", "MetricName", "TaskChoice"]
 

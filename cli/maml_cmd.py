@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from autometa.exceptions import BadInputError
-from autometa.reading import read_file
+from autometa.table.reading import read_file
 from cli.choices import Algorithm
 from cli.console import err, guarded, out
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
-from autometa.metrics import PRIMARY
+from autometa.space.metrics import PRIMARY
 from cli.choices import Backend, MetricName
 from cli.console import err, guarded, out
 
@@ -103,11 +103,11 @@ def build_metadata(
     """Measure learning curves of every configuration on every dataset, then assemble."""
     # Resumable; duplicates across sources and reserved tables are dropped, each with its
     # reason in OUT/corpus.csv.
-    from autometa.builder import BuildSettings, assemble, build
-    from autometa.learners import parse_configs
-    from autometa.sources.corpus import dedupe
-    from autometa.sources.discover import SourceSpec, find_reserved, gather
-    from autometa.sources.reserved import ReservedList
+    from autometa.metadataset.builder import BuildSettings, assemble, build
+    from autometa.metadataset.sources.corpus import dedupe
+    from autometa.metadataset.sources.discover import SourceSpec, find_reserved, gather
+    from autometa.metadataset.sources.reserved import ReservedList
+    from autometa.space.learners import parse_configs
 
     spec = SourceSpec(
         folders=sources or [], target=target, target_map=target_map, csv_dirs=csv_dirs or [],
@@ -141,7 +141,7 @@ def build_metadata(
             bar.update(job, completed=done, total=total, description=label[:40].ljust(40))
 
         if backend.value == "dask":
-            from autometa.distributed import dask_client
+            from autometa.metadataset.distributed import dask_client
 
             with dask_client(scheduler, workers):
                 counts = build(corpus.refs, chosen, out_dir, settings, -1, progress, "dask")
@@ -163,7 +163,7 @@ def train_metamodel(
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
 ) -> None:
     """Train the torch meta-model on a meta-dataset (told the size) and save it (no pickle)."""
-    from autometa.recommend import train_metamodel
+    from autometa.selectors.recommend import train_metamodel
 
     meta = autometa.MetaDataset.load(meta_dir)
     start = time.perf_counter()
@@ -209,10 +209,10 @@ def evaluate(
     ] = None,
 ) -> None:
     """Leave-one-family-out evaluation of every selector (ASlib: its official folds)."""
-    from autometa.evaluation import evaluate as run_evaluation
-    from autometa.evaluation import summarize
     from autometa.paths import data_dir
     from autometa.selectors import roster
+    from autometa.selectors.evaluation import evaluate as run_evaluation
+    from autometa.selectors.evaluation import summarize
 
     if aslib is not None:
         meta = autometa.MetaDataset.from_aslib(aslib)

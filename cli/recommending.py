@@ -17,8 +17,8 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
-from autometa.metrics import PRIMARY
 from autometa.search.settings import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
+from autometa.space.metrics import PRIMARY
 from cli.choices import MetricName, TaskChoice
 from cli.console import err, guarded, out
 
@@ -129,14 +129,10 @@ def recommend(
         if save is not None:
             doc["saved"] = str(clf.save(save))
         if report is not None or report_json is not None:
-            from autometa.report import render, report_data
-
-            page = report_data(clf, command=" ".join(["autometa", *sys.argv[1:]]))
+            command = " ".join(["autometa", *sys.argv[1:]])
+            written = clf.report(report, report_json, command=command)
             if report is not None:
-                report.write_text(render(page), encoding="utf-8")
-                doc["report"] = str(report)
-            if report_json is not None:
-                report_json.write_text(json.dumps(page, indent=1), encoding="utf-8")
+                doc["report"] = str(written)
         if not as_json:
             _print_leaderboard(clf, budget, save)
     if as_json:
@@ -156,7 +152,7 @@ def report_command(
     ] = None,
 ) -> None:
     """Write the HTML report of a saved model, for a table with its columns."""
-    from autometa.report import saved_report_data, write_report
+    from autometa.reporting.report import saved_report_data, write_report
 
     data_dict = saved_report_data(autometa.load_model(model_file), data)
     write_report(data_dict, out_file, report_json)
@@ -177,7 +173,7 @@ def predict(
 ) -> None:
     """Predict the class (or, with a regression model, the value) of every row of a table
     with a saved model."""
-    from autometa.reading import read_file
+    from autometa.table.reading import read_file
 
     model = autometa.load_model(model_file)
     frame = read_file(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import autometa
-from autometa.estimator import search_inputs
+from autometa.estimators.base import search_inputs
 from autometa.search import SearchResult, SearchSettings, search
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from autometa import BadInputError, MetaDataset, load_table
-from autometa.builder import (
+from autometa.metadataset.builder import (
     BuildSettings,
     assemble,
     build,
@@ -26,12 +26,12 @@ from autometa.builder import (
     read_jsonl,
     run_unit,
 )
-from autometa.curves import plan
-from autometa.learners import LearnerConfig, get_config, space
-from autometa.metrics import metric_names
-from autometa.sources import DatasetRef
-from autometa.sources.csv_folder import csv_datasets
-from autometa.units import Prepared
+from autometa.metadataset.curves import plan
+from autometa.metadataset.sources import DatasetRef
+from autometa.metadataset.sources.csv_folder import csv_datasets
+from autometa.metadataset.units import Prepared
+from autometa.space.learners import LearnerConfig, get_config, space
+from autometa.space.metrics import metric_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,7 +159,7 @@ def test_sigkill_mid_build_loses_only_units_in_flight(csv_folder: Path, tmp_path
 
 
 def test_trivial_and_small_tables_are_flagged() -> None:
-    from autometa.builder import flag_tables
+    from autometa.metadataset.builder import flag_tables
 
     perf = pd.DataFrame(
         [("d1", "a", 100, 0, "accuracy", 0.900), ("d1", "b", 100, 0, "accuracy", 0.903),
@@ -180,8 +180,8 @@ def test_trivial_and_small_tables_are_flagged() -> None:
 def test_regression_build_measures_r2_rmse_mae_and_regression_metafeatures(
     tmp_path: Path,
 ) -> None:
+    from autometa.metadataset.sources.pmlb import pmlb_datasets
     from autometa.metafeatures import feature_names
-    from autometa.sources.pmlb import pmlb_datasets
 
     folder = ROOT.parent / "shared" / "corpus" / "pmlb_regression"
     if not folder.is_dir():

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autometa.builder import BuildSettings, build, read_jsonl
-from autometa.learners import space
-from autometa.sources.csv_folder import csv_datasets
+from autometa.metadataset.builder import BuildSettings, build, read_jsonl
+from autometa.metadataset.sources.csv_folder import csv_datasets
+from autometa.space.learners import space
 
 pytest.importorskip("dask.distributed")
 
@@ -22,7 +22,7 @@ def _comparable(out: Path) -> dict[tuple[str, str, int], list]:
 
 @pytest.mark.slow
 def test_dask_build_equals_local_build(csv_folder: Path, tmp_path: Path) -> None:
-    from autometa.distributed import dask_client
+    from autometa.metadataset.distributed import dask_client
 
     refs = csv_datasets(csv_folder, "target")[:2]
     configs = space(["random_forest"])[:3] + space(["logistic_regression"])[:2]

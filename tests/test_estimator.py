@@ -41,7 +41,8 @@ def test_mixed_table_with_missing_values(titanic: pd.DataFrame) -> None:
     X_fit, X_test, y_fit, y_test = train_test_split(
         X, y, train_size=1000, stratify=y, random_state=0
     )
-    clf = AutoMetaClassifier(time_budget=8, random_state=0).fit(X_fit, y_fit)
+    # max_configs: the search ends after 8 evaluations instead of waiting for the budget.
+    clf = AutoMetaClassifier(time_budget=8, max_configs=8, random_state=0).fit(X_fit, y_fit)
     assert list(clf.classes_) == ["died", "survived"]
     assert list(clf.feature_names_in_) == list(X.columns)
     pred = clf.predict(X_test)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from autometa import BadInputError, MetaDataset
-from autometa.evaluation import evaluate, summarize
 from autometa.paths import shared_dir
 from autometa.selectors import SingleBest
+from autometa.selectors.evaluation import evaluate, summarize
 from tests.selectors.test_selectors import synthetic
 
 ASLIB = shared_dir() / "benchmarks" / "aslib" / "OPENML-WEKA-2017"
@@ -80,7 +80,7 @@ def test_aslib_reads_the_direction_and_requires_every_fold(tmp_path: Path) -> No
 
 
 def test_racing_picks_on_one_part_and_reports_on_the_others() -> None:
-    from autometa.evaluation import race_scores
+    from autometa.selectors.evaluation import race_scores
 
     perf = pd.DataFrame(
         [("d1", "a", 100, 0, "accuracy", 0.9), ("d1", "a", 100, 1, "accuracy", 0.5),
@@ -99,7 +99,7 @@ def test_racing_picks_on_one_part_and_reports_on_the_others() -> None:
 
 
 def test_racing_noise_on_one_value_per_point_is_a_holdout_error() -> None:
-    from autometa.evaluation import race_scores
+    from autometa.selectors.evaluation import race_scores
 
     meta = synthetic(n=20)
     meta.metafeatures["NumberOfInstances"] = 500.0

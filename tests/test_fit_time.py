@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autometa.fit_time import FitTimeModel
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.paths import data_dir
+from autometa.selectors.fit_time import FitTimeModel
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
 
-from autometa.fitting import FitTimeout, alarm_available, fit_and_score
-from autometa.learners import get_config
-from autometa.tabular import Task, task_from_xy
+from autometa.space.fitting import FitTimeout, alarm_available, fit_and_score
+from autometa.space.learners import get_config
+from autometa.table.tabular import Task, task_from_xy
 
 
 @pytest.fixture(scope="module")

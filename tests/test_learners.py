@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from autometa import BadInputError, load_table
-from autometa.learners import (
+from autometa.space.learners import (
     FAMILIES,
     config_table,
     get_config,
     neighbours,
     space,
 )
-from autometa.pipelines import build_pipeline
+from autometa.space.pipelines import build_pipeline
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 

@@ -10,7 +10,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.svm import LinearSVC
 
 from autometa import BadInputError
-from autometa.metrics import METRICS, MetricName, get_metric, metric_names, score_all
+from autometa.space.metrics import METRICS, MetricName, get_metric, metric_names, score_all
 
 
 def _data() -> tuple[pd.DataFrame, np.ndarray]:

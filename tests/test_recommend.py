@@ -11,7 +11,7 @@ import pytest
 
 import autometa
 from autometa.exceptions import BadInputError
-from autometa.learners import space
+from autometa.space.learners import space
 from tests.helpers import race
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -63,10 +63,10 @@ def test_bad_arguments(penguins: autometa.Task) -> None:
 
 
 def test_any_selector_drives_recommend(penguins: autometa.Task) -> None:
-    from autometa.fit_time import FitTimeModel
     from autometa.paths import data_dir
-    from autometa.recommend import Knowledge
     from autometa.selectors import KNNSelector
+    from autometa.selectors.fit_time import FitTimeModel
+    from autometa.selectors.recommend import Knowledge
 
     meta = autometa.MetaDataset.load(data_dir() / "metadataset")
     knn = KNNSelector(k=5).fit(meta)
@@ -79,8 +79,8 @@ def test_any_selector_drives_recommend(penguins: autometa.Task) -> None:
 
 
 def test_a_recommendation_of_a_given_order_races_in_that_order(penguins: autometa.Task) -> None:
-    from autometa.recommend import Knowledge, Recommendation
     from autometa.search import SearchSettings
+    from autometa.selectors.recommend import Knowledge, Recommendation
 
     knowledge = Knowledge.shipped()
     # Not the shipped model's order for penguins (lr_00 and gnb_00 are far apart there).
@@ -94,8 +94,8 @@ def test_a_recommendation_of_a_given_order_races_in_that_order(penguins: automet
 
 
 def test_the_meta_model_is_told_the_size() -> None:
-    from autometa.metadata import SIZE_FEATURE
-    from autometa.recommend import train_metamodel
+    from autometa.metadataset.metadata import SIZE_FEATURE
+    from autometa.selectors.recommend import train_metamodel
 
     rng = np.random.default_rng(0)
     names = [f"d{i}" for i in range(24)]
@@ -136,7 +136,7 @@ def test_a_regression_target_is_ranked_by_the_regression_meta_model() -> None:
     assert autometa.recommend(X, y, metric="mae").knowledge.model.metric_ == "mae"
     with pytest.raises(BadInputError, match="does not apply to regression"):
         autometa.recommend(X, y, metric="accuracy")
-    from autometa.recommend import Knowledge
+    from autometa.selectors.recommend import Knowledge
 
     classification = Knowledge.shipped("accuracy")
     with pytest.raises(BadInputError, match=r"ranks configurations by accuracy.*regression task"):
@@ -151,8 +151,8 @@ def test_the_shipped_models_depart_as_their_task_kind_was_chosen(
 ) -> None:
     # recommend.DEPARTURES is what benchmarks/selection_v2.py's rule chose; a model file
     # retrained otherwise would ship a selector that was not the one chosen.
-    from autometa.metrics import get_metric
-    from autometa.recommend import DEPARTURES, Knowledge
+    from autometa.selectors.recommend import DEPARTURES, Knowledge
+    from autometa.space.metrics import get_metric
 
     model = Knowledge.shipped(metric).model
     assert model.departures == DEPARTURES[get_metric(metric).task_kinds[0]]

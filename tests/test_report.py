@@ -14,7 +14,7 @@ import pytest
 
 import autometa
 from autometa.artifacts import WrongArtifactError
-from autometa.report import SECTIONS, render, report_data, saved_report_data
+from autometa.reporting.report import SECTIONS, render, report_data, saved_report_data
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -41,7 +41,7 @@ def test_page_has_every_section_no_script_and_its_json(fitted, tmp_path: Path) -
     assert sum(sum(row) for row in data["diagnostics"]["confusion"]) == data["diagnostics"]["rows"]
     assert render(data) == html  # the page is a function of its data
     # Every setting that changes the result is in "how to reproduce" (curve halving: the
-    # classifier's default, estimator.CURVE_HALVING_DEFAULT).
+    # classifier's default, search.settings.CURVE_HALVING_DEFAULT).
     assert data["reproduce"]["curve_halving"] is True
     assert "curve_halving=True" in data["reproduce"]["command"]
 

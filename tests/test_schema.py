@@ -8,7 +8,7 @@ import pytest
 
 import autometa
 from autometa.exceptions import BadInputError
-from autometa.schema import InputSchema
+from autometa.table.schema import InputSchema
 
 
 @pytest.fixture()

@@ -11,10 +11,10 @@ import pytest
 from sklearn.datasets import make_classification
 
 import autometa
-from autometa.learners import get_config
 from autometa.search import Proposals, SearchEvent, SearchSettings, search
 from autometa.search.records import Record, incumbent, leaderboard
-from autometa.tabular import task_from_xy
+from autometa.space.learners import get_config
+from autometa.table.tabular import task_from_xy
 from tests.helpers import race
 
 
@@ -242,8 +242,8 @@ def test_a_failed_refit_passes_the_turn_to_the_next(
 def test_the_last_resort_gives_a_model_when_the_head_cannot(
     task: autometa.Task, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autometa.fitting import FitTimeout
     from autometa.search import refit as refit_module
+    from autometa.space.fitting import FitTimeout
 
     small = task.subset(np.arange(600))
     rec = autometa.recommend(small)

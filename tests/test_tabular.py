@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 from autometa import AutometaError, AutometaWarning, BadInputError, load_table
-from autometa.tabular import stratified_subsample, task_from_xy
+from autometa.table.tabular import stratified_subsample, task_from_xy
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 

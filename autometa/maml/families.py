@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import BadInputError
-from autometa.reading import read_file
+from autometa.table.reading import read_file
 
 __all__ = ["REGRESSION_MIN_DISTINCT", "TaskFamily", "load_family", "select_features"]
 

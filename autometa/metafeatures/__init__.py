@@ -19,7 +19,7 @@ from autometa.exceptions import BadInputError
 from autometa.metafeatures import complexity, info, landmarking, simple, statistical, target
 from autometa.metafeatures.pieces import Pieces
 from autometa.metafeatures.registry import GROUPS, MetaFeature
-from autometa.tabular import TASK_KINDS, Task, task_from_xy
+from autometa.table.tabular import TASK_KINDS, Task, task_from_xy
 
 __all__ = [
     "GROUPS",

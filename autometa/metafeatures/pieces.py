@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from autometa.tabular import Task, stratified_subsample
+from autometa.table.tabular import Task, stratified_subsample
 
 __all__ = ["Pieces"]
 

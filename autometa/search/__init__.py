@@ -72,7 +72,6 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import AutometaWarning
-from autometa.fitting import discard_worker
 from autometa.search.cost import CostModel
 from autometa.search.halving import brackets, run_bracket, rungs
 from autometa.search.inputs import CurvePredictor, Proposals, TimingModel
@@ -81,7 +80,8 @@ from autometa.search.records import SearchError, Status, leaderboard, trajectory
 from autometa.search.refit import final_fit, fit_ensemble
 from autometa.search.settings import SearchSettings
 from autometa.search.state import MIN_SECONDS, SearchEvent, State
-from autometa.tabular import Task
+from autometa.space.fitting import discard_worker
+from autometa.table.tabular import Task
 
 __all__ = [
     "CurvePredictor",
@@ -173,7 +173,7 @@ def search(
         The user's validated data.
     proposals : Proposals
         The configurations in order (and a portfolio), e.g. a recommendation's ranking
-        (``autometa.estimator.search_inputs``).
+        (``autometa.estimators.base.search_inputs``).
     timing : TimingModel
         Predicted fit seconds per configuration.
     settings : SearchSettings

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autometa.learners import root_id
 from autometa.search.inputs import TimingModel
+from autometa.space.learners import root_id
 
 __all__ = ["CostModel"]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autometa.metrics import Metric, Predictions, on_classes, one_hot
+from autometa.space.metrics import Metric, Predictions, on_classes, one_hot
 
 __all__ = [
     "POOL",

@@ -1,7 +1,7 @@
 """What the search is handed: proposals in order, a timing model, and optionally a
 learning-curve predictor. Small and plain, so that the search never needs the meta-model
 (and a worker of a parallel search needs none of it): the estimator builds them from a
-recommendation (``autometa.estimator.search_inputs``), a benchmark from any order.
+recommendation (``autometa.estimators.base.search_inputs``), a benchmark from any order.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Proposals:
 
 
 class TimingModel(Protocol):
-    """Predicts seconds of one fit per configuration (``autometa.fit_time.FitTimeModel``)."""
+    """Predicts seconds of one fit per configuration (``autometa.selectors.fit_time.FitTimeModel``)."""
 
     def predict(
         self, rows: float, n_features: int, n_classes: int, upper: bool = False
@@ -62,7 +62,7 @@ class TimingModel(Protocol):
 
 class CurvePredictor(Protocol):
     """Predicts each configuration's score on this table when trained on ``rows`` rows
-    (``autometa.recommend.Recommendation.scores_at``): the learning curves that
+    (``autometa.selectors.recommend.Recommendation.scores_at``): the learning curves that
     ``SearchSettings.curve_halving`` promotes by."""
 
     def scores_at(self, rows: int) -> pd.Series:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from autometa.learners import LearnerConfig, get_config, neighbours
 from autometa.search.records import Status, ranked
 from autometa.search.state import MIN_SECONDS, State, evaluate
+from autometa.space.learners import LearnerConfig, get_config, neighbours
 
 __all__ = ["N_CENTRES", "local_search"]
 

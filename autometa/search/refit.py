@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 
 from autometa.exceptions import AutometaWarning
-from autometa.fitting import FitTimeout, fit_within, quiet
-from autometa.learners import get_config
-from autometa.metrics import get_metric
-from autometa.pipelines import build_pipeline
 from autometa.search.ensemble import EnsembleModel, RegressionEnsemble, Selection, select
 from autometa.search.records import Record, SearchError, Status, ranked
 from autometa.search.state import State
-from autometa.tabular import Task, stratified_subsample
+from autometa.space.fitting import FitTimeout, fit_within, quiet
+from autometa.space.learners import get_config
+from autometa.space.metrics import get_metric
+from autometa.space.pipelines import build_pipeline
+from autometa.table.tabular import Task, stratified_subsample
 
 __all__ = ["FALLBACK_CANDIDATES", "REFIT_SLACK", "fallback", "final_fit", "fit_ensemble", "refit"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from autometa.exceptions import BadInputError
-from autometa.metrics import PRIMARY, get_metric
+from autometa.space.metrics import PRIMARY, get_metric
 
 __all__ = ["CURVE_HALVING_DEFAULT", "ENSEMBLE_DEFAULT", "SearchSettings"]
 

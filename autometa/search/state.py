@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import BadInputError
-from autometa.fitting import FitResult, FitTimeout, cross_validate
-from autometa.learners import get_config
-from autometa.metrics import get_metric, on_classes, one_hot
 from autometa.search.cost import CostModel
 from autometa.search.inputs import CurvePredictor, Proposals
 from autometa.search.records import Record, Status, best_so_far
 from autometa.search.settings import SearchSettings
-from autometa.tabular import Task
+from autometa.space.fitting import FitResult, FitTimeout, cross_validate
+from autometa.space.learners import get_config
+from autometa.space.metrics import get_metric, on_classes, one_hot
+from autometa.table.tabular import Task
 
 __all__ = ["MIN_SECONDS", "RESERVE_SHARE", "SearchEvent", "State", "evaluate"]
 

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.spatial.distance import cdist
 
 from autometa.exceptions import BadInputError, NotFittedError
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.selectors.encoding import FeatureScaler
 from autometa.selectors.explanation import (
     ATTRIBUTION_COLUMNS,

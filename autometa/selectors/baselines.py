@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.selectors.base import BaseSelector, greedy_portfolio
 
 __all__ = ["AveragePortfolio", "FlamlNN", "KNNSelector", "RandomSelector", "SingleBest"]

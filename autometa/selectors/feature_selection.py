@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.selectors.base import BaseSelector
 
 __all__ = ["K_GRID", "ForwardKNN", "forward_select", "inner_regret"]

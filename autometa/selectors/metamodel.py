@@ -58,7 +58,7 @@ import torch
 from autometa.artifacts import header, read_torch
 from autometa.device import resolve_device
 from autometa.exceptions import BadInputError
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.selectors.base import BaseSelector, greedy_portfolio
 from autometa.selectors.blend import (
     THRESHOLD_GRID,

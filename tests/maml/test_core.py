@@ -9,13 +9,13 @@ from torch import nn
 
 from autometa.exceptions import BadInputError
 from autometa.maml import Batch, MetaLearner, SinusoidTasks, mlp
-from autometa.maml.reference import per_task_query_loss
+from benchmarks.maml_reference import per_task_query_loss
 
 
 def _reference_meta_gradient(
     learner: MetaLearner, batch: Batch, steps: int, first_order: bool
 ) -> list[torch.Tensor]:
-    """The gradient of the plain per-task loop (autometa/maml/reference.py)."""
+    """The gradient of the plain per-task loop (benchmarks/maml_reference.py)."""
     loss = per_task_query_loss(learner, batch, steps, first_order)
     return list(torch.autograd.grad(loss, list(learner.params.values())))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from autometa.metadata import MetaDataset
+from autometa.metadataset.metadata import MetaDataset
 from autometa.selectors.feature_selection import ForwardKNN, forward_select, inner_regret
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autometa.sources import DatasetRef
-from autometa.sources.corpus import dedupe
-from autometa.sources.keel import keel_family
-from autometa.sources.reserved import ReservedList
-from autometa.tabular import load_table
+from autometa.metadataset.sources import DatasetRef
+from autometa.metadataset.sources.corpus import dedupe
+from autometa.metadataset.sources.keel import keel_family
+from autometa.metadataset.sources.reserved import ReservedList
+from autometa.table.tabular import load_table
 
 
 def _ref(name: str, source: str, frame: pd.DataFrame) -> DatasetRef:

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from autometa import BadInputError
-from autometa.sources.openml import openml_cache, openml_datasets, openml_suite, openml_tasks
+from autometa.metadataset.sources.openml import (
+    openml_cache,
+    openml_datasets,
+    openml_suite,
+    openml_tasks,
+)
 
 openml = pytest.importorskip("openml")
 arff = pytest.importorskip("arff")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from autometa import BadInputError
+from autometa.metadataset.sources.discover import discover
+from autometa.metadataset.sources.pmlb import family_of, pmlb_datasets
 from autometa.paths import shared_dir
-from autometa.sources.discover import discover
-from autometa.sources.pmlb import family_of, pmlb_datasets
 
 CORPUS = shared_dir() / "corpus" / "pmlb"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the corpus is beside the project")

