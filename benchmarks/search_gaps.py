@@ -26,6 +26,12 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import numpy as np  # noqa: E402
+
+import autometa  # noqa: E402
+from autometa.metadataset.metadata import MetaDataset  # noqa: E402
+from autometa.paths import data_dir  # noqa: E402
+from autometa.space.fitting import cross_validate  # noqa: E402
+from autometa.space.learners import LearnerConfig  # noqa: E402
 from benchmarks.budgeted import load_runs  # noqa: E402
 from benchmarks.time_to_accuracy import (  # noqa: E402
     RESULTS,
@@ -35,12 +41,6 @@ from benchmarks.time_to_accuracy import (  # noqa: E402
     knowledge_for,
     prepare,
 )
-
-import autometa  # noqa: E402
-from autometa.metadataset.metadata import MetaDataset  # noqa: E402
-from autometa.paths import data_dir  # noqa: E402
-from autometa.space.fitting import cross_validate  # noqa: E402
-from autometa.space.learners import LearnerConfig  # noqa: E402
 
 C_VALUES = (1.0, 100.0, 316.0, 1e3, 1e4, 1e5)  # the grid's default and top, then off it
 EVALUATIONS = (36, 80)

@@ -23,11 +23,11 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-from benchmarks.selection_v2 import ForestPerConfig, load
 
 from autometa.selectors import MetaModel
 from autometa.selectors.blend import blend, pick
 from autometa.selectors.evaluation import evaluate, family_groups, gap_closed, raw_filled, summarize
+from benchmarks.selection_v2 import ForestPerConfig, load
 
 HERE = Path(__file__).resolve().parent
 TREES = (30, 60)

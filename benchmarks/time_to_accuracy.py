@@ -61,16 +61,6 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from benchmarks.budgeted import (  # noqa: E402
-    TIE,
-    adherence,
-    column,
-    comparison,
-    failures,
-    interval,
-    load_runs,
-    run_methods,
-)
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import autometa  # noqa: E402
@@ -83,6 +73,16 @@ from autometa.selectors.recommend import Knowledge, Recommendation  # noqa: E402
 from autometa.space.learners import LearnerConfig  # noqa: E402
 from autometa.space.pipelines import build_pipeline  # noqa: E402
 from autometa.table.tabular import Task  # noqa: E402
+from benchmarks.budgeted import (  # noqa: E402
+    TIE,
+    adherence,
+    column,
+    comparison,
+    failures,
+    interval,
+    load_runs,
+    run_methods,
+)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

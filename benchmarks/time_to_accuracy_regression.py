@@ -61,9 +61,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from benchmarks.budgeted import adherence, column, comparison, failures, load_runs, run_methods  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
-from benchmarks.time_to_accuracy import _flaml_frame  # noqa: E402  (the same FLAML input as there)
 
 import autometa  # noqa: E402
 from autometa.metadataset.builder import BuildSettings, prepare_task  # noqa: E402
@@ -77,6 +75,8 @@ from autometa.space.metrics import Predictions, get_metric  # noqa: E402
 from autometa.space.pipelines import build_pipeline  # noqa: E402
 from autometa.table.tabular import Task  # noqa: E402
 from autometa.table.targets import stratification_labels  # noqa: E402
+from benchmarks.budgeted import adherence, column, comparison, failures, load_runs, run_methods  # noqa: E402
+from benchmarks.time_to_accuracy import _flaml_frame  # noqa: E402  (the same FLAML input as there)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
