@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 import autometa
-from cli import maml_cmd, metadata_cmd, metafeatures_cmd, recommending
-from cli.console import out, state
+from . import maml_cmd, metadata_cmd, metafeatures_cmd, recommending
+from .console import out, state
 
 app = typer.Typer(
     help="autometa: learn from many datasets which scikit-learn learner to use on a new one.",

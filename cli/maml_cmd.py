@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autometa.exceptions import BadInputError
 from autometa.table.reading import read_file
-from cli.choices import Algorithm
-from cli.console import err, guarded, out
+from .choices import Algorithm
+from .console import err, guarded, out
 
 app = typer.Typer(help="Meta-learn neural initialisations (MAML / Meta-SGD).", no_args_is_help=True)
 

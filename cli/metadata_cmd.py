@@ -14,8 +14,8 @@ from rich.table import Table
 import autometa
 from autometa.exceptions import BadInputError
 from autometa.space.metrics import PRIMARY
-from cli.choices import Backend, MetricName
-from cli.console import err, guarded, out
+from .choices import Backend, MetricName
+from .console import err, guarded, out
 
 app = typer.Typer()
 

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 import autometa
-from cli.choices import TaskChoice
-from cli.console import guarded, out
+from .choices import TaskChoice
+from .console import guarded, out
 
 app = typer.Typer()
 

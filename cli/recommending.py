@@ -19,8 +19,8 @@ import autometa
 from autometa.exceptions import BadInputError
 from autometa.search.settings import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
 from autometa.space.metrics import PRIMARY
-from cli.choices import MetricName, TaskChoice
-from cli.console import err, guarded, out
+from .choices import MetricName, TaskChoice
+from .console import err, guarded, out
 
 app = typer.Typer()
 

@@ -31,6 +31,9 @@ def test_wheel_carries_data_and_finds_it(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         assert "autometa/_data/demo/penguins.csv" in names
+        # The CLI travels inside the package: no top-level "cli" in a user's environment.
+        assert "autometa/cli/main.py" in names
+        assert not [n for n in names if n.startswith("cli/")]
         archive.extractall(tmp_path / "site")
     code = "from autometa.paths import data_dir; print(data_dir())"
     out = subprocess.run(
@@ -38,3 +41,8 @@ def test_wheel_carries_data_and_finds_it(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(tmp_path / "site"), "PATH": ""},
     )  # fmt: skip
     assert Path(out.stdout.strip()) == tmp_path / "site" / "autometa" / "_data"
+    version = subprocess.run(
+        [sys.executable, "-m", "autometa", "--version"], cwd=tmp_path, capture_output=True,
+        text=True, check=True, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": ""},
+    )  # fmt: skip
+    assert version.stdout.startswith("autometa ")
