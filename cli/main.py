@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 import autometa
+
 from . import maml_cmd, metadata_cmd, metafeatures_cmd, recommending
 from .console import out, state
 

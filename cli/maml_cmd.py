@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autometa.exceptions import BadInputError
 from autometa.table.reading import read_file
+
 from .choices import Algorithm
 from .console import err, guarded, out
 

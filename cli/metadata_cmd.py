@@ -14,6 +14,7 @@ from rich.table import Table
 import autometa
 from autometa.exceptions import BadInputError
 from autometa.space.metrics import PRIMARY
+
 from .choices import Backend, MetricName
 from .console import err, guarded, out
 

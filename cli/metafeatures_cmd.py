@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 import autometa
+
 from .choices import TaskChoice
 from .console import guarded, out
 

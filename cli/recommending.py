@@ -19,6 +19,7 @@ import autometa
 from autometa.exceptions import BadInputError
 from autometa.search.settings import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
 from autometa.space.metrics import PRIMARY
+
 from .choices import MetricName, TaskChoice
 from .console import err, guarded, out
 
