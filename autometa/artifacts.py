@@ -24,6 +24,9 @@ All three are :class:`IncompatibleArtifactError`, so callers can catch one type.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -38,11 +41,13 @@ __all__ = [
     "ArtifactVersionError",
     "MissingArtifactError",
     "WrongArtifactError",
+    "atomic_write",
     "check_header",
     "header",
     "read_json",
     "read_torch",
     "require",
+    "write_torch",
 ]
 
 try:  # the release writing the files (autometa.__version__ names it too)
@@ -145,3 +150,33 @@ def read_torch(path: str | Path, kind: str) -> dict[str, Any]:
         ) from exc
     check_header(payload, path, kind)
     return payload
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Write a file through ``write(temporary_path)``, then move it over ``path``.
+
+    The temporary file sits in the same folder, is flushed to disk before the rename, and
+    the rename is atomic: a crash at any moment leaves the old file or the new one, never
+    a broken one; a failed write leaves no temporary file behind.
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_torch(path: str | Path, kind: str, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` under the header of ``kind`` as a torch file that :func:`read_torch`
+    reads back (tensors, numbers, strings, lists and dicts only: no pickle); atomically."""
+    import torch
+
+    return atomic_write(path, lambda temporary: torch.save({**header(kind), **payload}, temporary))

@@ -15,7 +15,6 @@ from pathlib import Path
 from autometa.metadataset.metadata import MetaDataset
 from autometa.paths import data_dir
 from autometa.selectors import MetaModel
-from autometa.selectors.recommend import DEPARTURES
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -25,8 +24,8 @@ def main() -> None:
     meta = MetaDataset.load(data_dir() / "metadataset")
     family = meta.datasets.set_index("name").loc[name, "family"]
     train = meta.subset(list(meta.datasets.loc[meta.datasets["family"] != family, "name"]))
-    # The shipped classification models' departure rule (recommend.DEPARTURES).
-    model = MetaModel(random_state=0, departures=DEPARTURES["classification"]).fit(train)
+    # The MetaModel's defaults: the shipped classification models' departure rule.
+    model = MetaModel(random_state=0).fit(train)
     x = meta.metafeatures.loc[name]
     ranking = model.rank(x)
     truth = meta.normalized_scores().loc[name]

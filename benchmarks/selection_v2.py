@@ -15,16 +15,16 @@ Meta-datasets and protocol:
   family-bootstrap interval of the 5-seed mean (all seeds' rows of a family resampled
   together).
 
-Variants (MetaModel parameters; the rest at the defaults of the run, which had
-threshold="auto"):
+Variants (MetaModel parameters, or a subclass of selection_v2_variants.py; the rest at
+the defaults of the run, which had threshold="auto" and departures="all"):
 
-- A "normalised target": target="normalized", trees=0 (the network alone);
+- A "normalised target": NormalisedTarget, trees=0 (the network alone);
 - B "standardised target": trees=0;
 - C "standardised + forests" (the defaults: 30-tree random forests on the 15 candidates,
   threshold and tree weight by inner CV, head from the predictions);
 - D "C, always depart": threshold=0;
-- E "C + pairwise loss": pairwise_weight=1;
-- F "C, head from neighbours": head="neighbours";
+- E "C + pairwise loss": NetworkSettings(pairwise_weight=1);
+- F "C, head from neighbours": NeighboursHead;
 - G "C, 8 candidates": candidates=8;
 - H "C, every configuration a candidate": candidates=n_configs (WEKA only: 110 forests per
   training on ours is too slow for five seeds);
@@ -127,6 +127,7 @@ import argparse
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,6 +138,8 @@ from autometa.paths import data_dir, metadataset_dir, shared_dir
 from autometa.selectors import MetaModel, Selector, roster
 from autometa.selectors.base import BaseSelector, greedy_portfolio
 from autometa.selectors.evaluation import evaluate, summarize
+from autometa.selectors.network import NetworkSettings
+from benchmarks.selection_v2_variants import JointForest, NeighboursHead, NormalisedTarget
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "selection_v2"
@@ -190,32 +193,29 @@ class ForestPerConfig(BaseSelector):
 
 
 def variants(seed: int, n_configs: int) -> dict[str, Callable[[], Selector]]:
-    def mm(**kw: object) -> Callable[[], Selector]:
+    def mm(model: type[MetaModel] = MetaModel, **kw: Any) -> Callable[[], Selector]:
         # The variants as run: C-H are variations of C, whose threshold is chosen by inner
-        # CV (the MetaModel's default became D's threshold 0 after this run).
-        kw = {"threshold": "auto", **kw}
-        return lambda: MetaModel(random_state=seed, **kw)  # type: ignore[arg-type]
+        # CV and whose top-1 may be any configuration (the MetaModel's defaults became D's
+        # threshold 0, then K's departures among the candidates, after this run). A, F and
+        # L are subclasses (selection_v2_variants.py).
+        kw = {"threshold": "auto", "departures": "all", **kw}
+        return lambda: model(random_state=seed, **kw)
 
     baselines = {k: v for k, v in roster(seed).items() if k in BASELINES}
     return {
         **baselines,
-        "A normalised target": mm(target="normalized", trees=0),
+        "A normalised target": mm(NormalisedTarget, trees=0),
         "B standardised target": mm(trees=0),
         "C standardised + forests": mm(),
         "D C, always depart": mm(threshold=0.0),
-        "E C + pairwise loss": mm(pairwise_weight=1.0),
-        "F C, head from neighbours": mm(head="neighbours"),
+        "E C + pairwise loss": mm(network=NetworkSettings(pairwise_weight=1.0)),
+        "F C, head from neighbours": mm(NeighboursHead),
         "G C, 8 candidates": mm(candidates=8),
         "H C, every configuration a candidate": mm(candidates=n_configs),
         "I C, fully grown trees (post hoc)": mm(tree_leaf=1),
         "K D, departures among the candidates": mm(threshold=0.0, departures="candidates"),
         "L K, one joint forest": mm(
-            threshold=0.0,
-            departures="candidates",
-            forest="joint",
-            trees=60,
-            tree_leaf=1,
-            tree_features=1.0,
+            JointForest, threshold=0.0, departures="candidates", trees=60, tree_leaf=1
         ),
         "reference: random forest per config": lambda: ForestPerConfig("random", seed),
         "reference: ExtraTrees per config": lambda: ForestPerConfig("extra", seed),

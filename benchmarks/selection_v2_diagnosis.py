@@ -2,7 +2,7 @@
 
 Two parts, on WEKA's official 10 folds:
 
-1. D's components, seed 0. Per fold, MetaModel(threshold=0, random_state=0) is fitted on
+1. D's components, seed 0. Per fold, MetaModel(threshold=0, departures="all") is fitted on
    the training datasets; for the test datasets its network residuals and its forests'
    residuals are combined six ways (D as fitted, the network alone, the forests alone on
    the candidates with the network elsewhere, each with the top-1 taken over every
@@ -43,7 +43,7 @@ def components(seed: int = 0) -> pd.DataFrame:
     for group in family_groups(list(dict.fromkeys(families.loc[meta.dataset_names])), folds):
         test = [d for d in meta.dataset_names if families[d] in group]
         train = meta.subset([d for d in meta.dataset_names if families[d] not in group])
-        model = MetaModel(threshold=0.0, random_state=seed).fit(train, metric)
+        model = MetaModel(threshold=0.0, departures="all", random_state=seed).fit(train, metric)
         features = meta.metafeatures.loc[test].reindex(columns=model.train_features_.columns)
         network, trees = model._components(model.scaler_.transform(features.astype(float)))
         prior, cand = model.prior_.cpu().numpy(), model.candidates_

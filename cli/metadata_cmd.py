@@ -173,7 +173,7 @@ def train_metamodel(
     model.save(out_file)
     out.print(
         f"trained on {len(meta.dataset_names)} datasets x {len(meta.config_ids)} configurations "
-        f"in {time.perf_counter() - start:.1f} s (departures: {model.departures}; departure "
+        f"in {time.perf_counter() - start:.1f} s (departures: {model.departures_}; departure "
         f"threshold {model.threshold_:g}"
         f"{' by inner CV' if model.threshold == 'auto' else ''}, tree weight "
         f"{model.tree_weight_:g} by inner CV) -> {out_file}"

@@ -149,14 +149,15 @@ def test_a_regression_target_is_ranked_by_the_regression_meta_model() -> None:
 def test_the_shipped_models_depart_as_their_task_kind_was_chosen(
     metric: str, penguins: autometa.Task
 ) -> None:
-    # recommend.DEPARTURES is what benchmarks/selection_v2.py's rule chose; a model file
+    # metamodel.DEPARTURES is what benchmarks/selection_v2.py's rule chose; a model file
     # retrained otherwise would ship a selector that was not the one chosen.
-    from autometa.selectors.recommend import DEPARTURES, Knowledge
+    from autometa.selectors.metamodel import DEPARTURES
+    from autometa.selectors.recommend import Knowledge
     from autometa.space.metrics import get_metric
 
     model = Knowledge.shipped(metric).model
-    assert model.departures == DEPARTURES[get_metric(metric).task_kinds[0]]
-    if model.departures == "candidates":  # the top-1 is a candidate (or the single best)
+    assert model.departures_ == DEPARTURES[get_metric(metric).task_kinds[0]]
+    if model.departures_ == "candidates":  # the top-1 is a candidate (or the single best)
         top = autometa.recommend(penguins, metric=metric).ranking["config_id"].iloc[0]
         allowed = {model.config_ids_[i] for i in [*model.candidates_, model.single_best_]}
         assert top in allowed

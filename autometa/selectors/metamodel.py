@@ -1,11 +1,14 @@
 """MetaModel: a small torch ensemble, plus per-configuration forests, that scores
 (dataset, configuration) pairs, and a rule for when to depart from the single best.
 
-What it learns (``target``): by default each dataset's *standardised* scores (raw scores
-minus the dataset's mean, over their spread; ``MetaDataset.standardized_scores``), which
-keep the signal that residuals on the single best throw away and put every dataset on the
-same scale (see benchmarks/selection_v2.py for the measurement); "normalised" (min-max per
-dataset) is the earlier target.
+What it learns: each dataset's *standardised* scores (raw scores minus the dataset's mean,
+over their spread; ``MetaDataset.standardized_scores``), which keep the signal that
+residuals on the single best throw away and put every dataset on the same scale.
+
+This class holds what the shipped models use, and its defaults are their settings, so
+``autometa evaluate`` measures what users get. The variants measured against it (a
+min-max target, a head from neighbours, one joint forest, ...) are subclasses in
+``benchmarks/selection_v2_variants.py``.
 
 Components:
 
@@ -13,15 +16,13 @@ Components:
   configuration description (id, family, hyperparameters: see encoding.py) in two towers
   and scores every pair as a residual on the configurations' mean target (the prior);
   trained with a listwise objective (ListNet), a pointwise squared error and, with
-  ``pairwise_weight > 0``, a cost-sensitive pairwise loss over the candidate
-  configurations.
+  ``NetworkSettings.pairwise_weight > 0``, a cost-sensitive pairwise loss over the
+  candidate configurations.
 - Random forests (forest.py, exported as arrays) of the residuals of the *candidate*
   configurations: the greedy portfolio of ``candidates`` configurations on the training
   datasets (where the single best is first). Restricting the trees, and so the departures
   they drive, to a short complementary set keeps their variance down. One forest per
-  candidate (``forest="per-candidate"``, 30 trees each), or one multi-output forest whose
-  trees all candidates share (``forest="joint"``): its size grows with the candidates only
-  through the leaf values, so it can afford more and deeper trees in the same model file.
+  candidate, 30 trees each.
 
 The predicted score is ``prior + network`` outside the candidates and ``prior + (1 - w)
 network + w trees`` on them. Departure (blend.py): per dataset, the top-1 is the best
@@ -29,16 +30,16 @@ predicted configuration only if its predicted margin over the single best exceed
 threshold; w (and, with ``threshold="auto"``, the threshold) is chosen by inner
 cross-validation on the training families. The default threshold is 0. With
 ``departures="candidates"`` the top-1 is chosen among the candidates only (the rest of the
-ranking still covers every configuration).
+ranking still covers every configuration); "auto" (the default) is ``DEPARTURES`` of the
+metric's task kind.
 The uncertainty is the spread of single members (network members and trees, as blended),
 never 0.
 
-Short list (``rank`` with ``diversify=k``, ``head="predictions"``): after the top-1, each
-place goes to the configuration that most raises the mean, over the model's joint samples
-(network member m with tree m of every forest), of the best predicted score within the
-list: the configuration most likely to be best where the ones before are not, from the
-model's own predictions. ``head="neighbours"`` is the earlier heuristic (the training
-scores of similar datasets).
+Short list (``rank`` with ``diversify=k``): after the top-1, each place goes to the
+configuration that most raises the mean, over the model's joint samples (network member m
+with tree m of every forest), of the best predicted score within the list: the
+configuration most likely to be best where the ones before are not, from the model's own
+predictions.
 
 Out-of-distribution guard: a dataset whose L1 distance (scaled meta-features) to its
 nearest training dataset exceeds the 95th percentile of the training datasets'
@@ -49,46 +50,33 @@ nearest-neighbour distances is blended towards the greedy portfolio, with weight
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
-from autometa.artifacts import header, read_torch
 from autometa.device import resolve_device
 from autometa.exceptions import BadInputError
 from autometa.metadataset.metadata import MetaDataset
 from autometa.selectors.base import BaseSelector, greedy_portfolio
-from autometa.selectors.blend import (
-    THRESHOLD_GRID,
-    TREE_WEIGHT_GRID,
-    blend,
-    choose_departure,
-    pick,
-)
-from autometa.selectors.encoding import FeatureScaler, config_matrix
+from autometa.selectors.blend import THRESHOLD_GRID, TREE_WEIGHT_GRID, blend, choose_departure, pick
+from autometa.selectors.encoding import config_matrix
 from autometa.selectors.explanation import Explanation, with_ranges
 from autometa.selectors.forest import fit_forest, predict_forest
-from autometa.selectors.network import (
-    NetworkSettings,
-    Scorer,
-    member_residuals,
-    train_ensemble,
-)
+from autometa.selectors.network import NetworkSettings, member_residuals, train_ensemble
+from autometa.space.metrics import METRICS, get_metric
 
 __all__ = ["Explanation", "MetaModel", "resolve_device"]
 
-KIND = "autometa.metamodel"
-NETWORK_PARAMS = ("n_members", "hidden", "epochs", "lr", "weight_decay", "temperature",
-                  "mse_weight", "noise", "random_state", "pairwise_weight")  # fmt: skip
-PARAMS = (*NETWORK_PARAMS, "target", "trees", "tree_leaf", "tree_features", "forest",
-          "candidates", "tree_weight", "threshold", "departures", "inner_folds", "diversify",
-          "head")  # fmt: skip
-TARGETS = ("standardized", "normalized")
-HEADS = ("predictions", "neighbours")
-FORESTS = ("per-candidate", "joint")
-DEPARTURES = ("all", "candidates")
+#: ``departures="auto"`` by the metric's task kind. Classification: "candidates" (variant
+#: K), chosen by the rule written in benchmarks/selection_v2.py (results/selection_v2.md,
+#: "The default, by the rule": the highest mean top-1 over WEKA and ours among the variants
+#: whose gap closed after racing 5 is at least the portfolio's on both); a metric outside
+#: the registry (an ASlib scenario's) is taken as classification, as WEKA's is. Regression:
+#: "all" (variant D); K was not run on the regression meta-dataset.
+DEPARTURES = {"classification": "candidates", "regression": "all"}
+DEPARTURE_CHOICES = ("auto", "all", "candidates")
 
 
 class MetaModel(BaseSelector):
@@ -96,30 +84,12 @@ class MetaModel(BaseSelector):
 
     Parameters
     ----------
-    n_members : int
-        Network ensemble size; each member has its own seed.
-    hidden : int
-        Width of the embeddings.
-    epochs, lr, weight_decay : training of each member (full batch, Adam).
-    temperature : float
-        ListNet softmax temperature (and the pairwise loss's scale).
-    mse_weight : float
-        Weight of the pointwise squared error.
-    noise : float
-        Standard deviation of Gaussian noise added to scaled meta-features in training.
-    pairwise_weight : float
-        Weight of the cost-sensitive pairwise loss over the candidates (0: none).
-    target : str
-        "standardized" (default) or "normalized" per-dataset scores.
+    network : NetworkSettings, optional
+        The network ensemble's size, width and training (default: the shipped settings).
     trees : int
         Trees of each random forest; 0: the network alone.
     tree_leaf : int
         Fewest training rows in a leaf of those trees.
-    tree_features : float
-        Share of the meta-features tried at each split of those trees.
-    forest : str
-        "per-candidate" (default): one forest per candidate; "joint": one multi-output
-        forest for all candidates.
     candidates : int
         Size of the greedy portfolio the forests (and the pairwise loss) cover.
     tree_weight : float or "auto"
@@ -130,81 +100,67 @@ class MetaModel(BaseSelector):
         whenever the best predicted configuration is another), is what the rule written in
         benchmarks/selection_v2.py chose over "auto" (see its results).
     departures : str
-        "all" (default): the top-1 may be any configuration; "candidates": only a candidate.
-    inner_folds : int
-        Folds (of whole families) of the inner cross-validation.
+        "all": the top-1 may be any configuration; "candidates": only a candidate; "auto"
+        (default): ``DEPARTURES`` of the metric's task kind (what the shipped models use).
     diversify : int
         Length of the complementary head of the ranking (see ``rank``); 0 or 1: plain order.
-    head : str
-        "predictions" (default) or "neighbours": how the head is made complementary.
     device : str
         "auto" (CUDA if available), "cpu", "cuda", ...
     random_state : int
+        Seeds the network members (member m: ``random_state * 1000 + m``) and the forests.
     """
+
+    #: Settings fixed in the product: the target (standardised scores), one forest per
+    #: candidate trying half the meta-features at each split, the head from the model's
+    #: own predictions, 3 inner folds (of whole families). Every model file records them:
+    #: a variant (a subclass in benchmarks/selection_v2_variants.py) overrides them, and
+    #: its file is refused by ``load``.
+    FIXED: ClassVar[dict[str, Any]] = {"target": "standardized", "forest": "per-candidate",
+                                       "head": "predictions", "tree_features": 0.5,
+                                       "inner_folds": 3}  # fmt: skip
 
     def __init__(
         self,
-        n_members: int = 5,
-        hidden: int = 64,
-        epochs: int = 300,
-        lr: float = 3e-3,
-        weight_decay: float = 1e-4,
-        temperature: float = 0.1,
-        mse_weight: float = 1.0,
-        noise: float = 0.1,
-        pairwise_weight: float = 0.0,
-        target: str = "standardized",
+        network: NetworkSettings | None = None,
         trees: int = 30,
         tree_leaf: int = 3,
-        tree_features: float = 0.5,
-        forest: str = "per-candidate",
         candidates: int = 15,
         tree_weight: float | str = "auto",
         threshold: float | str = 0.0,
-        departures: str = "all",
-        inner_folds: int = 3,
+        departures: str = "auto",
         diversify: int = 10,
-        head: str = "predictions",
         device: str = "auto",
         random_state: int = 0,
     ) -> None:
-        self.n_members = n_members
-        self.hidden = hidden
-        self.epochs = epochs
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.temperature = temperature
-        self.mse_weight = mse_weight
-        self.noise = noise
-        self.pairwise_weight = pairwise_weight
-        self.target = target
+        self.network = network
         self.trees = trees
         self.tree_leaf = tree_leaf
-        self.tree_features = tree_features
-        self.forest = forest
         self.candidates = candidates
         self.tree_weight = tree_weight
         self.threshold = threshold
         self.departures = departures
-        self.inner_folds = inner_folds
         self.diversify = diversify
-        self.head = head
         self.device = device
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
     def fit(self, meta: MetaDataset, metric: str = "accuracy") -> MetaModel:
-        if self.target not in TARGETS:
-            raise BadInputError(f"target must be one of {TARGETS}, not {self.target!r}.")
-        if self.head not in HEADS:
-            raise BadInputError(f"head must be one of {HEADS}, not {self.head!r}.")
-        if self.forest not in FORESTS:
-            raise BadInputError(f"forest must be one of {FORESTS}, not {self.forest!r}.")
-        if self.departures not in DEPARTURES:
-            raise BadInputError(f"departures must be one of {DEPARTURES}, not {self.departures!r}.")
-        self._configs = meta.configs[["config_id", "family", "params"]].copy()
+        if self.departures not in DEPARTURE_CHOICES:
+            raise BadInputError(
+                f"departures must be one of {DEPARTURE_CHOICES}, not {self.departures!r}."
+            )
+        self.configs_ = meta.configs[["config_id", "family", "params"]].copy()
         super().fit(meta, metric)
         return self
+
+    @property
+    def departures_(self) -> str:
+        """The departure rule in force: ``departures``, or for "auto" the metric's kind's."""
+        if self.departures != "auto":
+            return self.departures
+        known = self.metric_ in METRICS
+        kind = get_metric(self.metric_).task_kinds[0] if known else "classification"
+        return DEPARTURES[kind]
 
     def _fit(self, meta: MetaDataset) -> None:
         # Tiny tensors: one intra-op thread is fastest and leaves the other cores free.
@@ -216,8 +172,7 @@ class MetaModel(BaseSelector):
             torch.set_num_threads(threads)
 
     def _targets(self, meta: MetaDataset) -> np.ndarray:
-        if self.target == "normalized":
-            return self.train_scores_.to_numpy(dtype=np.float32)
+        """What the members and forests learn, shape (n_datasets, n_configs)."""
         z = meta.standardized_scores(self.metric_)
         return z.loc[self.train_scores_.index, self.config_ids_].to_numpy(dtype=np.float32)
 
@@ -234,21 +189,22 @@ class MetaModel(BaseSelector):
         self._C = torch.tensor(C, device=self.device_)
         families = meta.datasets.set_index("name")["family"].reindex(self.train_features_.index)
         (self.threshold_, self.tree_weight_), self.inner_cv_ = choose_departure(
-            X, Y, norm, families.fillna("").to_numpy(), *self._grids(), self.inner_folds,
-            self.random_state, self._candidates_of, self._network_residuals,
-            self._tree_residuals, self.departures == "candidates",
+            X, Y, norm, families.fillna("").to_numpy(), *self._grids(),
+            self.FIXED["inner_folds"], self.random_state, self._candidates_of,
+            self._network_residuals, self._tree_residuals, self.departures_ == "candidates",
         )  # fmt: skip
         self.single_best_ = int(norm.mean(axis=0).argmax())
         self.candidates_ = self._candidates_of(norm)
         self.prior_ = torch.tensor(Y.mean(axis=0), device=self.device_)
         self.members_ = train_ensemble(
-            X, Y, self.prior_, self._C, self._settings, self.device_, self.candidates_
-        )
+            X, Y, self.prior_, self._C, self._settings, self.device_, self.random_state,
+            self.candidates_,
+        )  # fmt: skip
         self.forests_ = self._train_forests(X, Y, self.candidates_)
 
     @property
     def _settings(self) -> NetworkSettings:
-        return NetworkSettings(**{k: getattr(self, k) for k in NETWORK_PARAMS})
+        return self.network or NetworkSettings()
 
     def _grids(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         thresholds = THRESHOLD_GRID if self.threshold == "auto" else (float(self.threshold),)
@@ -260,8 +216,10 @@ class MetaModel(BaseSelector):
 
     def _network_residuals(self, X: np.ndarray, Y: np.ndarray, X_test: np.ndarray) -> np.ndarray:
         prior = torch.tensor(Y.mean(axis=0), device=self.device_)
-        candidates = self._candidates_of(Y) if self.pairwise_weight > 0 else None
-        members = train_ensemble(X, Y, prior, self._C, self._settings, self.device_, candidates)
+        candidates = self._candidates_of(Y) if self._settings.pairwise_weight > 0 else None
+        members = train_ensemble(
+            X, Y, prior, self._C, self._settings, self.device_, self.random_state, candidates
+        )
         return member_residuals(members, X_test, self._C).mean(axis=0)
 
     def _tree_residuals(
@@ -273,19 +231,24 @@ class MetaModel(BaseSelector):
     def _train_forests(
         self, X: np.ndarray, Y: np.ndarray, candidates: np.ndarray
     ) -> list[dict[str, np.ndarray]]:
-        """Random forests of the candidates' residuals around the training mean: one per
-        candidate, or one joint forest (one output per candidate)."""
+        """Random forests of the candidates' residuals around the training mean, one per
+        candidate."""
         if self.trees <= 0 or self.tree_weight == 0:
             return []
         residual = Y - Y.mean(axis=0)
-        # Bagged CART trees (benchmarks/selection_v2.py compares them with ExtraTrees). The
-        # per-candidate default (30 trees, leaves of 3, half the features per split) keeps
-        # the model file and its training small on the 700 (dataset, size) rows the shipped
-        # models learn from; a joint forest shares its structure, so it affords more.
-        args = (self.trees, self.random_state, "random", self.tree_leaf, self.tree_features)
-        if self.forest == "joint":
-            return [fit_forest(X, residual[:, candidates], *args)]
-        return [fit_forest(X, residual[:, [j]], *args) for j in candidates]
+        # Bagged CART trees (benchmarks/selection_v2.py compares them with ExtraTrees). 30
+        # trees, leaves of 3, half the features per split keep the model file and its
+        # training small on the 700 (dataset, size) rows the shipped models learn from.
+        return [fit_forest(X, residual[:, [j]], *self._forest_args()) for j in candidates]
+
+    def _forest_args(self) -> tuple[int, int, str, int, float]:
+        return (
+            self.trees,
+            self.random_state,
+            "random",
+            self.tree_leaf,
+            float(self.FIXED["tree_features"]),
+        )
 
     # ------------------------------------------------------------------ prediction
     def _components(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -347,7 +310,7 @@ class MetaModel(BaseSelector):
 
     def _first(self, scores: np.ndarray) -> str:
         """The departure rule applied to one dataset's scores (n_configs,)."""
-        allowed = self.candidates_ if self.departures == "candidates" else None
+        allowed = self.candidates_ if self.departures_ == "candidates" else None
         top = pick(scores[None, :], self.single_best_, self.threshold_, allowed)
         return self.config_ids_[int(top[0])]
 
@@ -362,8 +325,7 @@ class MetaModel(BaseSelector):
         First the departure rule's top-1 (the single best unless the best predicted
         configuration's margin over it exceeds the threshold). With ``diversify=k``, places
         2..k then go greedily to the configuration that most raises the mean, over the
-        model's joint samples (``head="predictions"``) or over similar training datasets
-        (``head="neighbours"``), of the best score within the list so far; the rest follow
+        model's joint samples, of the best score within the list so far; the rest follow
         by predicted score. Values stay the predicted scores.
         """
         self._check_fitted()
@@ -376,21 +338,17 @@ class MetaModel(BaseSelector):
         values = self._towards_portfolio(mean[0], x)
         scores = self._ordered(values)
         first = self._first(values)
-        index = {c: i for i, c in enumerate(self.config_ids_)}
         if self.diversify < 2:
             return pd.concat([scores[[first]], scores.drop(first)])
-        if self.head == "predictions":
-            samples = self._samples(network, trees)[:, 0, :]
-            order = greedy_portfolio(samples, self.diversify, start=(index[first],))
-        else:
-            dist = self._distances(x)
-            weights = np.exp(-dist / max(float(np.median(dist)), 1e-12))
-            order = greedy_portfolio(
-                self.train_scores_.to_numpy(), self.diversify, weights / weights.sum(),
-                start=(index[first],),
-            )  # fmt: skip
-        head = [self.config_ids_[i] for i in order]
+        start = self.config_ids_.index(first)
+        head = [self.config_ids_[i] for i in self._head(x, network, trees, start)]
         return pd.concat([scores[head], scores.drop(head)])
+
+    def _head(self, x: pd.Series, network: np.ndarray, trees: np.ndarray, first: int) -> list[int]:
+        """The complementary head after the top-1 (column ``first``): the greedy portfolio
+        of the model's joint samples (see ``rank``)."""
+        samples = self._samples(network, trees)[:, 0, :]
+        return greedy_portfolio(samples, self.diversify, start=(first,))
 
     def explain(
         self, meta_features: pd.Series, n_neighbours: int = 3, n_features: int = 5
@@ -426,63 +384,16 @@ class MetaModel(BaseSelector):
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> Path:
-        """One self-describing file, readable with ``torch.load(weights_only=True)``."""
+        """One self-describing file, readable with ``torch.load(weights_only=True)``
+        (``metamodel_file.py``); written atomically."""
+        from autometa.selectors.metamodel_file import write_metamodel
+
         self._check_fitted()
-        payload: dict[str, Any] = {
-            **header(KIND),
-            "params": {k: getattr(self, k) for k in PARAMS},
-            "metric": self.metric_,
-            "threshold_": self.threshold_,
-            "tree_weight_": self.tree_weight_,
-            "single_best_": self.single_best_,
-            "candidates_": torch.from_numpy(self.candidates_),
-            "inner_cv": {c: self.inner_cv_[c].tolist() for c in self.inner_cv_.columns},
-            "metafeature_names": list(self.train_features_.columns),
-            "scaler": self.scaler_.to_dict(),
-            "configs": {c: self._configs[c].tolist() for c in ("config_id", "family", "params")},
-            "config_columns": self.config_columns_,
-            "training_datasets": list(self.train_features_.index),
-            "train_features": torch.tensor(self.train_features_.to_numpy(dtype=np.float64)),
-            "train_scores": torch.tensor(self.train_scores_.to_numpy(dtype=np.float64)),
-            "prior": self.prior_.cpu(),
-            "members": [{k: v.cpu() for k, v in m.state_dict().items()} for m in self.members_],
-            "forests": [{k: torch.from_numpy(v) for k, v in f.items()} for f in self.forests_],
-        }  # fmt: skip
-        path = Path(path)
-        torch.save(payload, path)
-        return path
+        return write_metamodel(self, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> MetaModel:
         """Read a file written by :meth:`save` (no pickle: weights_only=True)."""
-        payload = read_torch(path, KIND)
-        model = cls(**payload["params"], device=device)
-        model.device_ = resolve_device(device)
-        model.metric_ = payload["metric"]
-        model.threshold_ = float(payload["threshold_"])
-        model.tree_weight_ = float(payload["tree_weight_"])
-        model.single_best_ = int(payload["single_best_"])
-        model.candidates_ = payload["candidates_"].numpy()
-        model.inner_cv_ = pd.DataFrame(payload["inner_cv"])
-        model.forests_ = [{k: v.numpy() for k, v in f.items()} for f in payload["forests"]]
-        model._configs = pd.DataFrame(payload["configs"])
-        model.config_ids_ = list(model._configs["config_id"])
-        model.config_families_ = list(model._configs["family"])
-        names, datasets = payload["metafeature_names"], payload["training_datasets"]
-        model.train_features_ = pd.DataFrame(
-            payload["train_features"].numpy(), index=datasets, columns=names
-        )
-        model.train_scores_ = pd.DataFrame(
-            payload["train_scores"].numpy(), index=datasets, columns=model.config_ids_
-        )
-        model.scaler_ = FeatureScaler.from_dict(payload["scaler"])
-        C, model.config_columns_ = config_matrix(model._configs)
-        model._C = torch.tensor(C, device=model.device_)
-        model.members_ = []
-        for state in payload["members"]:
-            member = Scorer(len(model.scaler_.output_names), C.shape[1], model.hidden)
-            member.load_state_dict(state)
-            model.members_.append(member.to(model.device_).eval())
-        model.prior_ = payload["prior"].to(model.device_)
-        model._fit_guard(model.scaler_.transform(model.train_features_))
-        return model
+        from autometa.selectors.metamodel_file import read_metamodel
+
+        return read_metamodel(path, device)

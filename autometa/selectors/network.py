@@ -51,17 +51,35 @@ def _init(module: nn.Module, generator: torch.Generator) -> None:
 
 @dataclass(frozen=True)
 class NetworkSettings:
-    """Training settings of the ensemble (the MetaModel's parameters of the same names)."""
+    """How the MetaModel's network ensemble is built and trained; the defaults are the
+    shipped models' settings.
 
-    n_members: int
-    hidden: int
-    epochs: int
-    lr: float
-    weight_decay: float
-    temperature: float
-    mse_weight: float
-    noise: float
-    random_state: int
+    Attributes
+    ----------
+    n_members : int
+        Ensemble size; each member has its own seed.
+    hidden : int
+        Width of the embeddings.
+    epochs, lr, weight_decay : training of each member (full batch, Adam).
+    temperature : float
+        ListNet softmax temperature (and the pairwise loss's scale).
+    mse_weight : float
+        Weight of the pointwise squared error.
+    noise : float
+        Standard deviation of Gaussian noise added to scaled meta-features in training.
+    pairwise_weight : float
+        Weight of the cost-sensitive pairwise loss over the candidates (0: none;
+        benchmarks/selection_v2.py measures 1 as variant E).
+    """
+
+    n_members: int = 5
+    hidden: int = 64
+    epochs: int = 300
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    temperature: float = 0.1
+    mse_weight: float = 1.0
+    noise: float = 0.1
     pairwise_weight: float = 0.0
 
 
@@ -72,6 +90,7 @@ def train_ensemble(
     C: torch.Tensor,
     settings: NetworkSettings,
     device: torch.device,
+    random_state: int,
     candidates: np.ndarray | None = None,
 ) -> list[Scorer]:
     """Train all members at once: their parameters are stacked and the forward pass is
@@ -84,13 +103,13 @@ def train_ensemble(
         Targets.
     prior : tensor, shape (n_configs,)
     C : tensor, shape (n_configs, n_config_features)
+    random_state : int
+        Member m is seeded with ``random_state * 1000 + m``.
     candidates : array of int, optional
         Columns whose pairs enter the pairwise term (with ``settings.pairwise_weight``).
     """
     s = settings
-    gens = [
-        torch.Generator().manual_seed(int(s.random_state) * 1000 + m) for m in range(s.n_members)
-    ]
+    gens = [torch.Generator().manual_seed(int(random_state) * 1000 + m) for m in range(s.n_members)]
     members = []
     for g in gens:
         model = Scorer(X.shape[1], C.shape[1], s.hidden)

@@ -75,30 +75,22 @@ class Knowledge:
         return self.model.portfolio
 
 
-#: The MetaModel's ``departures`` by task kind. Classification: "candidates" (variant K),
-#: chosen by the rule written in benchmarks/selection_v2.py (results/selection_v2.md, "The
-#: default, by the rule": the highest mean top-1 over WEKA and ours among the variants
-#: whose gap closed after racing 5 is at least the portfolio's on both). Regression: "all"
-#: (variant D); K was not run on the regression meta-dataset.
-DEPARTURES = {"classification": "candidates", "regression": "all"}
-
-
 def train_metamodel(
     meta: MetaDataset, metric: str = "accuracy", random_state: int = 0, device: str = "auto"
 ) -> MetaModel:
     """The MetaModel of ``metric``, told the size: trained on one row per (dataset,
     training size) of ``meta`` (:meth:`MetaDataset.at_sizes`), asked with the table's
-    rows as ``SIZE_FEATURE``, with the ``departures`` of the metric's task kind
-    (``DEPARTURES``). The shipped models are made by this function
-    (``autometa train-metamodel``)."""
+    rows as ``SIZE_FEATURE``, with the MetaModel's defaults (the departure rule of the
+    metric's task kind, ``metamodel.DEPARTURES``). The shipped models are made by this
+    function (``autometa train-metamodel``)."""
     from autometa.selectors.metamodel import MetaModel
 
-    kind = get_metric(metric).task_kinds[0]
+    get_metric(metric)  # a clear error for a metric outside the registry
     if metric not in meta.metrics:
         raise BadInputError(
             f"The meta-dataset has no '{metric}' scores; it has: {', '.join(meta.metrics)}."
         )
-    model = MetaModel(device=device, random_state=random_state, departures=DEPARTURES[kind])
+    model = MetaModel(device=device, random_state=random_state)
     return model.fit(meta.at_sizes(), metric)
 
 

@@ -24,6 +24,7 @@ from autometa.selectors.baselines import greedy_portfolio
 from autometa.selectors.blend import pick
 from autometa.selectors.evaluation import evaluate, summarize
 from autometa.selectors.forest import fit_forest, predict_forest
+from autometa.selectors.network import NetworkSettings
 
 
 def synthetic(n: int = 40, seed: int = 0) -> MetaDataset:
@@ -56,7 +57,7 @@ def test_greedy_portfolio_covers_complementary_configs() -> None:
 
 
 SELECTORS = (RandomSelector, SingleBest, AveragePortfolio, KNNSelector, FlamlNN,
-             lambda: MetaModel(n_members=2, epochs=50))  # fmt: skip
+             lambda: MetaModel(network=NetworkSettings(n_members=2, epochs=50)))  # fmt: skip
 
 
 @pytest.mark.parametrize("make", SELECTORS)
@@ -99,7 +100,7 @@ def test_knn_and_metamodel_learn_the_rule_baselines_cannot() -> None:
         best = meta.scores().loc[d].idxmax()
         assert knn.neighbours(meta.metafeatures.loc[d]).index[0] == d
         assert knn.rank(meta.metafeatures.loc[d]).index[0] == best
-    model = MetaModel(random_state=0, n_members=3, epochs=150).fit(meta)
+    model = MetaModel(random_state=0, network=NetworkSettings(n_members=3, epochs=150)).fit(meta)
     assert model.rank(low).index[0] == "lin" and model.rank(high).index[0] == "tree"
     single = SingleBest().fit(meta)
     assert single.rank(low).index[0] == single.rank(high).index[0]  # dataset-independent
@@ -108,8 +109,8 @@ def test_knn_and_metamodel_learn_the_rule_baselines_cannot() -> None:
 def test_metamodel_is_deterministic_and_round_trips(tmp_path: Path) -> None:
     meta = synthetic()
     x = query(meta, 0.3)
-    a = MetaModel(random_state=3, n_members=2, epochs=50).fit(meta)
-    b = MetaModel(random_state=3, n_members=2, epochs=50).fit(meta)
+    a = MetaModel(random_state=3, network=NetworkSettings(n_members=2, epochs=50)).fit(meta)
+    b = MetaModel(random_state=3, network=NetworkSettings(n_members=2, epochs=50)).fit(meta)
     pd.testing.assert_series_equal(a.rank(x), b.rank(x))
     a.save(tmp_path / "mm.pt")
     loaded = MetaModel.load(tmp_path / "mm.pt", device="cpu")
@@ -132,9 +133,11 @@ def test_exported_forest_predicts_as_scikit_learn() -> None:
 
 def test_departure_rule_is_chosen_by_inner_cv_and_each_component_learns_the_rule() -> None:
     meta = synthetic()
-    default = MetaModel(random_state=0, n_members=2, epochs=50).fit(meta)
+    default = MetaModel(random_state=0, network=NetworkSettings(n_members=2, epochs=50)).fit(meta)
     assert default.threshold_ == 0.0 and len(default.inner_cv_) == 3  # the tree weight only
-    model = MetaModel(random_state=0, n_members=2, epochs=100, threshold="auto").fit(meta)
+    model = MetaModel(
+        random_state=0, network=NetworkSettings(n_members=2, epochs=100), threshold="auto"
+    ).fit(meta)
     table = model.inner_cv_
     assert len(table) == 18 and table["top1_score"].notna().all()  # 6 thresholds x 3 weights
     best = table["top1_score"].max()
@@ -150,11 +153,13 @@ def test_departure_rule_is_chosen_by_inner_cv_and_each_component_learns_the_rule
     assert len(model.forests_) == 3  # every configuration is a candidate here
     low, high = query(meta, -1.5), query(meta, 1.5)
     for weight in (0.0, 1.0):  # the network alone, the forests alone
-        fixed = MetaModel(random_state=0, n_members=2, epochs=150, threshold=0.0,
+        fixed = MetaModel(random_state=0, network=NetworkSettings(n_members=2, epochs=150), threshold=0.0,
                           tree_weight=weight).fit(meta)  # fmt: skip
         assert fixed.rank(low).index[0] == "lin" and fixed.rank(high).index[0] == "tree"
         assert len(fixed.inner_cv_) == 1  # nothing to choose
-    never = MetaModel(random_state=0, n_members=2, epochs=50, threshold=np.inf).fit(meta)
+    never = MetaModel(
+        random_state=0, network=NetworkSettings(n_members=2, epochs=50), threshold=np.inf
+    ).fit(meta)
     assert (
         never.rank(low).index[0]
         == never.rank(high).index[0]
@@ -164,7 +169,9 @@ def test_departure_rule_is_chosen_by_inner_cv_and_each_component_learns_the_rule
 
 def test_departures_come_with_uncertainty_and_attributions() -> None:
     meta = synthetic()
-    model = MetaModel(random_state=0, n_members=3, epochs=150, threshold=0.0).fit(meta)
+    model = MetaModel(
+        random_state=0, network=NetworkSettings(n_members=3, epochs=150), threshold=0.0
+    ).fit(meta)
     departed = 0
     for value in (-1.5, 1.5):
         x = query(meta, value)
@@ -178,18 +185,20 @@ def test_departures_come_with_uncertainty_and_attributions() -> None:
     assert departed == 1  # lin wins on one side, tree on the other: one is not the single best
 
 
-def test_joint_forest_learns_the_rule_and_round_trips(tmp_path: Path) -> None:
+def test_a_variant_learns_the_rule_and_its_file_is_refused(tmp_path: Path) -> None:
+    from benchmarks.selection_v2_variants import JointForest
+
     meta = synthetic()
-    model = MetaModel(random_state=0, n_members=2, epochs=150, forest="joint", trees=40,
-                      tree_leaf=1, tree_features=1.0, tree_weight=1.0).fit(meta)  # fmt: skip
+    model = JointForest(random_state=0, network=NetworkSettings(n_members=2, epochs=150),
+                        trees=40, tree_leaf=1, tree_weight=1.0).fit(meta)  # fmt: skip
     assert len(model.forests_) == 1  # one forest, one output per candidate
     assert model.forests_[0]["values"].shape[2] == len(model.candidates_) == 3
     low, high = query(meta, -1.5), query(meta, 1.5)
     assert model.rank(low).index[0] == "lin" and model.rank(high).index[0] == "tree"
+    # The product reads only what it ships: a variant's file names what differs.
     model.save(tmp_path / "joint.pt")
-    loaded = MetaModel.load(tmp_path / "joint.pt", device="cpu")
-    assert loaded.forest == "joint" and loaded.tree_features == 1.0
-    pd.testing.assert_series_equal(loaded.rank(high), model.rank(high))
+    with pytest.raises(IncompatibleArtifactError, match=r"benchmark variant.*'forest': 'joint'"):
+        MetaModel.load(tmp_path / "joint.pt", device="cpu")
 
 
 def test_departures_within_the_candidates() -> None:
@@ -199,8 +208,8 @@ def test_departures_within_the_candidates() -> None:
     assert pick(x, 0, 0.6, allowed=np.array([0, 1])).tolist() == [0, 1]  # margin 0.5 < 0.6
     meta = synthetic()
     low, high = query(meta, -1.5), query(meta, 1.5)
-    kw = {"random_state": 0, "n_members": 2, "epochs": 150, "candidates": 1}
-    anywhere = MetaModel(**kw).fit(meta)  # type: ignore[arg-type]
+    kw = {"random_state": 0, "network": NetworkSettings(n_members=2, epochs=150), "candidates": 1}
+    anywhere = MetaModel(departures="all", **kw).fit(meta)  # type: ignore[arg-type]
     assert {anywhere.rank(low).index[0], anywhere.rank(high).index[0]} == {"lin", "tree"}
     within = MetaModel(departures="candidates", **kw).fit(meta)  # type: ignore[arg-type]
     single_best = within.config_ids_[within.single_best_]
@@ -208,8 +217,6 @@ def test_departures_within_the_candidates() -> None:
     assert within.rank(low).index[0] == within.rank(high).index[0] == single_best
     with pytest.raises(BadInputError, match="departures must be one of"):
         MetaModel(departures="some").fit(meta)
-    with pytest.raises(BadInputError, match="forest must be one of"):
-        MetaModel(forest="big").fit(meta)
 
 
 def test_standardized_scores_centre_and_scale_each_dataset() -> None:
@@ -223,15 +230,15 @@ def test_standardized_scores_centre_and_scale_each_dataset() -> None:
 
 def test_pairwise_loss_learns_the_rule_too() -> None:
     meta = synthetic()
-    model = MetaModel(random_state=0, n_members=2, epochs=150, threshold=0.0, trees=0,
-                      pairwise_weight=1.0).fit(meta)  # fmt: skip
+    model = MetaModel(random_state=0, network=NetworkSettings(n_members=2, epochs=150, pairwise_weight=1.0),
+                      threshold=0.0, trees=0).fit(meta)  # fmt: skip
     assert model.rank(query(meta, -1.5)).index[0] == "lin"
     assert model.rank(query(meta, 1.5)).index[0] == "tree"
 
 
 def test_explanation_and_ood_guard() -> None:
     meta = synthetic()
-    model = MetaModel(random_state=0, n_members=2, epochs=150).fit(meta)
+    model = MetaModel(random_state=0, network=NetworkSettings(n_members=2, epochs=150)).fit(meta)
     near = model.explain(query(meta, 1.2))
     assert len(near.neighbours) == 3 and near.neighbours["best_config"].iloc[0] == "tree"
     assert near.attributions["feature"].iloc[0] == "f1"  # the deciding meta-feature
@@ -295,8 +302,16 @@ def test_diversified_head_skips_near_duplicates() -> None:
         pd.DataFrame({"name": names, "family": names, "source": "synthetic"}),
     )  # fmt: skip
     x = F.median()
-    plain = MetaModel(random_state=0, n_members=2, epochs=100, diversify=0).fit(meta).rank(x)
-    diverse = MetaModel(random_state=0, n_members=2, epochs=100, diversify=2).fit(meta).rank(x)
+    plain = (
+        MetaModel(random_state=0, network=NetworkSettings(n_members=2, epochs=100), diversify=0)
+        .fit(meta)
+        .rank(x)
+    )
+    diverse = (
+        MetaModel(random_state=0, network=NetworkSettings(n_members=2, epochs=100), diversify=2)
+        .fit(meta)
+        .rank(x)
+    )
     assert set(plain.index[:2]) == {"a", "a_copy"}  # by predicted score, the twins lead
     assert plain.index[0] == diverse.index[0]  # the top pick is the model's
     assert set(diverse.index[:2]) in ({"a", "b"}, {"a_copy", "b"})  # never a with its copy
