@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from autometa.artifacts import header, read_torch
+from autometa.artifacts import read_torch, write_torch
 from autometa.exceptions import BadInputError, NotFittedError
 from autometa.maml.core import MetaLearner, cross_entropy_loss, mse_loss
 from autometa.maml.tasks import TableTasks
@@ -242,7 +242,6 @@ class _MAMLBase(BaseEstimator):
                   "meta_batch", "meta_iterations", "k_shot", "k_query", "adapt_steps",
                   "grad_clip", "random_state")}  # fmt: skip
         payload = {
-            **header(KIND),
             "estimator": type(self).__name__,
             "params": params,
             "hidden": list(init.hidden),
@@ -254,9 +253,7 @@ class _MAMLBase(BaseEstimator):
             "classes": [c.item() if isinstance(c, np.generic) else c for c in init.classes],
             "state": init.state,
         }
-        path = Path(path)
-        torch.save(payload, path)
-        return path
+        return write_torch(path, KIND, payload)
 
 
 class MAMLRegressor(RegressorMixin, _MAMLBase):

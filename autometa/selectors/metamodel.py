@@ -67,7 +67,7 @@ from autometa.selectors.forest import fit_forest, predict_forest
 from autometa.selectors.network import NetworkSettings, member_residuals, train_ensemble
 from autometa.space.metrics import METRICS, get_metric
 
-__all__ = ["Explanation", "MetaModel", "resolve_device"]
+__all__ = ["DEPARTURES", "MetaModel"]
 
 #: ``departures="auto"`` by the metric's task kind. Classification: "candidates" (variant
 #: K), chosen by the rule written in benchmarks/selection_v2.py (results/selection_v2.md,
@@ -261,6 +261,10 @@ class MetaModel(BaseSelector):
         trees = [predict_forest(f, Z, per_tree=True) for f in self.forests_]
         return network, np.concatenate(trees, axis=2)
 
+    def _learned(self, network: np.ndarray, trees: np.ndarray) -> np.ndarray:
+        """Network outside the candidates, blended with the trees on them (``blend``)."""
+        return blend(network, trees, self.candidates_, self.tree_weight_)
+
     def predict(self, meta_features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Mean and spread (single members, as blended) of the predicted target scores.
 
@@ -272,7 +276,7 @@ class MetaModel(BaseSelector):
         network, trees = self._components(self.scaler_.transform(meta_features))
         w = self.tree_weight_
         prior = self.prior_.cpu().numpy()
-        mean = prior + blend(network.mean(0), trees.mean(0), self.candidates_, w)
+        mean = prior + self._learned(network.mean(0), trees.mean(0))
         std = network.std(0)
         std[:, self.candidates_] = np.sqrt(
             ((1 - w) * std[:, self.candidates_]) ** 2 + (w * trees.std(0)) ** 2
@@ -285,8 +289,7 @@ class MetaModel(BaseSelector):
         prior = self.prior_.cpu().numpy()
         n = max(len(network), len(trees))
         return np.stack([
-            prior + blend(network[m % len(network)], trees[m % len(trees)], self.candidates_,
-                          self.tree_weight_)
+            prior + self._learned(network[m % len(network)], trees[m % len(trees)])
             for m in range(n)
         ])  # fmt: skip
 
@@ -332,9 +335,7 @@ class MetaModel(BaseSelector):
         x = self._features(meta_features)
         # One pass of the members and trees serves the scores, the top-1 and the samples.
         network, trees = self._components(self.scaler_.transform(x.to_frame().T))
-        mean = self.prior_.cpu().numpy() + blend(
-            network.mean(0), trees.mean(0), self.candidates_, self.tree_weight_
-        )
+        mean = self.prior_.cpu().numpy() + self._learned(network.mean(0), trees.mean(0))
         values = self._towards_portfolio(mean[0], x)
         scores = self._ordered(values)
         first = self._first(values)
@@ -367,7 +368,7 @@ class MetaModel(BaseSelector):
         occluded = np.repeat(z, z.shape[1] + 1, axis=0)
         occluded[np.arange(1, z.shape[1] + 1), np.arange(z.shape[1])] = 0.0
         network, trees = self._components(occluded)
-        learned = blend(network.mean(0), trees.mean(0), self.candidates_, self.tree_weight_)
+        learned = self._learned(network.mean(0), trees.mean(0))
         value = learned[:, top]
         if top != self.single_best_:
             value = value - learned[:, self.single_best_]
