@@ -17,6 +17,7 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
+from autometa.search.records import Status
 from autometa.search.settings import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
 from autometa.space.metrics import PRIMARY
 
@@ -254,7 +255,7 @@ def _explanation(rec: Any, quiet: bool) -> dict[str, Any]:
 
 def _print_leaderboard(clf: Any, budget: float, save: Path | None) -> None:
     board = clf.leaderboard_
-    done = board[board["status"] != "skipped"]
+    done = board[board["status"] != Status.SKIPPED]
     table = Table(title=f"Leaderboard ({len(done)} evaluations, {clf.metric_}, CV mean)")
     for col in ("config", "family", "rows", "score", "± sd", "fit s", "status"):
         table.add_column(col)

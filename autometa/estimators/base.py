@@ -35,6 +35,7 @@ from autometa.selectors.recommend import Knowledge, Recommendation, recommend
 from autometa.table.schema import InputSchema
 from autometa.table.summary import table_summary
 from autometa.table.tabular import Task
+from autometa.table.targets import TaskKind
 
 __all__ = ["AutoMetaEstimator", "search_inputs", "target_array"]
 
@@ -64,7 +65,7 @@ def search_inputs(
 class AutoMetaEstimator(BaseEstimator):
     """Recommend, search under a time budget, refit: the part both estimators share."""
 
-    _kind = "classification"  # the task kind; set by each subclass
+    _kind: TaskKind = "classification"  # the task kind; set by each subclass
 
     def __init__(
         self,

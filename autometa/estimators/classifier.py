@@ -19,7 +19,7 @@ from autometa.exceptions import BadInputError
 from autometa.selectors.recommend import Recommendation
 from autometa.space.metrics import on_classes
 from autometa.table.tabular import Task, task_from_xy
-from autometa.table.targets import shown
+from autometa.table.targets import TaskKind, shown
 
 __all__ = ["AutoMetaClassifier"]
 
@@ -30,7 +30,7 @@ def _has_proba(est: AutoMetaClassifier) -> bool:
 
 
 class AutoMetaClassifier(ClassifierMixin, AutoMetaEstimator):
-    _kind = "classification"
+    _kind: TaskKind = "classification"
 
     def fit(self, X: Any, y: Any) -> AutoMetaClassifier:
         """Recommend, search and refit.

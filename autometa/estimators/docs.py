@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autometa.space.metrics import PRIMARY, metric_names
+from autometa.table.targets import TaskKind
 
 __all__ = ["docstring"]
 
@@ -88,7 +89,7 @@ _ATTRIBUTES = """
 """
 
 
-def docstring(summary: str, kind: str, extra_attributes: str) -> str:
+def docstring(summary: str, kind: TaskKind, extra_attributes: str) -> str:
     """A subclass's docstring: its summary, the shared parameters and attributes."""
     metrics = ", ".join(f'"{m}"' for m in metric_names(kind))
     return (

@@ -12,12 +12,13 @@ from autometa.estimators.base import AutoMetaEstimator, target_array
 from autometa.estimators.docs import docstring
 from autometa.exceptions import BadInputError
 from autometa.table.tabular import Task, task_from_xy
+from autometa.table.targets import TaskKind
 
 __all__ = ["AutoMetaRegressor"]
 
 
 class AutoMetaRegressor(RegressorMixin, AutoMetaEstimator):
-    _kind = "regression"
+    _kind: TaskKind = "regression"
 
     def fit(self, X: Any, y: Any) -> AutoMetaRegressor:
         """Recommend, search and refit.

@@ -63,6 +63,7 @@ from autometa.metadataset.units import (
 )
 from autometa.space.learners import FAMILIES, LearnerConfig, config_table
 from autometa.space.metrics import PRIMARY
+from autometa.table.targets import TaskKind, as_task_kind
 
 # prepare_task, run_unit, payload and read_jsonl are re-exported: callers (the benchmarks,
 # a running build's workers) find them here as before.
@@ -255,7 +256,7 @@ def _stopped(
     )
 
 
-def task_kind(datasets: list[DatasetRef], configs: list[LearnerConfig]) -> str:
+def task_kind(datasets: list[DatasetRef], configs: list[LearnerConfig]) -> TaskKind:
     """The one task kind of a build's datasets and configurations (a mix is an error)."""
     kinds = {d.task for d in datasets} | {FAMILIES[c.family].task for c in configs}
     if len(kinds) > 1:
@@ -263,7 +264,7 @@ def task_kind(datasets: list[DatasetRef], configs: list[LearnerConfig]) -> str:
             "A build measures one task kind; these datasets and configurations mix "
             f"{' and '.join(sorted(kinds))}. Build classification and regression separately."
         )
-    return kinds.pop() if kinds else "classification"
+    return as_task_kind(kinds.pop()) if kinds else "classification"
 
 
 def _scores_at(
@@ -280,7 +281,7 @@ TRIVIAL_SPREAD = 0.005  # every configuration within 0.5 % (primary metric) of e
 SMALL_ROWS = 100
 
 
-def flag_tables(meta: MetaDataset, kind: str = "classification") -> None:
+def flag_tables(meta: MetaDataset, kind: TaskKind = "classification") -> None:
     """Mark tables selectors may weight or skip, as columns of ``meta.datasets``:
     ``trivial`` (every configuration that ran is within ``TRIVIAL_SPREAD`` of the others in
     the kind's primary metric at the largest common rung) and ``small`` (fewer than

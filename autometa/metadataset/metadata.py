@@ -32,6 +32,7 @@ import pandas as pd
 from autometa.artifacts import KINDS, MissingArtifactError, WrongArtifactError, header, read_json
 from autometa.exceptions import BadInputError
 from autometa.space.metrics import METRICS, TIMINGS, greater_is_better
+from autometa.table.targets import TaskKind, as_task_kind
 
 __all__ = ["SIZE_FEATURE", "MetaDataset"]
 
@@ -95,11 +96,11 @@ class MetaDataset:
         )
 
     @property
-    def task_kind(self) -> str:
+    def task_kind(self) -> TaskKind:
         """The task kind, "classification" or "regression" (a build measures one kind;
         ASlib scenarios and older builds have no ``task`` column: classification)."""
         if "task" in self.datasets and len(self.datasets):
-            return str(self.datasets["task"].iloc[0])
+            return as_task_kind(str(self.datasets["task"].iloc[0]))
         return "classification"
 
     @property

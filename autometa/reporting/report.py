@@ -24,6 +24,7 @@ import pandas as pd
 from autometa.artifacts import VERSION
 from autometa.exceptions import BadInputError
 from autometa.reporting import svg
+from autometa.search.records import Status
 from autometa.space.metrics import Predictions, get_metric
 
 __all__ = [
@@ -135,7 +136,7 @@ def report_data(clf: Any, command: str | None = None) -> dict[str, Any]:
     ranking["why"] = _why(ranking, float(explanation.ood.get("weight", 0.0)))
     features = _records(explanation.attributions)
     board = clf.leaderboard_
-    points = board[board["status"] == "ok"]
+    points = board[board["status"] == Status.OK]
     data = {
         "title": f"autometa on {clf.table_['name']}",
         "table": clf.table_,

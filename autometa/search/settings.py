@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from autometa.exceptions import BadInputError
 from autometa.space.metrics import PRIMARY, get_metric
+from autometa.table.targets import TaskKind
 
 __all__ = ["CURVE_HALVING_DEFAULT", "ENSEMBLE_DEFAULT", "SearchSettings"]
 
@@ -85,7 +86,7 @@ class SearchSettings:
         if self.metric is not None:
             get_metric(self.metric)
 
-    def resolved(self, kind: str) -> SearchSettings:
+    def resolved(self, kind: TaskKind) -> SearchSettings:
         """These settings with the task kind's defaults filled in (the metric, the ensemble,
         curve halving); a clear error for a metric of another task kind."""
         return replace(

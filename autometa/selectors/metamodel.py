@@ -64,6 +64,7 @@ from autometa.selectors.blend import THRESHOLD_GRID, TREE_WEIGHT_GRID, blend, ch
 from autometa.selectors.encoding import config_matrix
 from autometa.selectors.explanation import Explanation, with_ranges
 from autometa.selectors.forest import fit_forest, predict_forest
+from autometa.selectors.metamodel_file import read_metamodel, write_metamodel
 from autometa.selectors.network import NetworkSettings, member_residuals, train_ensemble
 from autometa.space.metrics import METRICS, get_metric
 
@@ -387,14 +388,10 @@ class MetaModel(BaseSelector):
     def save(self, path: str | Path) -> Path:
         """One self-describing file, readable with ``torch.load(weights_only=True)``
         (``metamodel_file.py``); written atomically."""
-        from autometa.selectors.metamodel_file import write_metamodel
-
         self._check_fitted()
         return write_metamodel(self, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> MetaModel:
         """Read a file written by :meth:`save` (no pickle: weights_only=True)."""
-        from autometa.selectors.metamodel_file import read_metamodel
-
-        return read_metamodel(path, device)
+        return read_metamodel(cls, path, device)

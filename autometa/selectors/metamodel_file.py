@@ -19,10 +19,12 @@ import torch
 from autometa.artifacts import WrongArtifactError, read_torch, write_torch
 from autometa.device import resolve_device
 from autometa.selectors.encoding import FeatureScaler, config_matrix
-from autometa.selectors.metamodel import MetaModel
 from autometa.selectors.network import NetworkSettings, Scorer
 
 __all__ = ["KIND", "PARAMS", "read_metamodel", "write_metamodel"]
+
+# The model is passed in (``MetaModel.save`` / ``MetaModel.load`` call these), so this
+# module does not import the MetaModel: no circle.
 
 KIND = "autometa.metamodel"
 #: The constructor's parameters a file records (the network's settings join them).
@@ -30,8 +32,8 @@ PARAMS = ("trees", "tree_leaf", "candidates", "tree_weight", "threshold", "depar
           "diversify", "random_state")  # fmt: skip
 
 
-def write_metamodel(model: MetaModel, path: str | Path) -> Path:
-    """Write a fitted ``model`` to ``path`` (atomically)."""
+def write_metamodel(model: Any, path: str | Path) -> Path:
+    """Write a fitted MetaModel ``model`` to ``path`` (atomically)."""
     payload: dict[str, Any] = {
         "params": {**{k: getattr(model, k) for k in PARAMS}, **model.FIXED,
                    **asdict(model.network or NetworkSettings())},
@@ -55,12 +57,12 @@ def write_metamodel(model: MetaModel, path: str | Path) -> Path:
     return write_torch(path, KIND, payload)
 
 
-def read_metamodel(path: str | Path, device: str = "auto") -> MetaModel:
-    """A MetaModel from a file :func:`write_metamodel` wrote; a clear error for another
-    file or one a benchmark variant made."""
+def read_metamodel(cls: Any, path: str | Path, device: str = "auto") -> Any:
+    """A MetaModel (of class ``cls``) from a file :func:`write_metamodel` wrote; a clear
+    error for another file or one a benchmark variant made."""
     payload = read_torch(path, KIND)
     params = dict(payload["params"])
-    variant = {k: params[k] for k, v in MetaModel.FIXED.items() if params.get(k, v) != v}
+    variant = {k: params[k] for k, v in cls.FIXED.items() if params.get(k, v) != v}
     if variant:
         raise WrongArtifactError(
             f"'{path}' is not an autometa meta-model (it was made by a benchmark variant: "
@@ -69,8 +71,7 @@ def read_metamodel(path: str | Path, device: str = "auto") -> MetaModel:
     network = NetworkSettings(**{f.name: params[f.name] for f in fields(NetworkSettings)})
     # A file written before departures was a parameter departed from every configuration.
     kwargs = {k: params[k] for k in PARAMS if k != "departures"}
-    model = MetaModel(network, departures=params.get("departures", "all"), device=device,
-                      **kwargs)  # fmt: skip
+    model = cls(network, departures=params.get("departures", "all"), device=device, **kwargs)
     model.device_ = resolve_device(device)
     model.metric_ = payload["metric"]
     model.threshold_ = float(payload["threshold_"])

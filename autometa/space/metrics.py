@@ -27,6 +27,7 @@ from sklearn.metrics import (
 )
 
 from autometa.exceptions import BadInputError
+from autometa.table.targets import TaskKind
 
 __all__ = [
     "METRICS",
@@ -45,7 +46,6 @@ __all__ = [
     "score_predictions",
 ]
 
-TaskKind = str  # "classification" or "regression"
 #: The metric a build promotes configurations by, and flags trivial tables with.
 PRIMARY: dict[TaskKind, str] = {"classification": "accuracy", "regression": "r2"}
 

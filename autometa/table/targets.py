@@ -31,18 +31,27 @@ __all__ = [
     "MAX_CLASSES",
     "TASK_KINDS",
     "TaskKind",
+    "as_task_kind",
     "shown",
     "stratification_labels",
     "validate_target",
 ]
 
 TaskKind = Literal["classification", "regression"]
-TASK_KINDS: tuple[str, ...] = ("classification", "regression")
+TASK_KINDS: tuple[TaskKind, ...] = ("classification", "regression")
 MAX_CLASSES = 100
 MANY_INTEGER_LEVELS = 20  # an integer target with more levels, and ...
 LEVELS_SHARE = 0.05  # ... more levels than this share of the rows, is a quantity
 DATE_PATTERN = r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}"  # text that may be a date
 REGRESSION_BINS = 10  # quantile bins that stand in for classes when splitting regression rows
+
+
+def as_task_kind(value: str) -> TaskKind:
+    """``value`` as a TaskKind; a clear error for anything else (e.g. a corrupt file's)."""
+    for kind in TASK_KINDS:
+        if value == kind:
+            return kind
+    raise BadInputError(f"Unknown task kind '{value}'; use one of: {', '.join(TASK_KINDS)}.")
 
 
 def stratification_labels(y: np.ndarray, kind: str, folds: int = 1) -> np.ndarray:
