@@ -135,6 +135,9 @@ def recommend(
             written = clf.report(report, report_json, command=command)
             if report is not None:
                 doc["report"] = str(written)
+            for path in (report, report_json):
+                if path is not None:
+                    err.print(f"Report {'data ' if path == report_json else ''}written to {path}")
         if not as_json:
             _print_leaderboard(clf, budget, save)
     if as_json:
@@ -158,7 +161,9 @@ def report_command(
 
     data_dict = saved_report_data(autometa.load_model(model_file), data)
     write_report(data_dict, out_file, report_json)
-    err.print(f"report -> {out_file}")
+    err.print(f"Report written to {out_file}")
+    if report_json is not None:
+        err.print(f"Report data written to {report_json}")
 
 
 @app.command()
@@ -216,9 +221,13 @@ def _search(
 
 
 def _print_ranking(rec: Any, name: str) -> None:
-    table = Table(title=f"Recommended for {name} ({rec.seconds:.2f} s)")
+    table = Table(
+        title=f"Recommended for {name} ({rec.seconds:.2f} s)",
+        caption="pred. score (z): the predicted score in standard deviations above the mean "
+        "configuration's on this table, not the metric's value",
+    )
     for col, justify in [("rank", "right"), ("config", "left"), ("family", "left"),
-                         ("params", "left"), ("predicted score", "right"),
+                         ("params", "left"), ("pred. score (z)", "right"),
                          ("fit s (pred.)", "right"), ("uncertainty", "right")]:  # fmt: skip
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in rec.table.itertuples():
@@ -274,7 +283,7 @@ def _print_leaderboard(clf: Any, budget: float, save: Path | None) -> None:
         out.print(members)
     out.print(
         f"Best: [bold]{escape(clf.best_config_)}[/bold] ({clf.metric_} {clf.best_score_:.4f}), refit on "
-        f"{clf.refit_}; {clf.fit_seconds_:.1f} s of a {budget:g} s budget"
+        f"{escape(clf.refit_)}; {clf.fit_seconds_:.1f} s of a {budget:g} s budget"
         + (" (search interrupted)." if clf.interrupted_ else ".")
     )
     if save is not None:

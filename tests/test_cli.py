@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 import autometa
@@ -145,8 +146,8 @@ def test_leaderboard_prints_off_grid_ids_whole() -> None:
                              "fitted_on": "all rows"}])  # fmt: skip
     clf = SimpleNamespace(
         leaderboard_=board, metric_="accuracy", best_config_=board["config_id"][0],
-        best_score_=0.9, refit_="all rows", fit_seconds_=1.0, ensemble_=members,
-        interrupted_=False,
+        best_score_=0.9, fit_seconds_=1.0, ensemble_=members, interrupted_=False,
+        refit_="ensemble of hgb_00[max_leaf_nodes=10] (0.87, all rows), mlp_04 (0.13, all rows)",
     )  # fmt: skip
     width, out.width = out.width, 200  # no wrapping inside the cell
     try:
@@ -157,6 +158,7 @@ def test_leaderboard_prints_off_grid_ids_whole() -> None:
     table, best = captured.get().split("Best:")
     assert table.count("hgb_00[learning_rate=0.316,max_iter=316]") == 2  # board and ensemble
     assert best.startswith(" hgb_00[learning_rate=0.316,max_iter=316] (accuracy 0.9000)")
+    assert "refit on ensemble of hgb_00[max_leaf_nodes=10] (0.87, all rows)" in best
 
 
 def test_the_command_line_starts_without_importing_torch() -> None:
@@ -165,3 +167,57 @@ def test_the_command_line_starts_without_importing_torch() -> None:
     code = "import sys, cli.main; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_other_warnings_are_grouped_into_one_line() -> None:
+    import warnings
+
+    import typer
+
+    from cli.console import err, guarded
+
+    @guarded
+    def noisy() -> None:
+        warnings.simplefilter("always", RuntimeWarning)  # each one reaches the display
+        for _ in range(6):  # as numpy on values near 1e308
+            warnings.warn("overflow encountered in reduce", RuntimeWarning, stacklevel=1)
+        warnings.warn("invalid value encountered in subtract", RuntimeWarning, stacklevel=1)
+        warnings.warn("Dropped 2 rows", autometa.AutometaWarning, stacklevel=1)
+
+    with err.capture() as captured:
+        noisy()
+    lines = captured.get().strip().splitlines()
+    assert lines[0] == "Warning: Dropped 2 rows"  # autometa's own: shown as it comes
+    assert len(lines) == 2 and lines[1].startswith("Warning: 7 warnings from the computations")
+    assert "overflow encountered in reduce (x6)" in lines[1]
+
+    @guarded
+    def pressed() -> None:
+        raise KeyboardInterrupt
+
+    with err.capture() as captured, pytest.raises(typer.Exit) as exit_:
+        pressed()
+    assert exit_.value.exit_code == 130 and captured.get().strip() == "Interrupted."
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_any_moment_exits_cleanly() -> None:
+    """SIGINT at several moments of `autometa recommend`: start-up imports, meta-features,
+    the search; never a traceback, always one line that says what happened."""
+    import signal
+    import time
+
+    outcomes = []
+    for delay in (0.1, 0.6, 1.2, 2.0, 3.0, 6.0):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autometa", "recommend", str(DEMO / "penguins.csv"),
+             "--target", "species", "--budget", "20"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+        assert "Traceback" not in stderr and "terminate called" not in stderr, (delay, stderr)
+        assert proc.returncode in (0, 130), (delay, proc.returncode, stderr)
+        outcomes.append(proc.returncode)
+    assert 130 in outcomes  # interrupted before the search

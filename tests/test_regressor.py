@@ -154,4 +154,5 @@ def test_cli_recommends_searches_saves_and_predicts_a_regression_target(tmp_path
         app, ["report", str(model), "--data", str(DEMO / "penguins.csv"), "--out", str(page)]
     )
     assert result.exit_code == 0, result.stderr
+    assert f"Report written to {page}" in result.stderr
     assert "target histogram" in page.read_text()

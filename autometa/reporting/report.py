@@ -274,6 +274,8 @@ def render(data: dict[str, Any]) -> str:
                      "nothing): no meta-feature changed the ranking.</p>")  # fmt: skip
     parts += [
         '<h2 id="ranking">The ranking</h2>',
+        "<p>Predicted score: in standard deviations above the mean configuration's score on "
+        "this table (a z-score, not the metric's value); uncertainty on the same scale.</p>",
         *[f'<p class="note">{escape(n)}</p>' for n in data["notes"]],
         _table(data["ranking"], ["rank", "config_id", "family", "params", "predicted_score",
                                  "predicted_fit_seconds", "uncertainty", "why"],

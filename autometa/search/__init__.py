@@ -80,7 +80,7 @@ from autometa.search.records import SearchError, Status, leaderboard, trajectory
 from autometa.search.refit import final_fit, fit_ensemble
 from autometa.search.settings import SearchSettings
 from autometa.search.state import MIN_SECONDS, SearchEvent, State
-from autometa.space.fitting import discard_worker
+from autometa.space.fitting import discard_worker, noted_interrupts
 from autometa.table.tabular import Task
 
 __all__ = [
@@ -198,7 +198,9 @@ def search(
     state = State(task, s, proposals, start, cost, curves, callback)
     samples = rungs(task.strata, s.eta, s.min_rows, s.cv, s.random_state)
     try:
-        _race(state, samples)
+        with noted_interrupts() as check:
+            state.check_interrupt = check
+            _race(state, samples)
         interrupted = False
     except KeyboardInterrupt:
         # Ctrl-C stops the racing, not the job: what was evaluated is kept and the best so

@@ -54,6 +54,9 @@ class State:
     cost: CostModel
     curves: CurvePredictor | None = None
     callback: Callable[[SearchEvent], None] | None = None
+    # Raises KeyboardInterrupt when a Ctrl-C came during the last fit, even if the learner
+    # swallowed it (``fitting.noted_interrupts``).
+    check_interrupt: Callable[[], None] = lambda: None
     records: list[Record] = field(default_factory=list)
     # config -> the model of its last CV fold (the refit's fallback)
     fold_models: dict[str, Any] = field(default_factory=dict)
@@ -156,7 +159,9 @@ def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
     except Exception as exc:  # one configuration failing must not end the search
         record.status, record.message = Status.ERROR, f"{type(exc).__name__}: {exc}"[:300]
     record.seconds = time.perf_counter() - t0
-    return state.add(record, report=True)
+    state.add(record, report=True)
+    state.check_interrupt()
+    return record
 
 
 def _cross_validate(state: State, config: str, task: Task, seconds: float) -> list[FitResult]:

@@ -128,9 +128,10 @@ class Recommendation:
     ----------
     ranking : DataFrame, shape (n_configs, 7)
         Every configuration in recommended order: rank, config_id, family, params,
-        predicted_score (normalised: 1 = the best configuration on a dataset, 0 = the
-        worst), predicted_fit_seconds (for one fit on all rows), uncertainty (spread of
-        the ensemble).
+        predicted_score (on the selector's scale; for the MetaModel, the score in
+        standard deviations above the mean configuration's on this table: a z-score, not
+        the metric's value), predicted_fit_seconds (for one fit on all rows),
+        uncertainty (spread of the ensemble, same scale).
     top_k : int
         How many rows ``table`` shows.
     metafeatures : Series
