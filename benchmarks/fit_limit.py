@@ -1,6 +1,6 @@
 """What the time limit costs outside a main thread: the same fits timed in the main thread
 (an alarm around the fit) and in a worker thread (the fit in a worker process, killed at
-the deadline; ``autometa/fitting.py``), side by side, as a ratio.
+the deadline; ``autometa/space/fitting.py``), side by side, as a ratio.
 
 Fits: three configurations on 1,000 and 5,000 rows of a 20-feature synthetic table, each
 five times in each mode (median seconds). The first process fit of a thread also starts

@@ -3,7 +3,7 @@
 Meta-datasets and protocol:
 
 - OPENML-WEKA-2017 (ASlib): the official 10 folds; racing picks by the value plus the
-  noise of a 20 % holdout (autometa/evaluation.py).
+  noise of a 20 % holdout (autometa/selectors/evaluation.py).
 - Ours (`data/metadataset`, v2: 316 tables, 230 families), accuracy at each table's
   largest common size: 10 folds of whole families (leave-one-family-out would be 230
   trainings per selector and seed); racing picks by one validation part and reports the

@@ -46,7 +46,7 @@ class BuildSettings:
     Attributes
     ----------
     ladder : tuple of int
-        Training sizes (see ``autometa/curves.py``).
+        Training sizes (see ``autometa/metadataset/curves.py``).
     base_max : int
         Rungs up to this size run every configuration.
     promote_top, reach : int, float

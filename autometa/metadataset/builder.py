@@ -1,7 +1,7 @@
 """The resumable meta-dataset builder: learning curves of every configuration on every table.
 
 A *unit* is one (dataset, configuration) pair climbing some rungs of the table's ladder
-(``autometa/curves.py``: training sizes, holdout or cross-validation). Each rung gives one
+(``autometa/metadataset/curves.py``: training sizes, holdout or cross-validation). Each rung gives one
 *record*: every metric of the registry on every validation part, fit and predict seconds,
 and a status:
 

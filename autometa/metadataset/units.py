@@ -1,5 +1,5 @@
 """One table made ready for the builder, and one unit: a configuration climbing the rungs of
-its learning curve (see ``autometa/curves.py`` for the rows and ``autometa/builder.py`` for
+its learning curve (see ``autometa/metadataset/curves.py`` for the rows and ``autometa/metadataset/builder.py`` for
 the stages).
 
 Row cap: classes with fewer than ``MIN_CLASS_ROWS`` rows are dropped, then a table larger

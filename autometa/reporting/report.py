@@ -6,7 +6,7 @@ The page is built from a fitted :class:`~autometa.AutoMetaClassifier`'s public s
 (:func:`report_data` gives the data, JSON-able; :func:`render` the page), so the CLI and
 Python give the same page, and a saved model carries the data to render it again
 (``autometa report model.skops --data data.csv``). No script, no network: inline CSS and
-SVG (``autometa/svg.py``), printable, readable with JavaScript off.
+SVG (``autometa/reporting/svg.py``), printable, readable with JavaScript off.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The ranking comes from the torch meta-model (``autometa/selectors/metamodel.py``) applied
 to the table's meta-features; predicted fit seconds come from a per-configuration timing
-model (``autometa/fit_time.py``). Both are learned from a meta-dataset: by default the one
+model (``autometa/selectors/fit_time.py``). Both are learned from a meta-dataset: by default the one
 shipped in ``data/`` (loaded once per process), or any :class:`Knowledge` built from a
 meta-dataset (for a different metric, or with datasets held out as the benchmarks do).
 """

@@ -7,7 +7,7 @@ fails on most collinear tables), its family and JSON-serialisable params.
 The lists below are append-only: a new setting gets the next index, so ids stay stable
 across versions and old meta-datasets keep their meaning.
 
-The pipelines built from a configuration: ``autometa/pipelines.py``.
+The pipelines built from a configuration: ``autometa/space/pipelines.py``.
 """
 
 from __future__ import annotations

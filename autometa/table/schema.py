@@ -1,7 +1,7 @@
 """The input schema of a fitted model: which columns it expects and how to prepare them.
 
 A model is fitted on a :class:`~autometa.table.tabular.Task`, whose columns went through the rules
-of ``autometa/tabular.py`` (dropped, converted to numbers, integer codes turned into
+of ``autometa/table/tabular.py`` (dropped, converted to numbers, integer codes turned into
 category text, dates expanded). :class:`InputSchema` records the outcome so that new rows
 at prediction time are prepared the same way, and checks them first: a missing feature
 column or a column the model never saw is an error that names it.

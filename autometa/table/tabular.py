@@ -3,7 +3,7 @@
 A table becomes a :class:`Task`: the feature frame ``X``, the target ``y`` (class labels or
 numbers), the task kind and each column's kind.
 
-The task kind and the target follow the rules of ``autometa/targets.py``.
+The task kind and the target follow the rules of ``autometa/table/targets.py``.
 
 Column kinds follow these documented rules, applied in order:
 

@@ -7,7 +7,7 @@ Documented rules, applied in this order, each dropped table reported with its ru
 
 1. **Load**: a table that fails to load or whose target the rules of tabular.py reject
    is dropped ("load: <reason>").
-2. **Reserved** (``autometa/sources/reserved.py``): by name, then by shape.
+2. **Reserved** (``autometa/metadataset/sources/reserved.py``): by name, then by shape.
 3. **Duplicates**: same shape and near-identical columns are one table: the same number
    of features and of classes, row counts within 2 %, class shares within 0.02 (sorted,
    largest absolute difference), and column by column (sorted) the same numeric columns
