@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import autometa
 from autometa.estimators.base import search_inputs
 from autometa.search import SearchResult, SearchSettings, search
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+DEMO = ROOT / "data" / "demo"
+FIXTURES = ROOT / "tests" / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"  # the shared corpus, beside the repository
 
 
 def race(

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 import autometa
 from cli.main import app
+from tests.helpers import DEMO
 
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 runner = CliRunner()
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from autometa.paths import data_dir
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def test_source_checkout_finds_data() -> None:

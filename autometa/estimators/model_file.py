@@ -47,7 +47,7 @@ __all__ = ["SavedModel", "load_model", "save_model"]
 KIND = "autometa.model"
 # Types autometa's pipelines contain that skops does not trust by default (tree
 # structures, optimiser state, numpy dtypes, the validation function MLP keeps in a partial,
-# and autometa's own ensemble of pipelines). tests/test_model_file.py fits every
+# and autometa's own ensemble of pipelines). tests/estimators/test_model_file.py fits every
 # configuration of both spaces and checks that this list covers them. A k-NN's search
 # tree (KDTree, BallTree) is not written at all: a crafted one crashes the process as it
 # is built, so the tree is rebuilt from the k-NN's training rows on loading (the same rows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,9 +11,7 @@ import pytest
 import autometa
 from autometa.exceptions import BadInputError
 from autometa.space.learners import space
-from tests.helpers import race
-
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+from tests.helpers import DEMO, race
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import autometa
 from autometa import AutoMetaClassifier, AutoMetaRegressor
 from autometa.exceptions import BadInputError, IncompatibleArtifactError
-
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+from tests.helpers import DEMO
 
 
 # max_configs makes the result independent of the machine's speed, so the checks that

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,7 @@ from autometa.space.learners import (
     space,
 )
 from autometa.space.pipelines import build_pipeline
-
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+from tests.helpers import DEMO
 
 
 def test_space_size_ids_and_params() -> None:

@@ -15,9 +15,7 @@ from autometa.search import SearchSettings
 from autometa.search.ensemble import EnsembleModel, select
 from autometa.selectors.recommend import Recommendation
 from autometa.space.metrics import get_metric
-from tests.helpers import race
-
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+from tests.helpers import DEMO, race
 
 
 def test_selection_combines_complementary_models_and_keeps_a_dominant_one_alone() -> None:

@@ -32,8 +32,7 @@ from autometa.metadataset.sources.csv_folder import csv_datasets
 from autometa.metadataset.units import Prepared
 from autometa.space.learners import LearnerConfig, get_config, space
 from autometa.space.metrics import metric_names
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def _unit(task, config, settings=None):  # type: ignore[no-untyped-def]

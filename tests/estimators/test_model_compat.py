@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 
 import autometa
-
-FIXTURES = Path(__file__).parent / "fixtures"
-DEMO = Path(__file__).parents[1] / "data" / "demo"
-CORPUS = Path(__file__).parents[2] / "shared" / "corpus" / "pmlb"
+from tests.helpers import CORPUS, DEMO, FIXTURES
 
 
 @pytest.mark.parametrize(
     ("name", "table", "target"),
-    [("penguins", DEMO / "penguins.csv", "species"), ("bupa", CORPUS / "bupa.tsv.gz", "target")],
+    [
+        ("penguins", DEMO / "penguins.csv", "species"),
+        ("bupa", CORPUS / "pmlb" / "bupa.tsv.gz", "target"),
+    ],
 )
 def test_model_of_release_0_1_0_loads_and_predicts_the_same(
     name: str, table: Path, target: str

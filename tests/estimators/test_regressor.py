@@ -19,8 +19,7 @@ from autometa.exceptions import BadInputError
 from autometa.search.ensemble import RegressionEnsemble
 from autometa.space.learners import FAMILIES
 from cli.main import app
-
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+from tests.helpers import DEMO
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import pytest
 import autometa
 from autometa.artifacts import WrongArtifactError
 from autometa.reporting.report import SECTIONS, render, report_data, saved_report_data
+from tests.helpers import DEMO
 
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -16,8 +16,7 @@ from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 from autometa import AutometaError, AutometaWarning, BadInputError, load_table
 from autometa.table.tabular import stratified_subsample, task_from_xy
-
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+from tests.helpers import DEMO
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "t.csv") -> Path:
