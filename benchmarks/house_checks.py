@@ -1,8 +1,10 @@
 """Checks behind the "House v2" and "Trust" notes, run on any checkout, written to results/.
 
 - ``boards``: fixed-seed searches (``max_configs=12``, ``random_state=0``) on penguins,
-  bupa, banana (three rungs) and 529_pollen (regression): the leaderboards, to compare
-  between two commits (``results/house_boards.txt``; run it on both and diff).
+  bupa, banana (three rungs) and 529_pollen (regression): the leaderboards, and the
+  recommendations of two metrics (top 15 with predicted score and uncertainty, the
+  attributions), to compare between two commits (``results/house_boards.txt``; run it
+  on both and diff).
 - ``budget``: cold fits, each in a fresh process (the import of autometa counted), of
   ``AutoMetaClassifier(time_budget=B)`` on make_classification tables: wall seconds
   against the budget (``results/budget_cold.md``).
@@ -50,6 +52,18 @@ def boards() -> None:
                      f"refit={est.refit_}")  # fmt: skip
         columns = ["config_id", "rung", "n_rows", "score", "status", "final", "ensemble_weight"]
         lines.append(est.leaderboard_[columns].to_string())
+        for metric in ("accuracy", "log_loss") if kind == "classification" else ("r2", "rmse"):
+            rec = autometa.recommend(task, metric=metric)
+            head = rec.ranking.head(15)
+            lines.append(f"recommend {metric}: " + ", ".join(
+                f"{c} {v:.6f} ({u:.6f})" for c, v, u in
+                zip(head["config_id"], head["predicted_score"], head["uncertainty"], strict=True)
+            ))  # fmt: skip
+            attributions = rec.explain().attributions
+            lines.append("  attributions: " + ", ".join(
+                f"{f} {a:+.6f}" for f, a in
+                zip(attributions["feature"], attributions["attribution"], strict=True)
+            ))  # fmt: skip
     (RESULTS / "house_boards.txt").write_text("\n".join(lines) + "\n")
 
 
