@@ -142,7 +142,9 @@ def save_model(
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise BadInputError(f"Folder '{path.parent}' does not exist; cannot write '{path}'.")
-    searches = [(m, m._tree) for m in _neighbour_models(pipeline) if m._tree is not None]
+    searches = [
+        (m, m._tree) for m in _neighbour_models(pipeline) if getattr(m, "_tree", None) is not None
+    ]
     try:  # the trees are left out of the file (see TRUSTED), then put back
         for model, _ in searches:
             model._tree = None
