@@ -46,9 +46,8 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _imports(name: str, path: Path) -> set[str]:
-    """The autometa modules ``name`` imports (the longest known prefix of each)."""
-    known = _modules()
+def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The autometa modules ``name`` imports (the longest of ``known`` prefixes of each)."""
     found = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -70,7 +69,8 @@ def _imports(name: str, path: Path) -> set[str]:
 
 
 def _graph() -> dict[str, set[str]]:
-    return {name: _imports(name, path) for name, path in _modules().items()}
+    known = _modules()
+    return {name: _imports(name, path, known) for name, path in known.items()}
 
 
 def test_imports_point_down_the_layers() -> None:

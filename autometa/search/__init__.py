@@ -6,13 +6,14 @@ the incumbent, the trajectory), ``cost`` (how long things take), ``halving`` (br
 rungs), ``local`` (steps off the grid), ``refit`` (the final fit), ``ensemble`` (ensemble
 selection), ``state`` (the shared book-keeping and the evaluation step).
 
-The search never sees the meta-model: it takes an order of configurations (``Proposals``,
-which the estimator builds from a recommendation), a timing model and, for curve halving,
-a learning-curve predictor, and races configurations on the user's data:
+The search knows proposals, costs and curves (``inputs``), nothing of where they come
+from: an order of configurations and a portfolio (``Proposals``), a timing model and,
+for curve halving, a learning-curve predictor. It races configurations on the user's
+data:
 
-1. Brackets. The first bracket holds the top ``top_k`` recommended configurations plus
+1. Brackets. The first bracket holds the top ``top_k`` proposed configurations plus
    ``n_portfolio`` from the dataset-independent portfolio (a safety net when the
-   meta-model is wrong); each later bracket holds the next ``top_k + n_portfolio``
+   proposed order is wrong); each later bracket holds the next ``top_k + n_portfolio``
    configurations of the ranking. Brackets run until the budget or the ranking runs out.
 2. Rungs. Within a bracket, every configuration is cross-validated (``cv`` stratified
    folds) on a stratified subsample; the best ``1 / eta`` move on to a sample ``eta``
@@ -36,7 +37,7 @@ a learning-curve predictor, and races configurations on the user's data:
    last CV fold is kept. ``SearchResult.refit`` says which. A refit that fails passes the
    turn to the next configuration (the failure is a "refit_error" row of the
    leaderboard). When nothing could be evaluated within the budget, the cheapest of the
-   recommended head is fitted on the largest sample predicted to fit, without validation
+   proposed head is fitted on the largest sample predicted to fit, without validation
    (``SearchResult.fallback``, and a warning): every budget gives a model.
 5. Local search. The grid of the meta-dataset is coarse (e.g. C in powers of ten), so
    when the whole ranking has been raced and time is left, the search steps off the
@@ -106,7 +107,7 @@ class SearchResult:
         One row per evaluation (and per failed final fit): first each configuration's
         claim (``final``: its evaluation on the largest rung it tried, in the order of
         ``records.ranked``), then the others. config_id, family, params, rank (in the
-        recommendation), rung, n_rows, score (mean CV value of the metric; log loss is
+        proposals), rung, n_rows, score (mean CV value of the metric; log loss is
         negated so that larger is better), score_std, fit_seconds (mean per fold), seconds
         (the whole evaluation), status (text of ``records.Status``), message, finished
         (seconds from the search's start), final,
@@ -172,8 +173,7 @@ def search(
     task : Task
         The user's validated data.
     proposals : Proposals
-        The configurations in order (and a portfolio), e.g. a recommendation's ranking
-        (``autometa.estimators.base.search_inputs``).
+        The configurations in order, and a portfolio.
     timing : TimingModel
         Predicted fit seconds per configuration.
     settings : SearchSettings

@@ -28,7 +28,7 @@ class CostModel:
     Parameters
     ----------
     timing : TimingModel
-        Predicted fit seconds per configuration (``fit_time.FitTimeModel``).
+        Predicted fit seconds per configuration.
     n_features, n_classes : int
         Of the table being searched.
     cv : int

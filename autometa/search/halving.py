@@ -1,13 +1,13 @@
-"""Successive halving over brackets of the recommended configurations.
+"""Successive halving over brackets of the proposed configurations.
 
-The first bracket holds the top ``top_k`` recommended configurations plus ``n_portfolio``
-from the dataset-independent portfolio (a safety net when the meta-model is wrong); each
+The first bracket holds the top ``top_k`` proposed configurations plus ``n_portfolio``
+from the dataset-independent portfolio (a safety net when the proposed order is wrong); each
 later bracket holds the next ``top_k + n_portfolio`` configurations of the ranking. Within
 a bracket, every configuration is cross-validated on a stratified subsample; the best
 ``1 / eta`` move on to a sample ``eta`` times larger, up to all rows.
 
 With ``SearchSettings.curve_halving``, the promotion is informed by learning curves: each
-configuration's score on the rung is corrected by the meta-model's predicted change from
+configuration's score on the rung is corrected by the predicted change (``inputs.CurvePredictor``) from
 the rung's size to all rows (:func:`promotion_scores`), so that a kernel SVM or an MLP
 that lags on a small sample but is predicted to overtake at full size can still move on,
 and one that leads only on small samples does not take its place.
@@ -64,7 +64,7 @@ def promotion_scores(
     observed : dict
         config_id -> its CV score on the rung (larger is better).
     at_rung, at_full : Series
-        config_id -> the meta-model's predicted score at the rung's size and at all rows
+        config_id -> the predicted score at the rung's size and at all rows
         (``inputs.CurvePredictor.scores_at``). They are standardised across configurations (a
         dataset's mean 0, spread 1), so the predicted change is scaled by the spread of
         the observed scores; with fewer than two scores, or no spread, the observed ones

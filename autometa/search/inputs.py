@@ -1,7 +1,7 @@
-"""What the search is handed: proposals in order, a timing model, and optionally a
-learning-curve predictor. Small and plain, so that the search never needs the meta-model
-(and a worker of a parallel search needs none of it): the estimator builds them from a
-recommendation (``autometa.estimators.base.search_inputs``), a benchmark from any order.
+"""What the search is handed, and all it knows of the world beyond the user's data:
+proposals (configuration ids in order), costs (a timing model) and, optionally, curves (a
+learning-curve predictor). Small and plain: whoever calls the search builds them, and a
+worker of a parallel search needs nothing else.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Proposals:
 
 
 class TimingModel(Protocol):
-    """Predicts seconds of one fit per configuration (``autometa.selectors.fit_time.FitTimeModel``)."""
+    """Predicted seconds of one fit of each configuration, from the table's shape."""
 
     def predict(
         self, rows: float, n_features: int, n_classes: int, upper: bool = False
@@ -61,10 +61,11 @@ class TimingModel(Protocol):
 
 
 class CurvePredictor(Protocol):
-    """Predicts each configuration's score on this table when trained on ``rows`` rows
-    (``autometa.selectors.recommend.Recommendation.scores_at``): the learning curves that
-    ``SearchSettings.curve_halving`` promotes by."""
+    """Each configuration's predicted score on this table when trained on ``rows`` rows:
+    the learning curves that ``SearchSettings.curve_halving`` promotes by."""
 
     def scores_at(self, rows: int) -> pd.Series:
-        """config_id -> predicted score (standardised across configurations), best first."""
+        """config_id -> predicted score, on a scale shared by the configurations (mean 0,
+        spread 1 across them: ``halving.promotion_scores`` scales the change by the spread
+        of the observed scores)."""
         ...

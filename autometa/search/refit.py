@@ -7,7 +7,7 @@ than a CV fold (or the refit runs out of time), the model of its last CV fold is
 
 A refit that fails for any other reason passes the turn to the next configuration of the
 ranking (the failure is recorded). When nothing was evaluated in time, :func:`fallback`
-fits the cheapest of the recommended head on the largest sample predicted to fit, without
+fits the cheapest of the proposed head on the largest sample predicted to fit, without
 validation, and says so.
 """
 
@@ -119,7 +119,7 @@ def final_fit(state: State) -> tuple[Record, Any, str]:
 
 
 def fallback(state: State) -> tuple[Record, Any, str]:
-    """Nothing was evaluated in time: fit the cheapest of the recommended head (and the
+    """Nothing was evaluated in time: fit the cheapest of the proposed head (and the
     portfolio's) on the largest stratified sample predicted to fit the time left plus the
     refit slack, without validation, and warn. When those fail or time out, the
     ``LAST_RESORTS`` cheapest configurations of the whole ranking are tried in turn on

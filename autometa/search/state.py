@@ -66,6 +66,9 @@ class State:
     fold_sets: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # The incumbent after the last record (records change only through ``add``, which
+        # updates it): ``spare`` asks for it before every evaluation.
+        self.best: Record | None = None
         self._predicted: dict[int, pd.Series] = {}  # rows -> the model's predicted scores
         # The class codes; none for regression (its out-of-fold "classes" are one column).
         kind = self.task.kind
@@ -100,7 +103,7 @@ class State:
         tell the progress callback."""
         record.finished = self.now()
         self.records.append(record)
-        top = best_so_far(self.records)
+        self.best = top = best_so_far(self.records)
         if top is not None:
             record.incumbent, record.incumbent_score = top.config_id, top.score
         if report and self.callback is not None:
@@ -123,7 +126,7 @@ class State:
 
     def spare(self) -> float:
         """Seconds left after reserving the refit of the current best configuration."""
-        best = best_so_far(self.records)
+        best = self.best
         reserve = self.cost.fit_seconds(best.config_id, len(self.task.y)) if best else 0.0
         # At most a share of the budget is held back: a slow winner is then refitted on
         # the largest sample that fits (see refit.py) rather than stopping the search early.
