@@ -246,9 +246,10 @@ X = pd.DataFrame(rng.normal(size=(500, 20))).add_prefix("x")
 y = (X["x0"] > 0).astype(int).to_numpy()
 schema = InputSchema.from_task(task_from_xy(X, y), False)
 models = [build_pipeline(get_config(c), list(X.columns), [], 0).fit(X, y) for c in ("rf_02", "lr_02")]
-print("ready", flush=True)
 for i in range(10**6):
     save_model(sys.argv[1], models[i % 2], schema, np.array([0, 1]), {"i": i})
+    if i == 0:
+        print("saved", flush=True)
 """
 
 
@@ -261,14 +262,13 @@ def test_a_save_killed_at_any_moment_leaves_a_model(tmp_path: Path) -> None:
         proc = subprocess.Popen(
             [sys.executable, "-c", _SAVER, str(path)], stdout=subprocess.PIPE, text=True
         )
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        time.sleep(float(rng.uniform(0.0, 4.0)))  # a random point of some save (about 1.6 s each)
+        # Waiting for the first save to end makes the test as fast or slow as the machine.
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "saved"
+        time.sleep(float(rng.uniform(0.0, 4.0)))  # a random point of a later save (~1.6 s each)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        if path.exists():  # the first kill may come before the first save ends
-            model = load_model(path)
-            loaded.append(model.info["i"])
-    assert len(loaded) >= 10, loaded  # a model every time one had been saved
+        loaded.append(load_model(path).info["i"])  # a model every time, whole and loadable
+    assert len(loaded) == 12, loaded
     # What a killed save leaves besides: its temporary file, never the target half-written.
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model.skops"]
     assert all(p.startswith(".model.skops.") and p.endswith(".tmp") for p in leftovers)
