@@ -156,7 +156,15 @@ def test_every_fit_gives_a_model_or_a_documented_error(tmp_path: Path) -> None:
         *[f"| {k} | {v} |" for k, v in counts.items()], "",
         f"Fit seconds / budget where a model came back: median {ratio.median():.2f}, "
         f"95th percentile {ratio.quantile(0.95):.2f}, max {ratio.max():.2f} (the budget "
-        "counts meta-features, search and refit; under two parallel cases).", "",
+        "counts validation, meta-features, search and refit; under two parallel cases; "
+        "each worker's first fit loads torch and the shipped knowledge).", "",
+        "| budget | models | median | 95th percentile | max | over +10 % |",
+        "|---|---|---|---|---|---|",
+        *[f"| {label} | {len(r)} | {r.median():.2f} | {r.quantile(0.95):.2f} | {r.max():.2f} "
+          f"| {int((r > 1.10).sum())} |"
+          for label, r in (("below 5 s", ratio[over["budget"] < 5]),
+                           ("5 s and more", ratio[over["budget"] >= 5])) if len(r)],
+        "",
         "Errors by message (first 80 characters):", "",
         *[f"- {k} ({v})" for k, v in collections.Counter(
             f"{o}: {m[:80]}" for o, m in zip(frame["outcome"], frame["message"], strict=True)

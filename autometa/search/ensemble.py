@@ -16,6 +16,8 @@ same way.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +88,7 @@ def select(
     classes: np.ndarray | None,
     metric: Metric,
     order: list[str],
+    deadline: float = math.inf,
 ) -> Selection:
     """Greedy ensemble selection with replacement.
 
@@ -99,6 +102,9 @@ def select(
     metric : Metric
     order : list of str
         Candidates, best CV score first (ties in the ensemble go to the earlier one).
+    deadline : float, optional
+        ``time.perf_counter()`` after which no further round starts (the selection so far
+        is kept): it runs after the budget's refit, on time that is not its own.
     """
     pool = [c for c in order if c in oof][:POOL]
 
@@ -111,6 +117,8 @@ def select(
     total = np.zeros_like(oof[pool[0]])
     history: list[float] = []
     for _ in range(ROUNDS):
+        if history and time.perf_counter() >= deadline:
+            break
         k = len(chosen) + 1
         gains = [score((total + oof[c]) / k) for c in pool]
         pick = pool[int(np.argmax(gains))]  # argmax: the first on ties

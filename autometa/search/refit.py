@@ -185,7 +185,8 @@ def fit_ensemble(
     if len(order) < 2:
         return None
     y = state.task.y.to_numpy()[samples[rung]]
-    selection = select(oof, y, state.classes, get_metric(s.metric_name), order)
+    end = state.deadline + REFIT_SLACK * s.time_budget
+    selection = select(oof, y, state.classes, get_metric(s.metric_name), order, end)
     if not selection.better:
         return None
     n = len(state.task.y)

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
     log_loss,
     r2_score,
-    roc_auc_score,
 )
 
 from autometa.exceptions import BadInputError
@@ -139,13 +139,27 @@ def _log_loss(y: np.ndarray, p: Predictions) -> float:
     return float(log_loss(y, p.proba, labels=p.classes))
 
 
+def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve of ``scores`` for the boolean ``positive`` (shape
+    (n_rows,) each; both classes present): the Mann-Whitney statistic over mid-ranks, which
+    equals ``sklearn.metrics.roc_auc_score`` with its handling of ties, without its input
+    checks (the ensemble selection scores a few hundred blends: 0.1 ms here against 5-10 ms
+    there)."""
+    if not np.isfinite(scores).all():  # as scikit-learn refuses them
+        raise ValueError("Input contains NaN or infinity.")
+    ranks = rankdata(scores)  # average ranks: a tie counts one half
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def _roc_auc(y: np.ndarray, p: Predictions) -> float:
     """Macro one-vs-rest AUC; per class it only needs a ranking of the rows, so
     uncalibrated decision scores are fine. Classes absent from ``y`` are left out."""
     if p.scores is None:
         return float("nan")
     aucs = [
-        roc_auc_score(y == c, p.scores[:, k])
+        _binary_auc(y == c, np.asarray(p.scores[:, k], dtype=float))
         for k, c in enumerate(p.classes)
         if 0 < (y == c).sum() < len(y)
     ]

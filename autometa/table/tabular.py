@@ -308,7 +308,9 @@ def _text_to_numbers(s: pd.Series, col: str, label: str) -> pd.Series:
     numeric = pd.to_numeric(present.astype(str), errors="coerce")
     n_num = int(numeric.notna().sum())
     if n_num == len(present):
-        return pd.to_numeric(s.astype(object).where(s.notna()).astype(str), errors="coerce")
+        out = pd.Series(np.nan, index=s.index, name=s.name)
+        out[s.notna().to_numpy()] = numeric.to_numpy(dtype=float)
+        return out
     mixed_objects = str in kinds and len(kinds) > 1 and n_num > 0
     if mixed_objects or n_num >= 0.9 * len(present):
         bad = present[numeric.isna()]
@@ -346,7 +348,8 @@ def _numeric_kind(
     if integral and n_unique == len(s) >= 20 and present.max() - present.min() == len(s) - 1:
         return (col, s, "identifier-like (consecutive unique integers)")
     if integral and n_unique <= LOW_CARDINALITY_INT:
-        text = s.map(lambda v: str(int(v)), na_action="ignore").astype(object)
+        whole = s.fillna(0).to_numpy(dtype=np.int64).astype(str).astype(object)
+        text = pd.Series(whole, index=s.index, name=s.name, dtype=object).where(s.notna())
         return (col, text, "categorical")
     return (col, s, "numeric")
 

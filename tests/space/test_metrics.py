@@ -10,7 +10,14 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.svm import LinearSVC
 
 from autometa import BadInputError
-from autometa.space.metrics import METRICS, MetricName, get_metric, metric_names, score_all
+from autometa.space.metrics import (
+    METRICS,
+    MetricName,
+    Predictions,
+    get_metric,
+    metric_names,
+    score_all,
+)
 
 
 def _data() -> tuple[pd.DataFrame, np.ndarray]:
@@ -37,6 +44,19 @@ def test_a_model_without_probabilities_has_auc_from_its_decision_but_no_log_loss
     values = score_all(model, X, y)
     assert np.isnan(values["log_loss"])
     assert values["roc_auc"] == pytest.approx(roc_auc_score(y == "yes", model.decision_function(X)))
+
+
+def test_the_macro_auc_equals_scikit_learns_with_ties_and_a_missing_class() -> None:
+    rng = np.random.default_rng(1)
+    classes = np.array(["a", "b", "c", "d"])
+    y = rng.choice(classes[:3], 400)  # "d" never occurs: left out, as scikit-learn must
+    scores = np.round(rng.random((400, 4)), 1)  # ten values per column: many ties
+    expected = np.mean([roc_auc_score(y == c, scores[:, k]) for k, c in enumerate(classes[:3])])
+    said = Predictions(classes[scores.argmax(axis=1)], classes, None, scores)
+    assert get_metric("roc_auc").compute(y, said) == pytest.approx(expected)
+    scores[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        get_metric("roc_auc").compute(y, said)
 
 
 def test_directions_and_orientation() -> None:
