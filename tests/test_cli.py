@@ -81,6 +81,13 @@ def test_train_metamodel_and_evaluate_on_a_small_meta_dataset(tmp_path: Path) ->
     assert bad.exit_code == 2 and "is not an autometa meta-dataset" in bad.stderr
 
 
+def test_extend_metadata_plans_the_big_tables_before_any_work(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["extend-metadata", "--out", str(tmp_path / "at"), "--plan"])
+    assert result.exit_code == 0, result.output
+    assert "kddcup" in result.output and "CPU-hours" in result.output
+    assert not (tmp_path / "at").exists()  # a plan writes nothing
+
+
 def test_recommend_json_save_then_predict(tmp_path: Path) -> None:
     model = tmp_path / "model.skops"
     result = runner.invoke(

@@ -83,7 +83,7 @@ def read_scenario(scenario: str | Path) -> tuple[Any, ...]:
     units = pd.DataFrame(
         {"dataset": runs["instance_id"], "config_id": runs["algorithm"], "rows": 0,
          "status": runs["runstatus"], "limit": np.nan, "message": "", "seconds": np.nan,
-         "fit_seconds": np.nan, "predict_seconds": np.nan}
+         "fit_seconds": np.nan, "predict_seconds": np.nan, "peak_mb": np.nan}
     )  # fmt: skip
     return (
         features.loc[names],

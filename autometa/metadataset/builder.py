@@ -77,6 +77,7 @@ __all__ = [
     "promoted",
     "read_jsonl",
     "run_unit",
+    "runs_frames",
 ]
 
 logger = logging.getLogger(__name__)
@@ -292,6 +293,33 @@ def flag_tables(meta: MetaDataset, kind: TaskKind = "classification") -> None:
     meta.datasets["small"] = (meta.datasets["n_rows_used"] < SMALL_ROWS).to_numpy()
 
 
+def runs_frames(
+    out: str | Path, datasets: set[str], config_ids: set[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A build folder's records of some datasets and configurations, as a meta-dataset's
+    ``performance`` and ``units`` frames (``MetaDataset.PERFORMANCE_COLUMNS`` and
+    ``UNIT_COLUMNS``)."""
+    perf_rows: list[tuple[str, str, int, int, str, float]] = []
+    unit_rows: list[tuple[Any, ...]] = []
+    for r in read_jsonl(Path(out) / RUNS_FILE):
+        if r["dataset"] not in datasets or r["config_id"] not in config_ids:
+            continue
+        unit_rows.append((
+            r["dataset"], r["config_id"], r["rows"], r["status"], r["limit"], r["message"],
+            r["seconds"], r.get("fit_seconds", np.nan), r.get("predict_seconds", np.nan),
+            r.get("peak_mb", np.nan),
+        ))  # fmt: skip
+        for part, metrics in enumerate(r["parts"]):
+            perf_rows.extend(
+                (r["dataset"], r["config_id"], r["rows"], part, m, value)
+                for m, value in metrics.items()
+            )
+    return (
+        pd.DataFrame(perf_rows, columns=list(MetaDataset.PERFORMANCE_COLUMNS)),
+        pd.DataFrame(unit_rows, columns=list(MetaDataset.UNIT_COLUMNS)),
+    )
+
+
 def assemble(
     out: str | Path,
     datasets: list[DatasetRef],
@@ -324,22 +352,7 @@ def assemble(
             record = {"dataset": ref.name, "names": names, "values": values.tolist()}
             append(out / METAFEATURES_FILE, [record])
             cached[ref.name] = record["values"]
-    config_ids = {c.config_id for c in configs}
-    keep = {d.name for d in wanted}
-    perf_rows: list[tuple[str, str, int, int, str, float]] = []
-    unit_rows: list[tuple[Any, ...]] = []
-    for r in read_jsonl(out / RUNS_FILE):
-        if r["dataset"] not in keep or r["config_id"] not in config_ids:
-            continue
-        unit_rows.append((
-            r["dataset"], r["config_id"], r["rows"], r["status"], r["limit"], r["message"],
-            r["seconds"], r.get("fit_seconds", np.nan), r.get("predict_seconds", np.nan),
-        ))  # fmt: skip
-        for part, metrics in enumerate(r["parts"]):
-            perf_rows.extend(
-                (r["dataset"], r["config_id"], r["rows"], part, m, value)
-                for m, value in metrics.items()
-            )
+    performance, units = runs_frames(out, {d.name for d in wanted}, {c.config_id for c in configs})
     metafeatures = pd.DataFrame(
         [cached[d.name] for d in wanted], index=[d.name for d in wanted], columns=names
     )
@@ -347,12 +360,10 @@ def assemble(
     datasets_frame["rungs"] = datasets_frame["rungs"].map(lambda r: " ".join(map(str, r)))
     meta = MetaDataset(
         metafeatures,
-        pd.DataFrame(
-            perf_rows, columns=["dataset", "config_id", "rows", "part", "metric", "value"]
-        ),
+        performance,
         config_table(configs),
         datasets_frame.drop(columns=["rare_classes_dropped"]),
-        pd.DataFrame(unit_rows, columns=list(MetaDataset.UNIT_COLUMNS)),
+        units,
         info={"source": "autometa builder", "settings": settings_json(settings)},
     )
     flag_tables(meta, kind)

@@ -20,6 +20,7 @@ class. Everything is seeded by ``random_state``: the same table gives the same r
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from autometa.table.tabular import stratified_subsample
 
-__all__ = ["CV_BELOW", "LADDER", "MAX_HOLDOUT", "Plan", "plan", "rungs_for"]
+__all__ = ["CV_BELOW", "LADDER", "MAX_HOLDOUT", "Plan", "plan", "pool_rows", "rungs_for"]
 
 LADDER: tuple[int, ...] = (250, 1000, 4000, 16000)
 CV_BELOW = 1500
@@ -67,6 +68,14 @@ class Plan:
             return pool
         seed = self.random_state * 1_000_003 + rung * 10 + split  # one sample per (rung, split)
         return pool[stratified_subsample(self.y[pool], rung, seed, MIN_TRAIN_PER_CLASS)]
+
+
+def pool_rows(n: int) -> int:
+    """The training pool of a table of ``n`` rows, as :func:`plan` makes it (for a
+    cross-validated table, the smallest fold's training rows)."""
+    if n < CV_BELOW:
+        return n - math.ceil(n / FOLDS)
+    return n - min(round(HOLDOUT_SHARE * n), MAX_HOLDOUT)
 
 
 def rungs_for(pool: int, ladder: tuple[int, ...] = LADDER) -> tuple[int, ...]:

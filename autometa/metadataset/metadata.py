@@ -9,8 +9,10 @@ On disk a meta-dataset is a folder of plain files, read by :meth:`MetaDataset.lo
   metric, value``: the raw value of each metric for a configuration trained on ``rows``
   rows, on each validation part (a CV fold or a part of the holdout);
 - ``units.csv``: ``dataset, config_id, rows, status, limit, message, seconds, fit_seconds,
-  predict_seconds``: one row per learning-curve point, "ok", "error" or "censored" (the
-  fit did not finish in ``limit`` seconds at ``rows`` rows);
+  predict_seconds, peak_mb``: one row per learning-curve point, "ok", "error" or
+  "censored" (the fit did not finish in ``limit`` seconds at ``rows`` rows); ``peak_mb`` is
+  the peak resident memory of the fit and its predictions above their start, in MiB
+  (``space.memory``; empty in builds made before it was measured);
 - ``configs.csv``: ``config_id, family, params`` (params as JSON text);
 - ``datasets.csv``: ``name, family, source, n_rows, n_rows_used, n_features, n_classes...``.
 
@@ -66,7 +68,7 @@ class MetaDataset:
 
     UNIT_COLUMNS = (
         "dataset", "config_id", "rows", "status", "limit", "message", "seconds",
-        "fit_seconds", "predict_seconds",
+        "fit_seconds", "predict_seconds", "peak_mb",
     )  # fmt: skip
     PERFORMANCE_COLUMNS = ("dataset", "config_id", "rows", "part", "metric", "value")
 
@@ -85,6 +87,8 @@ class MetaDataset:
         self.configs = configs
         self.datasets = datasets
         self.units = units if units is not None else pd.DataFrame(columns=list(self.UNIT_COLUMNS))
+        if "peak_mb" not in self.units:  # a build made before memory was measured
+            self.units["peak_mb"] = np.nan
         default = {m: greater_is_better(m) for m in (*METRICS, *TIMINGS)}
         self.maximize = dict(default if maximize is None else maximize)
         self.info = dict(info or {})

@@ -130,8 +130,9 @@ def run_unit(
     list of dict
         One record per rung attempted: dataset, config_id, rows, status ("ok" | "censored"
         | "error"), limit, message, seconds, fit_seconds and predict_seconds (mean over
-        splits) and ``parts``: one dict of metrics per validation part (all splits' parts in
-        order; empty unless ok). The climb stops at the first rung that is not ok.
+        splits), peak_mb (MiB, the largest over splits, where measured) and ``parts``: one
+        dict of metrics per validation part (all splits' parts in order; empty unless ok).
+        The climb stops at the first rung that is not ok.
     """
     records = []
     for rung in sorted(splits):
@@ -155,6 +156,9 @@ def run_unit(
             record["parts"] = [p for r in results for p in r.parts]
             record["fit_seconds"] = float(np.mean([r.fit_seconds for r in results]))
             record["predict_seconds"] = float(np.mean([r.predict_seconds for r in results]))
+            peaks = [r.peak_mb for r in results if not np.isnan(r.peak_mb)]
+            if peaks:  # JSON has no NaN: absent where it could not be measured
+                record["peak_mb"] = round(max(peaks), 1)
         except FitTimeout as exc:
             record.update(status="censored", message=str(exc))
         except Exception as exc:  # recorded, never raised: one bad fit must not stop a build

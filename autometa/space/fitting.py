@@ -21,6 +21,7 @@ The time limit (:func:`fit_within`) works everywhere the package runs:
 from __future__ import annotations
 
 import concurrent.futures
+import math
 import multiprocessing
 import signal
 import threading
@@ -37,6 +38,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from autometa.space.learners import LearnerConfig
+from autometa.space.memory import peak_memory
 from autometa.space.metrics import Predictions, predictions, score_predictions
 from autometa.space.pipelines import build_pipeline
 from autometa.table.tabular import Task
@@ -201,6 +203,11 @@ class FitResult:
         The model's predictions on each part (what the metrics were computed from).
     part_rows : list of ndarray
         Row positions of each part.
+    peak_mb : float
+        Peak resident memory of this process during the fit and the predictions, above
+        their start, in MiB (``memory.peak_memory``; NaN where it cannot be measured). It
+        is the fit's own only when the fit runs in this process (not in a worker process,
+        see :func:`fit_within`) and nothing else runs beside it.
     """
 
     parts: list[dict[str, float]]
@@ -209,6 +216,7 @@ class FitResult:
     model: Any = field(repr=False)
     predictions: list[Predictions] = field(default_factory=list, repr=False)
     part_rows: list[np.ndarray] = field(default_factory=list, repr=False)
+    peak_mb: float = math.nan
 
 
 def fit_and_score(
@@ -246,14 +254,15 @@ def fit_and_score(
     """
     pipe = build_pipeline(config, task.numeric_columns, task.categorical_columns, random_state)
     y = task.y.to_numpy()
-    with quiet(n_threads):
+    with quiet(n_threads), peak_memory() as peak:  # the copy of the training rows counts
         t0 = time.perf_counter()
         pipe = fit_within(pipe, task.X.iloc[train], y[train], seconds, n_threads)
         t1 = time.perf_counter()
         made = [predictions(pipe, task.X.iloc[p]) for p in parts]
         scored = [score_predictions(y[p], m, task.kind) for p, m in zip(parts, made, strict=True)]
         t2 = time.perf_counter()
-    return FitResult(scored, t1 - t0, t2 - t1, pipe, made, [np.asarray(p) for p in parts])
+    rows = [np.asarray(p) for p in parts]
+    return FitResult(scored, t1 - t0, t2 - t1, pipe, made, rows, peak.mb)
 
 
 def cross_validate(
