@@ -175,8 +175,9 @@ def fit_ensemble(
     not beat the winner there (or fewer than two candidates exist).
 
     Members go by weight: the winner keeps its final fit; another member is refitted on all
-    rows when predicted to fit the time left plus the refit slack, otherwise (or when that
-    refit fails) its CV fold models on the rung are averaged (bagging).
+    rows when predicted to fit the time left of the budget (the refit slack is the
+    winner's), otherwise (or when that refit fails or times out) its CV fold models on the
+    rung are averaged (bagging).
     """
     s = state.settings
     rung = top.rung
@@ -195,7 +196,7 @@ def fit_ensemble(
         if config == top.config_id:
             members.append((config, weight, [pipeline], fitted_on))
             continue
-        allowed = state.left() + REFIT_SLACK * s.time_budget
+        allowed = state.left()  # the slack is the winner's refit's: a member has its fold models
         if state.cost.fit_seconds(config, n) <= allowed:
             try:
                 members.append((config, weight, [_fit(state, config, state.task, allowed)],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss, roc_auc_score
 from sklearn.svm import LinearSVC
 
 from autometa import BadInputError
@@ -57,6 +59,29 @@ def test_the_macro_auc_equals_scikit_learns_with_ties_and_a_missing_class() -> N
     scores[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         get_metric("roc_auc").compute(y, said)
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_accuracies_and_log_loss_equal_scikit_learns(k: int) -> None:
+    rng = np.random.default_rng(k)
+    classes = np.array([f"c{i}" for i in range(k)])
+    y = rng.choice(classes[:-1], 300)  # the last class never occurs in y, only in predictions
+    proba = rng.random((300, k)) ** 4  # near-zero probabilities: the clipping counts
+    proba[:5] = np.eye(k)[rng.integers(0, k, 5)]  # certain, some of them wrong
+    proba /= proba.sum(axis=1, keepdims=True)
+    said = Predictions(classes[proba.argmax(axis=1)], classes, proba, proba)
+    assert get_metric("accuracy").compute(y, said) == pytest.approx(
+        accuracy_score(y, said.labels), abs=1e-12
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's: a predicted class absent from y
+        expected = balanced_accuracy_score(y, said.labels)
+    assert get_metric("balanced_accuracy").compute(y, said) == pytest.approx(expected, abs=1e-12)
+    assert get_metric("log_loss").compute(y, said) == pytest.approx(
+        log_loss(y, proba, labels=classes), rel=1e-12
+    )
+    with pytest.raises(ValueError, match="no column"):
+        get_metric("log_loss").compute(np.array(["other"] * 300), said)
 
 
 def test_directions_and_orientation() -> None:
