@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,15 +43,24 @@ def _status_mb(key: str) -> float:
     return int(match.group(1)) / 1024 if match else math.nan
 
 
-def _trim() -> None:
-    """Give freed heap memory back to the system (glibc only; a no-op elsewhere)."""
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None elsewhere; looked up once (``find_library`` runs
+    ``ldconfig`` in a subprocess: 2 ms, before every fit)."""
     name = ctypes.util.find_library("c")
     if name is None:
-        return
+        return None
     try:
-        ctypes.CDLL(name).malloc_trim(0)
+        return ctypes.CDLL(name).malloc_trim  # type: ignore[no-any-return]
     except (OSError, AttributeError):  # not glibc
-        pass
+        return None
+
+
+def _trim() -> None:
+    """Give freed heap memory back to the system (glibc only; a no-op elsewhere)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _reset() -> float | None:
