@@ -57,7 +57,7 @@ SIZE_SETTINGS = BuildSettings(
     max_rows=TOP_ROWS + MAX_HOLDOUT,
     random_state=0,
 )
-NOT_AT_SIZE = ("svc", "svr")  # kernel SVMs: see the module docstring
+NOT_AT_SIZE = ("svc_rbf", "svr_rbf")  # kernel SVMs (families): see the module docstring
 SCALING = {"knn": 1.0}  # exponent of rows in the cost estimate; 1.15 otherwise
 DEFAULT_SCALING = 1.15
 

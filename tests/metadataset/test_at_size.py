@@ -22,7 +22,7 @@ def test_a_build_at_size_climbs_past_the_shipped_top_and_merges(
 ) -> None:
     cancer = [r for r in csv_datasets(csv_folder, "target") if r.name == "cancer"]  # 569 rows
     configs = [*space(["lda", "gaussian_nb"]), get_config("svc_00")]
-    small = BuildSettings(ladder=(100, 250), base_max=100, promote_top=3, reach=0.0)
+    small = BuildSettings(ladder=(100, 250), base_max=100, promote_top=3, reach=1.0)
     build(cancer, configs, tmp_path / "shipped", small)
     shipped = assemble(tmp_path / "shipped", cancer, configs)
     top = shipped.units[shipped.units["rows"] == 250]
@@ -30,6 +30,7 @@ def test_a_build_at_size_climbs_past_the_shipped_top_and_merges(
 
     plan = size_plan(shipped, min_rows=500)
     reached = set(top.loc[top["status"] == "ok", "config_id"])
+    assert "svc_00" in reached  # promoted as its family's best (reach 1.0), so the rule acts
     assert set(plan["cancer"]) == reached - {"svc_00"}  # kernel SVMs stay at the shipped top
     assert size_plan(shipped, min_rows=600) == {}  # the rule's threshold is the table's rows
 
