@@ -213,7 +213,9 @@ def extend_metadata(
     }
     start = time.perf_counter()
     with Progress(*_COLUMNS, console=err, transient=False) as bar:
-        job = bar.add_task("units", total=sum(map(len, plan.values())))
+        # The plan's points (each rung of each promoted configuration), as estimated.
+        planned = int(cost.loc[cost["table"].isin(list(plan)), "configs"].sum())
+        job = bar.add_task("points", total=planned)
         done = 0
 
         def progress(finished: int, total: int, record: dict[str, Any]) -> None:
