@@ -353,3 +353,28 @@ def test_ctrl_c_before_any_evaluation_interrupts(
     small = task.subset(np.arange(300))
     with pytest.raises(KeyboardInterrupt):
         race(small, autometa.recommend(small), SearchSettings(time_budget=30))
+
+
+def test_a_memory_error_is_recorded_and_the_search_goes_on(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa.search import state as state_module
+
+    small = task.subset(np.arange(600))
+    rec = autometa.recommend(small)
+    original = state_module.cross_validate
+    starved: list[str] = []
+
+    def out_of_memory(config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not starved or config.config_id == starved[0]:  # the first one raced, every time
+            starved.append(config.config_id)
+            raise MemoryError("Unable to allocate 7.45 GiB for an array")
+        return original(config, *args, **kwargs)
+
+    monkeypatch.setattr(state_module, "cross_validate", out_of_memory)
+    result = race(small, rec, SearchSettings(time_budget=30, max_configs=5, random_state=0))
+    board = result.leaderboard
+    row = board[board["config_id"] == starved[0]].iloc[0]
+    assert row["status"] == "error" and row["message"].startswith("MemoryError: Unable")
+    assert (board["status"] == "ok").sum() >= 3 and result.best_config != starved[0]
+    assert result.pipeline.predict(small.X.head(2)).shape == (2,)
