@@ -152,6 +152,14 @@ def read_torch(path: str | Path, kind: str) -> dict[str, Any]:
     return payload
 
 
+def _open_mode() -> int:
+    """The permission bits ``open(path, "w")`` gives a new file: 0o666 less the umask
+    (which can only be read by setting it, so it is set back at once)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Write a file through ``write(temporary_path)``, then move it over ``path``.
 
@@ -164,6 +172,9 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     os.close(fd)
     temporary = Path(name)
     try:
+        # mkstemp makes the file private (0600); the result gets the old file's mode, or
+        # what a plain open() would give under the umask.
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else _open_mode())
         write(temporary)
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())

@@ -4,6 +4,7 @@ message style (missing file, wrong kind, wrong version)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from autometa.artifacts import (
     ArtifactVersionError,
     MissingArtifactError,
     WrongArtifactError,
+    atomic_write,
     header,
     read_torch,
 )
@@ -73,3 +75,14 @@ def test_errors_are_incompatible_artifact_errors(tmp_path: Path) -> None:
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(IncompatibleArtifactError, match="is not an autometa meta-model"):
         read_torch(tmp_path / "junk.pt", "autometa.metamodel")
+
+
+def test_atomic_write_keeps_the_mode_a_plain_write_gives(tmp_path: Path) -> None:
+    # mkstemp's temporary file is private (0600): a saved model must not be.
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(b"x")
+    fresh = atomic_write(tmp_path / "fresh.bin", lambda p: p.write_bytes(b"y"))
+    assert fresh.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    os.chmod(fresh, 0o640)
+    atomic_write(fresh, lambda p: p.write_bytes(b"z"))  # an existing file keeps its mode
+    assert fresh.stat().st_mode & 0o777 == 0o640 and fresh.read_bytes() == b"z"
