@@ -28,6 +28,7 @@ from autometa.space.metrics import PRIMARY
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUILDS = Path(__file__).resolve().parent.parent / "builds"
+AT_SIZE_RUNS = BUILDS / "at-size-v1" / "runs.jsonl"
 
 
 IDLE = 600.0  # seconds between two recorded points that count as an interruption
@@ -56,8 +57,7 @@ def wall_time_lines(runs: Path) -> list[str]:
 
 def primary(meta: MetaDataset) -> str:
     """The metric the report ranks by: the task kind's primary one (metrics.PRIMARY)."""
-    kind = "regression" if PRIMARY["regression"] in meta.maximize else "classification"
-    return PRIMARY[kind]
+    return PRIMARY[meta.task_kind]
 
 
 def family_table(meta: MetaDataset) -> pd.DataFrame:
@@ -116,7 +116,10 @@ def winners_by_size(meta: MetaDataset) -> pd.DataFrame:
 def nearest_ladder(meta: MetaDataset, rows: np.ndarray) -> np.ndarray:
     """Each size to the nearest size of the ladder (log scale): a table's full pool counts
     with the ladder size it is nearest to."""
-    ladder = np.array(sorted(meta.info.get("settings", {}).get("ladder", [250, 1000, 4000, 16000])))
+    settings = meta.info.get("settings", {})
+    sizes = set(settings.get("ladder", [250, 1000, 4000, 16000]))
+    sizes |= set(meta.info.get("at_size", {}).get("ladder", []))  # the rungs at size, merged
+    ladder = np.array(sorted(sizes))
     rows = np.asarray(rows, dtype=float)
     return ladder[np.abs(np.log(rows)[:, None] - np.log(ladder)[None, :]).argmin(axis=1)]
 
@@ -214,11 +217,23 @@ def main() -> None:
         f"configurations, {len(meta.units)} curve points "
         f"({', '.join(f'{k}: {v}' for k, v in status.items())}).",
         f"- Build settings: {settings}.",
+        *(
+            [f"- Rungs at size merged from another build (its settings): {meta.info['at_size']}."]
+            if "at_size" in meta.info
+            else []
+        ),
         f"- Sum of point seconds (CPU time of the fits and predictions): "
         f"{meta.units['seconds'].sum() / 3600:.2f} h.",
         f"- {meta.metafeatures.shape[1]} meta-features per dataset.",
     ]
     lines += wall_time_lines(runs_file or root / "runs.jsonl")
+    if "at_size" in meta.info:
+        lines += [f"- The rungs at size: {line[2:]}" for line in wall_time_lines(AT_SIZE_RUNS)]
+        peaks = meta.units["peak_mb"].dropna()
+        lines.append(
+            f"- Peak memory measured on {len(peaks)} points (the build at size, its 16,000-row "
+            f"rung included): median {peaks.median():.0f} MiB, max {peaks.max():.0f} MiB."
+        )
     for flag in ("trivial", "small"):
         if flag in meta.datasets:
             lines.append(f"- Flagged {flag}: {int(meta.datasets[flag].sum())} datasets.")

@@ -68,7 +68,7 @@ from autometa.metadataset.builder import BuildSettings, prepare_task  # noqa: E4
 from autometa.metadataset.metadata import MetaDataset  # noqa: E402
 from autometa.metadataset.sources.pmlb import pmlb_datasets  # noqa: E402
 from autometa.paths import metadataset_dir, shared_dir  # noqa: E402
-from autometa.search import Proposals, SearchSettings, search  # noqa: E402
+from autometa.search import Costs, Proposals, SearchSettings, search  # noqa: E402
 from autometa.selectors.recommend import Knowledge  # noqa: E402
 from autometa.space.learners import LearnerConfig  # noqa: E402
 from autometa.space.metrics import Predictions, get_metric  # noqa: E402
@@ -149,7 +149,7 @@ def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> di
     settings = SearchSettings(time_budget=budget, metric="r2", n_portfolio=0, min_rows=10**12,
                               local_search=False, random_state=0, ensemble=False,
                               curve_halving=False)  # fmt: skip
-    result = search(train, proposals, knowledge.fit_time, settings, start=t0)
+    result = search(train, proposals, Costs(knowledge.fit_time), settings, start=t0)
     wall = time.perf_counter() - t0
     board = result.leaderboard
     return {**scores(test, result.pipeline.predict(test.X)), "wall": wall,

@@ -178,6 +178,7 @@ def extend_metadata(
     """Climb the learning curves of the shipped meta-dataset's big tables (at least 50,000
     rows) to 64,000, 256,000 and up to 1,000,000 rows (see autometa/metadataset/at_size.py)."""
     from autometa.metadataset.at_size import build_at_size, estimate, extend, size_plan
+    from autometa.metadataset.build_store import RUNS_FILE, read_jsonl
     from autometa.metadataset.metadata import MetaDataset
     from autometa.metadataset.sources.corpus import dedupe
     from autometa.metadataset.sources.discover import SourceSpec, find_reserved, gather
@@ -215,8 +216,9 @@ def extend_metadata(
     with Progress(*_COLUMNS, console=err, transient=False) as bar:
         # The plan's points (each rung of each promoted configuration), as estimated.
         planned = int(cost.loc[cost["table"].isin(list(plan)), "configs"].sum())
-        job = bar.add_task("points", total=planned)
-        done = 0
+        # Points already in the store (a resumed build) count as done: they are skipped.
+        done = sum(1 for _ in read_jsonl(out_dir / RUNS_FILE)) if out_dir.exists() else 0
+        job = bar.add_task("points", total=max(planned, done), completed=done)
 
         def progress(finished: int, total: int, record: dict[str, Any]) -> None:
             nonlocal done

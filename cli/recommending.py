@@ -91,13 +91,24 @@ def recommend(
         TaskChoice,
         typer.Option("--task", help="Classification or regression (auto: from the target)."),
     ] = TaskChoice("auto"),
+    max_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--max-rows", min=1, help="Use a random sample of this many rows (drawn while reading)."
+        ),
+    ] = None,
 ) -> None:
     """Rank learner configurations for a table, then search from them within a budget."""
     start = time.perf_counter()
     if (save is not None or report is not None or report_json is not None) and budget == 0:
         raise BadInputError("--save and --report need a search: give a --budget above 0.")
     task = autometa.load_table(
-        data, target=target, inf_as_missing=inf_as_missing, task=task_kind.value
+        data,
+        target=target,
+        inf_as_missing=inf_as_missing,
+        task=task_kind.value,
+        max_rows=max_rows,
+        random_state=seed,
     )
     metric_name = metric.value if metric is not None else PRIMARY[task.kind]
     rec = autometa.recommend(task, top_k=top, metric=metric_name, random_state=seed)

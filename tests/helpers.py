@@ -23,5 +23,5 @@ def race(
 ) -> SearchResult:
     """The search on what the estimator hands it from ``rec`` (its proposals, timing model
     and curve predictor)."""
-    proposals, timing, curves = search_inputs(rec)
-    return search(task, proposals, timing, settings, curves=curves, **kwargs)
+    proposals, costs, curves = search_inputs(rec)
+    return search(task, proposals, costs, settings, curves=curves, **kwargs)

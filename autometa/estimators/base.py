@@ -23,12 +23,12 @@ from autometa.estimators.model_file import save_model
 from autometa.exceptions import BadInputError
 from autometa.reporting.report import report_data, write_report
 from autometa.search import (
+    Costs,
     CurvePredictor,
     Proposals,
     SearchEvent,
     SearchResult,
     SearchSettings,
-    TimingModel,
     search,
 )
 from autometa.selectors.recommend import Knowledge, Recommendation, recommend
@@ -44,10 +44,11 @@ _DEFAULTS = SearchSettings(time_budget=60.0)  # the search's defaults, from thei
 
 def search_inputs(
     recommendation: Recommendation,
-) -> tuple[Proposals, TimingModel, CurvePredictor | None]:
+) -> tuple[Proposals, Costs, CurvePredictor | None]:
     """What the search is handed, from a recommendation: its ranking and the portfolio as
-    proposals, the timing model, and the recommendation itself as the learning-curve
-    predictor (none for an order without meta-features, ``Recommendation.of_order``).
+    proposals, the cost models (fit and predict seconds, memory), and the recommendation
+    itself as the learning-curve predictor (none for an order without meta-features,
+    ``Recommendation.of_order``).
 
     Raises
     ------
@@ -59,7 +60,8 @@ def search_inputs(
         raise BadInputError("The recommendation carries no timing model; use autometa.recommend.")
     proposals = Proposals(tuple(recommendation.ranking["config_id"]), tuple(knowledge.portfolio))
     curves = None if recommendation.metafeatures.empty else recommendation
-    return proposals, knowledge.fit_time, curves
+    costs = Costs(knowledge.fit_time, knowledge.predict_time, knowledge.memory)
+    return proposals, costs, curves
 
 
 class AutoMetaEstimator(BaseEstimator):
@@ -174,9 +176,9 @@ class AutoMetaEstimator(BaseEstimator):
             task, top_k=self.top_k, metric=self.metric_, knowledge=self.knowledge,
             random_state=seed,
         )  # fmt: skip
-        proposals, timing, curves = search_inputs(self.recommendation_)
+        proposals, costs, curves = search_inputs(self.recommendation_)
         self.result_: SearchResult = search(
-            task, proposals, timing, settings, curves=curves, start=start, callback=self.callback
+            task, proposals, costs, settings, curves=curves, start=start, callback=self.callback
         )
         self.table_ = table_summary(task)
         self.fit_seconds_ = time.perf_counter() - start

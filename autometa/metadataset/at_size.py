@@ -150,16 +150,18 @@ def build_at_size(
 def extend(shipped: MetaDataset, out: str | Path) -> MetaDataset:
     """The shipped meta-dataset with the rungs of the build at size in ``out`` above its
     ``base_max`` (their units and performance rows; their scores are on the build at
-    size's own holdout), replacing those of an earlier extension. The build's settings are
-    kept in ``info["at_size"]``."""
+    size's own holdout), replacing those of an earlier extension. The shipped points that
+    the build measured again (its first rung, the shipped top) take its peak memory where
+    they have none (the shipped build did not measure memory); their scores and times
+    stay. The build's settings are kept in ``info["at_size"]``."""
     settings = read_settings(Path(out))
-    performance, units = runs_frames(out, set(shipped.dataset_names), set(shipped.config_ids))
-    units = units[units["rows"] > settings.base_max]
+    performance, all_units = runs_frames(out, set(shipped.dataset_names), set(shipped.config_ids))
+    units = all_units[all_units["rows"] > settings.base_max]
     keys = pd.MultiIndex.from_frame(units[["dataset", "config_id", "rows"]])
     performance = performance[
         pd.MultiIndex.from_frame(performance[["dataset", "config_id", "rows"]]).isin(keys)
     ]
-    old_units = shipped.units[shipped.units["rows"] <= settings.base_max]
+    old_units = _with_peaks(shipped.units[shipped.units["rows"] <= settings.base_max], all_units)
     old_performance = shipped.performance[shipped.performance["rows"] <= settings.base_max]
     datasets = shipped.datasets.copy()
     if "rungs" in datasets:  # the training sizes measured, as text
@@ -174,3 +176,13 @@ def extend(shipped: MetaDataset, out: str | Path) -> MetaDataset:
         shipped.maximize,
         {**shipped.info, "at_size": settings_json(settings)},
     )
+
+
+def _with_peaks(units: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
+    """``units`` with ``peak_mb`` filled from ``measured``'s ok points of the same dataset,
+    configuration and rows, where ``units`` has none."""
+    key = ["dataset", "config_id", "rows"]
+    ok = measured[measured["status"] == "ok"].set_index(key)["peak_mb"]
+    found = pd.MultiIndex.from_frame(units[key]).map(ok.to_dict().get)
+    filled = units["peak_mb"].fillna(pd.Series(found, index=units.index, dtype=float))
+    return units.assign(peak_mb=filled)

@@ -27,9 +27,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from autometa.table.tabular import stratified_subsample
+from autometa.table.sampling import stratified_subsample
 
-__all__ = ["CV_BELOW", "LADDER", "MAX_HOLDOUT", "Plan", "plan", "pool_rows", "rungs_for"]
+__all__ = [
+    "CV_BELOW", "LADDER", "MAX_HOLDOUT", "Plan", "plan", "pool_rows", "rungs_for",
+    "validation_rows",
+]  # fmt: skip
 
 LADDER: tuple[int, ...] = (250, 1000, 4000, 16000)
 CV_BELOW = 1500
@@ -76,6 +79,15 @@ def pool_rows(n: int) -> int:
     if n < CV_BELOW:
         return n - math.ceil(n / FOLDS)
     return n - min(round(HOLDOUT_SHARE * n), MAX_HOLDOUT)
+
+
+def validation_rows(n: int) -> int:
+    """Rows one curve point of a table of ``n`` rows predicts (its ``predict_seconds``): the
+    whole holdout, or for a cross-validated table one fold's test rows (the mean over folds
+    is recorded)."""
+    if n < CV_BELOW:
+        return math.ceil(n / FOLDS)
+    return min(round(HOLDOUT_SHARE * n), MAX_HOLDOUT)
 
 
 def rungs_for(pool: int, ladder: tuple[int, ...] = LADDER) -> tuple[int, ...]:

@@ -24,7 +24,8 @@ from autometa.metadataset.curves import Plan, plan
 from autometa.metadataset.sources import DatasetRef
 from autometa.space.fitting import FitTimeout, fit_and_score
 from autometa.space.learners import LearnerConfig
-from autometa.table.tabular import Task, stratified_subsample
+from autometa.table.sampling import stratified_subsample
+from autometa.table.tabular import Task
 
 __all__ = [
     "MIN_CLASS_ROWS",

@@ -5,6 +5,14 @@
 >>> mf = extract_metafeatures(X, y)
 >>> mf["NumberOfClasses"]
 3.0
+
+A table of more than ``MAX_ROWS`` rows (21,000) is described by a stratified sample of
+``MAX_ROWS`` rows, every group included (``NumberOfInstances`` is then 21,000): the shipped
+meta-dataset's tables were capped at that many rows before their meta-features were
+computed, so a big table's meta-features are of the kind the meta-models learned from, and
+its size reaches them as the training-size feature instead. It also bounds the cost at any
+size; ``python -m benchmarks.metafeatures_sampled`` measures how far the sample's values
+and the shipped ranking move from those of all rows on the corpus's big tables.
 """
 
 from __future__ import annotations
@@ -19,10 +27,16 @@ from autometa.exceptions import BadInputError
 from autometa.metafeatures import complexity, info, landmarking, simple, statistical, target
 from autometa.metafeatures.pieces import Pieces
 from autometa.metafeatures.registry import GROUPS, MetaFeature
+from autometa.table.sampling import stratified_subsample
 from autometa.table.tabular import TASK_KINDS, Task, task_from_xy
+
+# The shipped build's row cap (``BuildSettings.max_rows``: its top rung plus its holdout;
+# a test checks they agree). metafeatures sits below metadataset, so the number is here.
+MAX_ROWS = 21_000
 
 __all__ = [
     "GROUPS",
+    "MAX_ROWS",
     "REGISTRY",
     "MetaFeature",
     "catalogue",
@@ -77,6 +91,7 @@ def extract_metafeatures(
     max_rows_landmarking: int = 2000,
     max_cells: int = 20_000_000,
     task: str = "auto",
+    max_rows: int | None = MAX_ROWS,
 ) -> pd.Series:
     """Compute the meta-features of a table.
 
@@ -98,6 +113,9 @@ def extract_metafeatures(
     task : str
         With (X, y): "auto" (``load_table``'s rules), "classification" or "regression".
         A Task carries its own kind.
+    max_rows : int or None
+        A larger table is described by a stratified sample of this many rows (see the
+        module docstring); None: every row.
 
     Returns
     -------
@@ -112,6 +130,8 @@ def extract_metafeatures(
         if y is None:
             raise BadInputError("extract_metafeatures needs y (the target) with X.")
         table = task_from_xy(X, y, min_class_rows=1, task=task)
+    if max_rows is not None and len(table.y) > max_rows:
+        table = table.subset(stratified_subsample(table.strata, max_rows, random_state))
     pieces = Pieces(table, random_state, max_cells, max_rows_landmarking, landmark_budget)
     values = {}
     # One BLAS/OpenMP thread: the matrices here are small or thin, where threads cost more

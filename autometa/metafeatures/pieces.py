@@ -16,7 +16,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from autometa.table.tabular import Task, stratified_subsample
+from autometa.table.sampling import stratified_subsample
+from autometa.table.tabular import Task
 
 __all__ = ["Pieces"]
 

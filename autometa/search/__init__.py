@@ -18,10 +18,12 @@ data:
 2. Rungs. Within a bracket, every configuration is cross-validated (``cv`` stratified
    folds) on a stratified subsample; the best ``1 / eta`` move on to a sample ``eta``
    times larger, up to all rows. Tables of at most ``eta * min_rows`` rows have one rung.
-3. Planning. Before each evaluation the search predicts its cost: from the timing model
-   (``inputs.TimingModel``) scaled by a machine factor it measures as it goes, or from the
-   configuration's own time on the previous rung scaled by rows (exponent at least 1; 2
-   for kernel SVMs). It skips configurations predicted not to finish in the time left
+3. Planning. Before each evaluation the search predicts its cost, fitting and predicting
+   (``cost.py``): from the cost models (``inputs.Costs``) scaled by a machine factor it
+   measures as it goes, or from the configuration's own times on the previous rung scaled
+   by rows (exponent at least 1; 2 for kernel SVMs). It skips configurations predicted to
+   take more memory than the machine has free (``MEMORY_SHARE``, with a memory model),
+   and configurations predicted not to finish in the time left
    after holding back time for the refit of the best configuration so far (see 4), and
    interrupts a fit that runs past that time (``fitting.fit_within``: an alarm in a main
    thread, where a long single C call, e.g. a kernel SVM solve, runs to its end first; a
@@ -75,7 +77,7 @@ import pandas as pd
 from autometa.exceptions import AutometaWarning
 from autometa.search.cost import CostModel
 from autometa.search.halving import brackets, run_bracket, rungs
-from autometa.search.inputs import CurvePredictor, Proposals, TimingModel
+from autometa.search.inputs import Costs, CurvePredictor, Proposals, TimingModel
 from autometa.search.local import local_search
 from autometa.search.records import SearchError, Status, leaderboard, trajectory
 from autometa.search.refit import final_fit, fit_ensemble
@@ -85,6 +87,7 @@ from autometa.space.fitting import discard_worker, noted_interrupts
 from autometa.table.tabular import Task
 
 __all__ = [
+    "Costs",
     "CurvePredictor",
     "Proposals",
     "SearchError",
@@ -159,7 +162,7 @@ class SearchResult:
 def search(
     task: Task,
     proposals: Proposals,
-    timing: TimingModel,
+    costs: Costs,
     settings: SearchSettings,
     *,
     curves: CurvePredictor | None = None,
@@ -174,8 +177,8 @@ def search(
         The user's validated data.
     proposals : Proposals
         The configurations in order, and a portfolio.
-    timing : TimingModel
-        Predicted fit seconds per configuration.
+    costs : Costs
+        Predicted fit seconds per configuration; optionally predict seconds and memory.
     settings : SearchSettings
         Resolved for the task's kind here (``SearchSettings.resolved``).
     curves : CurvePredictor, optional
@@ -194,7 +197,7 @@ def search(
     start = time.perf_counter() if start is None else start
     # The task kind's defaults; a clear error for, e.g., accuracy on a regression task.
     s = settings.resolved(task.kind)
-    cost = CostModel(timing, task.X.shape[1], task.n_classes, s.cv)
+    cost = CostModel(costs, task.X.shape[1], task.n_classes, s.cv)
     state = State(task, s, proposals, start, cost, curves, callback)
     samples = rungs(task.strata, s.eta, s.min_rows, s.cv, s.random_state)
     try:

@@ -23,7 +23,7 @@ import pandas as pd
 from autometa.search.inputs import Proposals
 from autometa.search.records import Status
 from autometa.search.state import MIN_SECONDS, State, evaluate
-from autometa.table.tabular import stratified_subsample
+from autometa.table.sampling import stratified_subsample
 
 __all__ = ["brackets", "promotion_scores", "run_bracket", "rungs"]
 

@@ -1,6 +1,6 @@
 """What the search is handed, and all it knows of the world beyond the user's data:
-proposals (configuration ids in order), costs (a timing model) and, optionally, curves (a
-learning-curve predictor). Small and plain: whoever calls the search builds them, and a
+proposals (configuration ids in order), costs (models of fit seconds and, optionally,
+predict seconds and peak memory) and, optionally, curves (a learning-curve predictor). Small and plain: whoever calls the search builds them, and a
 worker of a parallel search needs nothing else.
 """
 
@@ -13,7 +13,7 @@ import pandas as pd
 
 from autometa.exceptions import BadInputError
 
-__all__ = ["CurvePredictor", "Proposals", "TimingModel"]
+__all__ = ["Costs", "CurvePredictor", "Proposals", "TimingModel"]
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,40 @@ class Proposals:
 
 
 class TimingModel(Protocol):
-    """Predicted seconds of one fit of each configuration, from the table's shape."""
+    """A predicted cost of each configuration trained on a number of rows, from the
+    table's shape: the seconds of one fit, the seconds of predicting 1,000 rows, or the
+    MiB of memory one fit takes (see :class:`Costs`)."""
 
     def predict(
         self, rows: float, n_features: int, n_classes: int, upper: bool = False
     ) -> pd.Series:
-        """config_id -> predicted seconds of one fit on ``rows`` rows."""
+        """config_id -> the predicted cost when trained on ``rows`` rows (``upper``: a
+        high estimate, which the search plans its time with)."""
         ...
 
     def exponents(self) -> pd.Series:
-        """config_id -> how fit time grows with rows (seconds ~ rows ** exponent)."""
+        """config_id -> how the cost grows with rows (cost ~ rows ** exponent)."""
         ...
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What the search can know of a configuration's costs before running it.
+
+    Attributes
+    ----------
+    fit : TimingModel
+        Seconds of one fit.
+    predict : TimingModel, optional
+        Seconds of predicting 1,000 rows, by the rows trained on (a k-NN spends its time
+        there). Without it, predicting is taken as 30 % of the fit.
+    memory : TimingModel, optional
+        MiB of memory one fit takes. Without it, no configuration is skipped for memory.
+    """
+
+    fit: TimingModel
+    predict: TimingModel | None = None
+    memory: TimingModel | None = None
 
 
 class CurvePredictor(Protocol):

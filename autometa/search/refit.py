@@ -28,7 +28,8 @@ from autometa.space.fitting import FitTimeout, fit_within, quiet
 from autometa.space.learners import get_config
 from autometa.space.metrics import get_metric
 from autometa.space.pipelines import build_pipeline
-from autometa.table.tabular import Task, stratified_subsample
+from autometa.table.sampling import stratified_subsample
+from autometa.table.tabular import Task
 
 __all__ = ["FALLBACK_CANDIDATES", "REFIT_SLACK", "fallback", "final_fit", "fit_ensemble", "refit"]
 
@@ -86,14 +87,20 @@ def _fit(state: State, config: str, task: Task, seconds: float) -> Any:
 
 
 def _rows_that_fit(state: State, config: str, allowed: float, low: int) -> int:
-    """All rows, or the largest sample (at least ``low``) predicted to fit ``allowed``."""
+    """All rows, or the largest sample (at least ``low``) predicted to fit ``allowed``
+    seconds and the free memory."""
     n = len(state.task.y)
-    if state.cost.fit_seconds(config, n) <= allowed:
+
+    def fits(rows: int) -> bool:
+        seconds = state.cost.fit_seconds(config, rows)
+        return seconds <= allowed and state.memory_short(config, rows) is None
+
+    if fits(n):
         return n
-    lo, hi = low, n  # fit time grows with rows: bisect for the largest that fits
+    lo, hi = low, n  # time and memory grow with rows: bisect for the largest that fits
     while hi - lo > max(n // 100, 1):
         mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if state.cost.fit_seconds(config, mid) <= allowed else (lo, mid)
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     return lo
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import BadInputError
+from autometa.machine import available_mb
 from autometa.search.cost import CostModel
 from autometa.search.inputs import CurvePredictor, Proposals
 from autometa.search.records import Record, Status, best_so_far
@@ -21,10 +22,13 @@ from autometa.space.learners import get_config
 from autometa.space.metrics import get_metric, on_classes, one_hot
 from autometa.table.tabular import Task
 
-__all__ = ["MIN_SECONDS", "RESERVE_SHARE", "SearchEvent", "State", "evaluate"]
+__all__ = ["MEMORY_SHARE", "MIN_SECONDS", "RESERVE_SHARE", "SearchEvent", "State", "evaluate"]
 
 MIN_SECONDS = 0.05  # less time than this left: stop evaluating
 RESERVE_SHARE = 0.25  # at most this share of the budget is held back for the refit
+# A fit predicted to take more than this share of the machine's free memory is not run:
+# past it, the operating system may kill the whole process, search and all.
+MEMORY_SHARE = 0.8
 
 
 @dataclass
@@ -124,6 +128,15 @@ class State:
             self._predicted[rows] = self.curves.scores_at(rows)
         return self._predicted[rows]
 
+    def memory_short(self, config: str, rows: float) -> str | None:
+        """Why a fit of ``config`` on ``rows`` rows is predicted not to fit the free memory
+        (``MEMORY_SHARE`` of it), or None (also without a memory model)."""
+        need = self.cost.peak_mb(config, rows)
+        free = available_mb()
+        if need > MEMORY_SHARE * free:  # False for NaN: unknown is no reason to skip
+            return f"predicted {need:,.0f} MiB of memory, {free:,.0f} MiB free"
+        return None
+
     def spare(self) -> float:
         """Seconds left after reserving the refit of the current best configuration."""
         best = self.best
@@ -135,8 +148,14 @@ class State:
 
 def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
     """Cross-validate ``config`` on rows ``rows`` (rung ``rung``), or skip it when it is
-    predicted not to fit the time left; record and report the outcome."""
+    predicted not to fit the free memory or the time left; record and report the
+    outcome."""
     record = state.new_record(config, rung, len(rows), started=state.now())
+    folds = min(state.settings.cv, len(rows))
+    short = state.memory_short(config, len(rows) * (folds - 1) / folds)
+    if short is not None:
+        record.status, record.message = Status.SKIPPED, short
+        return state.add(record)
     predicted = state.cost.eval_seconds(config, len(rows))
     allowed = state.spare()
     if predicted > allowed and state.any_ok():
@@ -152,7 +171,8 @@ def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
         values = _values(state, results)
         record.score, record.score_std = float(np.mean(values)), float(np.std(values))
         record.fit_seconds = float(np.mean([r.fit_seconds for r in results]))
-        state.cost.learn(config, len(rows), record.fit_seconds)
+        predict_seconds = float(np.mean([r.predict_seconds for r in results]))
+        state.cost.learn(config, len(rows), record.fit_seconds, predict_seconds)
         state.fold_models[config] = results[-1].model
         state.oof[config, rung] = _out_of_fold(state, results, len(rows))
         if state.settings.ensemble:

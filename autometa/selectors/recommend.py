@@ -2,7 +2,7 @@
 
 The ranking comes from the torch meta-model (``autometa/selectors/metamodel.py``) applied
 to the table's meta-features; predicted fit seconds come from a per-configuration timing
-model (``autometa/selectors/fit_time.py``). Both are learned from a meta-dataset: by default the one
+models (``autometa/selectors/costs.py``). Both are learned from a meta-dataset: by default the one
 shipped in ``data/`` (loaded once per process), or any :class:`Knowledge` built from a
 meta-dataset (for a different metric, or with datasets held out as the benchmarks do).
 """
@@ -23,15 +23,15 @@ from autometa.exceptions import BadInputError
 from autometa.metadataset.metadata import SIZE_FEATURE, MetaDataset
 from autometa.metafeatures import extract_metafeatures
 from autometa.selectors.base import Ranker
+from autometa.selectors.costs import LearnedCostModel
 from autometa.selectors.explanation import ATTRIBUTION_COLUMNS, Explanation
-from autometa.selectors.fit_time import FitTimeModel
 from autometa.space.metrics import METRICS, PRIMARY, get_metric
 from autometa.table.tabular import Task, task_from_xy
 
 if TYPE_CHECKING:
     from autometa.selectors.metamodel import MetaModel
 
-__all__ = ["Knowledge", "Recommendation", "recommend", "train_metamodel"]
+__all__ = ["Knowledge", "Recommendation", "cost_models", "recommend", "train_metamodel"]
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,21 @@ class Knowledge:
     model : Ranker
         Ranks configurations from meta-features: the MetaModel by default, or any fitted
         selector (``autometa.selectors``).
-    fit_time : FitTimeModel
+    fit_time : LearnedCostModel
         Predicts fit seconds per configuration.
+    predict_time : LearnedCostModel
+        Predicts seconds per 1,000 predicted rows per configuration.
+    memory : LearnedCostModel or None
+        Predicts the peak memory of a fit per configuration (MiB); None where the
+        meta-dataset has no memory measurements (the regression one).
     configs : DataFrame
         config_id, family, params (JSON text).
     """
 
     model: Ranker
-    fit_time: FitTimeModel
+    fit_time: LearnedCostModel
+    predict_time: LearnedCostModel
+    memory: LearnedCostModel | None
     configs: pd.DataFrame
 
     @classmethod
@@ -61,7 +68,7 @@ class Knowledge:
     ) -> Knowledge:
         """Train the meta-model and the timing model on ``meta`` (tens of seconds on a CPU)."""
         model = train_metamodel(meta, metric, random_state)
-        return cls(model, FitTimeModel().fit(meta), meta.configs.copy())
+        return cls(model, *cost_models(meta), meta.configs.copy())
 
     @classmethod
     def shipped(cls, metric: str = "accuracy") -> Knowledge:
@@ -94,14 +101,30 @@ def train_metamodel(
     return model.fit(meta.at_sizes(), metric)
 
 
+def cost_models(
+    meta: MetaDataset,
+) -> tuple[LearnedCostModel, LearnedCostModel, LearnedCostModel | None]:
+    """The fit seconds, predict seconds and (where ``meta`` measured it) peak memory
+    models learned from ``meta``."""
+    measured = meta.units["peak_mb"].notna().any()
+    memory = LearnedCostModel("peak_mb").fit(meta) if measured else None
+    return (
+        LearnedCostModel("fit_seconds").fit(meta),
+        LearnedCostModel("predict_seconds").fit(meta),
+        memory,
+    )
+
+
 @functools.cache
-def _shipped_data(task_kind: str) -> tuple[pd.DataFrame, FitTimeModel]:
-    """The shipped meta-dataset's configurations and timing model of a task kind: read
+def _shipped_data(
+    task_kind: str,
+) -> tuple[pd.DataFrame, tuple[LearnedCostModel, LearnedCostModel, LearnedCostModel | None]]:
+    """The shipped meta-dataset's configurations and cost models of a task kind: read
     and fitted once per process, shared by the meta-models of that kind's metrics."""
     from autometa.paths import metadataset_dir
 
     meta = MetaDataset.load(metadataset_dir(task_kind), scores=False)
-    return meta.configs.copy(), FitTimeModel().fit(meta)
+    return meta.configs.copy(), cost_models(meta)
 
 
 @functools.cache  # one entry per metric of the registry
@@ -109,7 +132,7 @@ def _shipped(metric: str) -> Knowledge:
     from autometa.paths import data_dir
     from autometa.selectors.metamodel import MetaModel
 
-    configs, fit_time = _shipped_data(get_metric(metric).task_kinds[0])
+    configs, costs = _shipped_data(get_metric(metric).task_kinds[0])
     # One shipped meta-model per metric of the registry: fit never trains one.
     path = data_dir() / "metamodels" / f"{metric}.pt"
     model = MetaModel.load(path)
@@ -117,7 +140,7 @@ def _shipped(metric: str) -> Knowledge:
         raise WrongArtifactError(
             f"'{path}' is not an autometa meta-model for {metric} (it ranks by {model.metric_})."
         )
-    return Knowledge(model, fit_time, configs)
+    return Knowledge(model, *costs, configs)
 
 
 @dataclass

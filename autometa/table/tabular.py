@@ -40,6 +40,7 @@ import pandas as pd
 
 from autometa.exceptions import AutometaWarning, BadInputError
 from autometa.table.reading import check_duplicates, read_file
+from autometa.table.sampling import sample_rows
 from autometa.table.targets import (
     DATE_PATTERN,
     TASK_KINDS,
@@ -55,7 +56,6 @@ __all__ = [
     "TaskKind",
     "load_table",
     "stratification_labels",
-    "stratified_subsample",
     "task_from_xy",
 ]
 
@@ -73,7 +73,8 @@ class Task:
     Attributes
     ----------
     X : DataFrame, shape (n_rows, n_kept_columns)
-        Numeric columns as float64, categorical columns as object (str values, NaN missing).
+        Numeric columns as float64 (float32 where a big file was read compact, see
+        ``reading.py``), categorical columns as object (str values, NaN missing).
     y : Series, shape (n_rows,)
         Class labels (classification: at least two rows per class) or finite float64
         values (regression); no missing values.
@@ -139,6 +140,8 @@ def load_table(
     max_categories: int = MAX_CATEGORIES,
     min_class_rows: int = 2,
     task: str = "auto",
+    max_rows: int | None = None,
+    random_state: int = 0,
 ) -> Task:
     """Read a CSV/TSV (optionally gzip or zip), a parquet file or a DataFrame into a Task.
 
@@ -157,6 +160,8 @@ def load_table(
         Smallest allowed class size (2: stratified validation needs two rows per class).
     task : str
         "auto" (the rules of the module docstring), "classification" or "regression".
+    max_rows : int, optional
+        A random sample of this many rows (seed ``random_state``; see ``read_file``).
 
     Raises
     ------
@@ -165,10 +170,10 @@ def load_table(
     """
     if isinstance(source, pd.DataFrame):
         frame, label = source, "the DataFrame"
-        name = name or "data"
+        name, frame = name or "data", sample_rows(frame, max_rows, random_state)
     else:
         path = Path(source)
-        frame, label = read_file(path), f"'{path}'"
+        frame, label = read_file(path, max_rows, random_state), f"'{path}'"
         name = name or path.name.split(".")[0]
     if task not in ("auto", *TASK_KINDS):
         raise BadInputError(f"task must be 'auto', 'classification' or 'regression', not {task!r}.")
@@ -294,32 +299,43 @@ def _column_kinds(
             for part, values in parts.items()
             if values.nunique() > 1
         ] or [(col, s, "constant")]
-    if s.nunique(dropna=True) <= 1:
+    if _constant(s):
         return [(col, s, "constant")]
     if pd.api.types.is_numeric_dtype(s):
-        return [_numeric_kind(s.astype(float), col, label, inf_as_missing)]
+        numbers = s if s.dtype == np.float32 else s.astype(float)  # float32: read compact
+        return [_numeric_kind(numbers, col, label, inf_as_missing)]
     return [_categorical(s, col, label, max_categories)]
+
+
+def _constant(s: pd.Series) -> bool:
+    """At most one distinct value besides missing ones (a comparison with the first: a
+    ``nunique`` hashes every value, most of the time of validating a big table)."""
+    present = s.dropna()
+    return len(present) == 0 or bool((present == present.iloc[0]).all())
 
 
 def _text_to_numbers(s: pd.Series, col: str, label: str) -> pd.Series:
     """Return numbers if every value is one, dates if every value is one, else text."""
     present = s[s.notna()]
-    kinds = {type(v) for v in present}
-    numeric = pd.to_numeric(present.astype(str), errors="coerce")
-    n_num = int(numeric.notna().sum())
+    # Each distinct value is looked at once (a million rows of a few categories: 3 values).
+    codes, uniques = pd.factorize(present)
+    kinds = {type(v) for v in uniques}
+    numeric = pd.to_numeric(pd.Series(uniques).astype(str), errors="coerce").to_numpy(float)
+    is_number = ~np.isnan(numeric)
+    n_num = int(np.bincount(codes, minlength=len(uniques))[is_number].sum())
     if n_num == len(present):
         out = pd.Series(np.nan, index=s.index, name=s.name)
-        out[s.notna().to_numpy()] = numeric.to_numpy(dtype=float)
+        out[s.notna().to_numpy()] = numeric[codes]
         return out
     mixed_objects = str in kinds and len(kinds) > 1 and n_num > 0
     if mixed_objects or n_num >= 0.9 * len(present):
-        bad = present[numeric.isna()]
+        bad = present[~is_number[codes]]
         raise BadInputError(
             f"Column '{col}' of {label} mixes numbers and text (e.g. {bad.iloc[0]!r} in row "
             f"{bad.index[0]}; {len(bad)} of {len(present)} values are not numbers). Clean those "
             "values or replace them with an empty field (missing)."
         )
-    if n_num == 0 and present.astype(str).str.contains(DATE_PATTERN).all():
+    if n_num == 0 and pd.Series(uniques).astype(str).str.contains(DATE_PATTERN).all():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dates = pd.to_datetime(s, errors="coerce")
@@ -340,11 +356,11 @@ def _numeric_kind(
                 f"{row}). Replace them, or pass inf_as_missing=True (CLI: --inf-as-missing)."
             )
         s = s.mask(inf)
-        if s.nunique() <= 1:
+        if _constant(s):
             return (col, s, "constant")
     present = s.dropna().to_numpy()
     integral = bool((np.mod(present, 1) == 0).all())
-    n_unique = len(np.unique(present))
+    n_unique = len(np.unique(present)) if integral else len(present)  # sorts: integers only
     if integral and n_unique == len(s) >= 20 and present.max() - present.min() == len(s) - 1:
         return (col, s, "identifier-like (consecutive unique integers)")
     if integral and n_unique <= LOW_CARDINALITY_INT:
@@ -371,30 +387,3 @@ def _categorical(
         )
         text = text.where(text.isin(keep) | text.isna(), OTHER)
     return (col, text, "categorical")
-
-
-def stratified_subsample(
-    y: np.ndarray, size: int, random_state: int | None = 0, min_per_class: int = 1
-) -> np.ndarray:
-    """Sorted row indices of a stratified sample of ``size`` rows.
-
-    Each class keeps a share proportional to its frequency (largest-remainder rounding),
-    but at least ``min_per_class`` rows (or all it has), which can add a few rows beyond
-    ``size``. Returns every row when ``len(y) <= size``.
-    """
-    y = np.asarray(y)
-    if len(y) <= size:
-        return np.arange(len(y))
-    rng = np.random.default_rng(random_state)
-    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    share = counts * size / len(y)
-    quota = np.floor(share)
-    # Largest remainders get the rows the floors left over, so the sample has `size` rows.
-    leftover = int(size - quota.sum())
-    quota[np.argsort(quota - share, kind="stable")[:leftover]] += 1
-    quota = np.minimum(counts, np.maximum(min_per_class, quota))
-    chosen = [
-        rng.choice(np.flatnonzero(inverse == k), size=int(q), replace=False)
-        for k, q in enumerate(quota)
-    ]
-    return np.sort(np.concatenate(chosen))

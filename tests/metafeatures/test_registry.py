@@ -161,3 +161,19 @@ def test_a_spent_landmarking_budget_gives_nan_and_one_warning() -> None:
             mf = extract_metafeatures(X, y, landmark_budget=0.0)
         assert all(np.isnan(v) for k, v in mf.items() if k.startswith(prefix))
         assert mf["NumberOfInstances"] == 300  # the rest is unaffected
+
+
+def test_a_big_table_is_described_by_a_sample_of_the_shipped_builds_row_cap() -> None:
+    from autometa.metadataset.build_store import BuildSettings
+    from autometa.metafeatures import MAX_ROWS
+
+    assert MAX_ROWS == BuildSettings().max_rows  # what the meta-models learned from
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(MAX_ROWS + 5000, 4))).add_prefix("f")
+    y = (X["f0"] > 1.0).astype(int)  # about 16 % positive
+    sampled = extract_metafeatures(X, y, groups=["simple"])
+    assert sampled["NumberOfInstances"] == MAX_ROWS
+    # Stratified: the class shares stay those of all rows.
+    everything = extract_metafeatures(X, y, groups=["simple"], max_rows=None)
+    assert everything["NumberOfInstances"] == len(y)
+    assert abs(sampled["MinorityClassPercentage"] - everything["MinorityClassPercentage"]) < 0.01

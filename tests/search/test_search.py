@@ -11,7 +11,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 import autometa
-from autometa.search import Proposals, SearchEvent, SearchSettings, search
+from autometa.search import Costs, Proposals, SearchEvent, SearchSettings, search
 from autometa.search.records import Record, incumbent, leaderboard
 from autometa.space.learners import get_config
 from autometa.table.tabular import task_from_xy
@@ -311,7 +311,7 @@ def test_curve_halving_promotes_by_the_corrected_scores(task: autometa.Task) -> 
             curve_halving=curve,
         )  # fmt: skip
         board = search(
-            small, Proposals(tuple(order)), knowledge.fit_time, settings, curves=Curves(),
+            small, Proposals(tuple(order)), Costs(knowledge.fit_time), settings, curves=Curves(),
             callback=note,
         ).leaderboard  # fmt: skip
         worst = min(rung0, key=rung0.__getitem__)

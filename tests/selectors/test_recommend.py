@@ -62,12 +62,11 @@ def test_bad_arguments(penguins: autometa.Task) -> None:
 def test_any_selector_drives_recommend(penguins: autometa.Task) -> None:
     from autometa.paths import data_dir
     from autometa.selectors import KNNSelector
-    from autometa.selectors.fit_time import FitTimeModel
-    from autometa.selectors.recommend import Knowledge
+    from autometa.selectors.recommend import Knowledge, cost_models
 
     meta = autometa.MetaDataset.load(data_dir() / "metadataset")
     knn = KNNSelector(k=5).fit(meta)
-    knowledge = Knowledge(knn, FitTimeModel().fit(meta), meta.configs)
+    knowledge = Knowledge(knn, *cost_models(meta), meta.configs)
     rec = autometa.recommend(penguins, top_k=3, knowledge=knowledge)
     expected = knn.rank(autometa.extract_metafeatures(penguins))
     assert list(rec.ranking["config_id"]) == list(expected.index)

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 from autometa import AutometaError, AutometaWarning, BadInputError, load_table
-from autometa.table.tabular import stratified_subsample, task_from_xy
+from autometa.table.sampling import stratified_subsample
+from autometa.table.tabular import task_from_xy
 from tests.helpers import DEMO
 
 

@@ -1,0 +1,164 @@
+"""How well the cost models (``autometa/selectors/costs.py``) predict fit seconds, predict
+seconds and peak memory, on tables they did not see.
+
+Two tests, on the shipped classification meta-dataset extended with the learning curves at
+size (``builds/at-size-v1``, ``autometa/metadataset/at_size.py``):
+
+- **At size.** Each of the 18 tables with rungs above 16,000 rows is held out in turn (all
+  its points); the models learn from the other tables and predict its points above 16,000
+  rows (64,000 to 1,000,000 rows). Peak memory is measured on these tables only.
+- **Small.** The datasets sorted by name, every second one held out; the models learn from
+  the others and predict the held-out points of at most 16,000 rows (5,000 of them, drawn
+  with seed 0).
+
+Each model is scored three ways: the line fitted on all points, the line fitted on the
+points of at least ``LARGE_ROWS`` rows, and the larger of the two (what the search uses).
+Per variant: points, the median factor between predicted and measured (exp of the median
+absolute log ratio), the share within a factor of 2, the median ratio predicted / measured
+(below 1: too low) and the share of measured values at or below the upper prediction
+(mean + one spread).
+
+Writes results/cost_models.md and results/cost_models.png (predicted against measured at
+size, the search's variant).
+
+Run: python -m benchmarks.cost_models
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autometa.metadataset.at_size import extend
+from autometa.metadataset.metadata import MetaDataset
+from autometa.paths import data_dir
+from autometa.selectors.costs import LARGE_ROWS, QUANTITIES, LearnedCostModel, design
+
+RESULTS = Path(__file__).resolve().parent / "results"
+STORE = Path(__file__).resolve().parent.parent / "builds" / "at-size-v1"
+SMALL_POINTS = 5000
+VARIANTS = ("all points", f"points of >= {LARGE_ROWS:,} rows", "larger of both (used)")
+
+
+def extended() -> MetaDataset:
+    """The shipped meta-dataset with the at-size rungs (unpacking the store's runs)."""
+    runs = STORE / "runs.jsonl"
+    if not runs.exists():
+        with gzip.open(STORE / "runs.jsonl.gz", "rb") as src, open(runs, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return extend(MetaDataset.load(data_dir() / "metadataset"), STORE)
+
+
+def predictions(model: LearnedCostModel, points: pd.DataFrame) -> pd.DataFrame:
+    """Per point: the log predictions of the three variants and their upper ends."""
+    X = design(*(points[c].to_numpy(float) for c in ("rows", "n_features", "n_classes")))
+    ids = points["config_id"].to_numpy()
+    out = {}
+    for name, coef, sigma in (("all", model.coef_, model.sigma_),
+                              ("large", model.coef_large_, model.sigma_large_)):  # fmt: skip
+        out[name] = np.einsum("ij,ij->i", X, coef.loc[ids].to_numpy())
+        out[f"{name}_upper"] = out[name] + sigma.loc[ids].to_numpy()
+    out["both"] = np.maximum(out["all"], out["large"])
+    out["both_upper"] = np.maximum(out["all_upper"], out["large_upper"])
+    out["measured"] = np.log(points["value"].to_numpy(float))
+    return pd.DataFrame(out, index=points.index).assign(config_id=ids)
+
+
+def held_out(meta: MetaDataset, quantity: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predictions of the at-size points (each table held out) and of small points (half
+    of the datasets held out)."""
+    model = LearnedCostModel(quantity)  # type: ignore[arg-type]
+    points = model.points(meta)
+    big = points[points["rows"] > 16_000]
+    at_size = []
+    for table in sorted(big["dataset"].unique()):
+        others = meta.subset([d for d in meta.dataset_names if d != table])
+        fitted = LearnedCostModel(quantity).fit(others)  # type: ignore[arg-type]
+        at_size.append(predictions(fitted, big[big["dataset"] == table]))
+    names = sorted(meta.dataset_names)
+    small = points[points["dataset"].isin(names[1::2]) & (points["rows"] <= 16_000)]
+    if quantity == "peak_mb" or small.empty:  # memory: measured at size only
+        return pd.concat(at_size), pd.DataFrame()
+    fitted = LearnedCostModel(quantity).fit(meta.subset(names[::2]))  # type: ignore[arg-type]
+    small = small.sample(min(SMALL_POINTS, len(small)), random_state=0)
+    return pd.concat(at_size), predictions(fitted, small)
+
+
+def score_lines(quantity: str, where: str, pred: pd.DataFrame) -> list[str]:
+    lines = []
+    for variant, key in zip(VARIANTS, ("all", "large", "both"), strict=True):
+        err = pred[key] - pred["measured"]
+        covered = (pred["measured"] <= pred[f"{key}_upper"]).mean()
+        lines.append(
+            f"| {quantity} | {where} | {variant} | {len(pred)} | "
+            f"{np.exp(np.median(np.abs(err))):.2f} | {np.mean(np.abs(err) < np.log(2)):.2f} | "
+            f"{np.exp(np.median(err)):.2f} | {covered:.2f} |"
+        )
+    return lines
+
+
+def plot(at_size: dict[str, pd.DataFrame], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    units = {"fit_seconds": "s", "predict_seconds": "s per 1,000 rows", "peak_mb": "MiB"}
+    fig, axes = plt.subplots(1, len(at_size), figsize=(4.2 * len(at_size), 4))
+    for ax, (quantity, pred) in zip(np.atleast_1d(axes), at_size.items(), strict=True):
+        measured, predicted = np.exp(pred["measured"]), np.exp(pred["both"])
+        ax.loglog(measured, predicted, ".", alpha=0.5)
+        lo, hi = min(measured.min(), predicted.min()), max(measured.max(), predicted.max())
+        ax.plot([lo, hi], [lo, hi], "k-", lw=0.8)
+        ax.plot([lo, hi], [2 * lo, 2 * hi], "k:", lw=0.8)
+        ax.plot([lo, hi], [lo / 2, hi / 2], "k:", lw=0.8)
+        ax.set(title=quantity, xlabel=f"measured ({units[quantity]})", ylabel="predicted")
+    fig.suptitle("Cost models at size (64,000-1,000,000 rows), each table held out")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    meta = extended()
+    lines = [
+        "# Cost models: predicted against measured",
+        "",
+        "From `python -m benchmarks.cost_models` (see its docstring for the two tests). "
+        "Factor: exp of the median absolute log ratio; ratio: median predicted / measured "
+        "(below 1: too low); covered: share of measured values at or below the upper "
+        "prediction (mean + one spread), which the search plans with.",
+        "",
+        "| quantity | held out | model | points | median factor | within 2x | median ratio "
+        "| covered by upper |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    at_size_all = {}
+    for quantity in QUANTITIES:
+        at_size, small = held_out(meta, quantity)
+        at_size_all[quantity] = at_size
+        lines += score_lines(quantity, "at size, each table", at_size)
+        if not small.empty:
+            lines += score_lines(quantity, "<= 16,000 rows, half the datasets", small)
+    units, info = meta.units, meta.datasets.set_index("name")
+    peaks = units.dropna(subset=["peak_mb"]).join(info[["n_features"]], on="dataset")
+    table_mb = peaks["rows"] * peaks["n_features"] * 8 / 2**20
+    ratio = peaks["peak_mb"] / table_mb
+    q = ratio.quantile([0.5, 0.9, 1.0])
+    lines += [
+        "",
+        f"Peak memory of a fit over the training table's size as float64 (rows x features x "
+        f"8 bytes), {len(ratio)} points of 16,000 rows and more: median {q[0.5]:.1f}, "
+        f"90th percentile {q[0.9]:.1f}, max {q[1.0]:.1f}.",
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "cost_models.md").write_text("\n".join(lines) + "\n")
+    plot(at_size_all, RESULTS / "cost_models.png")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
