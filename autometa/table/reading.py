@@ -35,8 +35,8 @@ __all__ = ["BIG_FILE_MB", "check_duplicates", "read_file"]
 
 BIG_FILE_MB = 64  # text files larger than this are read by pyarrow (see the docstring)
 # Peak memory of reading a text table, per byte of the file (uncompressed): pyarrow's
-# table, then the pandas frame made from it (measured: a 311 MB CSV peaked at 1.4 GB,
-# interpreter and libraries included).
+# table, then the pandas frame made from it (benchmarks/results/reading_speed.md: a 295 MiB
+# CSV peaked at 1,100 MiB, interpreter and libraries included; 3 leaves a margin).
 READ_PEAK_PER_BYTE = 3.0
 HEAD_BYTES = 1 << 16  # what the delimiter, the encoding and the header are read from
 BLOCK_BYTES = 1 << 24  # pyarrow's unit of parallel parsing (and of type inference, sampled)
