@@ -228,6 +228,20 @@ def main() -> None:
     ]
     lines += wall_time_lines(runs_file or root / "runs.jsonl")
     if "at_size" in meta.info:
+        above = meta.units[meta.units["rows"] > meta.info["at_size"]["base_max"]]
+        counts = above["status"].value_counts()
+        lines.append(
+            f"- The rungs at size, merged (above {meta.info['at_size']['base_max']:,} rows): "
+            f"{len(above)} points on {above['dataset'].nunique()} tables "
+            f"({', '.join(f'{k}: {v}' for k, v in counts.items())}), "
+            f"{above['seconds'].sum() / 3600:.2f} CPU-hours."
+        )
+        store = pd.read_json(AT_SIZE_RUNS, lines=True) if AT_SIZE_RUNS.exists() else None
+        if store is not None:
+            lines.append(
+                f"- The store at size (its {meta.info['at_size']['base_max']:,}-row rerun "
+                f"included): {len(store)} points, {store['seconds'].sum() / 3600:.2f} CPU-hours."
+            )
         lines += [f"- The rungs at size: {line[2:]}" for line in wall_time_lines(AT_SIZE_RUNS)]
         peaks = meta.units["peak_mb"].dropna()
         lines.append(

@@ -35,9 +35,8 @@ SEEDS_BOOT = 2000
 
 
 def one_table(meta: MetaDataset, table: str) -> dict[str, float | str]:
-    family = meta.datasets.set_index("name")["family"][table]
-    train = [d for d in meta.dataset_names
-             if meta.datasets.set_index("name")["family"][d] != family]  # fmt: skip
+    families = meta.datasets.set_index("name")["family"]
+    train = [d for d in meta.dataset_names if families[d] != families[table]]
     top = max(meta.rungs(table))
     measured = meta.scores("accuracy", top).loc[table].dropna()
     small = meta.subset(train)

@@ -194,7 +194,10 @@ def extend_metadata(
         table.add_row(str(name), " ".join(f"{r:,}" for r in rows["rows"]),
                       " ".join(map(str, rows["configs"])), f"{rows['cpu_seconds'].sum() / 60:.1f}")  # fmt: skip
     out.print(table)
-    out.print(f"{len(plan)} tables; predicted {cost['cpu_seconds'].sum() / 3600:.2f} CPU-hours.")
+    out.print(
+        f"{len(plan)} tables; predicted {int(cost['configs'].sum())} points and "
+        f"{cost['cpu_seconds'].sum() / 3600:.2f} CPU-hours."
+    )
     if plan_only:
         return
     folders = pmlb_dirs or []

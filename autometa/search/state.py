@@ -132,8 +132,10 @@ class State:
         """Why a fit of ``config`` on ``rows`` rows is predicted not to fit the free memory
         (``MEMORY_SHARE`` of it), or None (also without a memory model)."""
         need = self.cost.peak_mb(config, rows)
+        if math.isnan(need):  # no memory model: nothing to check (and no /proc read)
+            return None
         free = available_mb()
-        if need > MEMORY_SHARE * free:  # False for NaN: unknown is no reason to skip
+        if need > MEMORY_SHARE * free:  # False where the free memory is unknown (NaN)
             return f"predicted {need:,.0f} MiB of memory, {free:,.0f} MiB free"
         return None
 

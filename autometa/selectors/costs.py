@@ -127,7 +127,7 @@ class LearnedCostModel:
         value = points[self.quantity].to_numpy(float)
         if self.quantity == "predict_seconds":  # per 1,000 predicted rows
             table_rows = info["n_rows_used" if "n_rows_used" in info else "n_rows"]
-            predicted = points["dataset"].map(table_rows).map(lambda n: validation_rows(int(n)))
+            predicted = points["dataset"].map(table_rows.map(lambda n: validation_rows(int(n))))
             value = value / (predicted.to_numpy(float) / 1000)
         points = points.assign(value=value)
         keep = np.isfinite(value) & (value > 0)

@@ -41,6 +41,7 @@ READ_PEAK_PER_BYTE = 3.0
 HEAD_BYTES = 1 << 16  # what the delimiter, the encoding and the header are read from
 BLOCK_BYTES = 1 << 24  # pyarrow's unit of parallel parsing (and of type inference, sampled)
 
+GZIP_MAGIC, ZIP_MAGIC = b"\x1f\x8b", b"PK\x03\x04"  # a file's first bytes
 MISSING_MARKERS = ["?", "NA", "N/A", "na", "n/a", "null", "NULL", "None", ""]
 # Formats that are not read, by extension: a clear error, not a CSV parse of their bytes
 # (an .xlsx is a zip of many files, a .json one line of braces).
@@ -87,7 +88,7 @@ def _read(path: Path, max_rows: int | None, random_state: int) -> pd.DataFrame:
         )
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, max_rows, random_state)
-    if path.stat().st_size > BIG_FILE_MB * 2**20 and _opening(path) != b"PK\x03\x04":
+    if path.stat().st_size > BIG_FILE_MB * 2**20 and _opening(path) != ZIP_MAGIC:
         return _read_big_text(path, max_rows, random_state)
     return _read_text(path, path.read_bytes())
 
@@ -127,9 +128,9 @@ def _read_text(path: Path, raw: bytes) -> pd.DataFrame:
 
 def _decompress(raw: bytes, path: Path) -> bytes:
     try:
-        if raw[:2] == b"\x1f\x8b":
+        if raw[:2] == GZIP_MAGIC:
             return gzip.decompress(raw)
-        if raw[:4] == b"PK\x03\x04":
+        if raw[:4] == ZIP_MAGIC:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 members = [m for m in archive.namelist() if not m.endswith("/")]
                 if len(members) != 1:
@@ -184,11 +185,15 @@ def _opening(path: Path) -> bytes:
         return handle.read(4)
 
 
-def _text_size(path: Path) -> int:
-    """Bytes of the file's text: its size, or for gzip the size the trailer records
-    (modulo 4 GiB, so at least the compressed size times 3, a low ratio for CSV)."""
+def _is_gzip(path: Path) -> bool:
+    return _opening(path)[:2] == GZIP_MAGIC
+
+
+def _text_size(path: Path, gz: bool) -> int:
+    """Bytes of the file's text: its size, or for gzip (``gz``) the size the trailer
+    records (modulo 4 GiB, so at least the compressed size times 3, a low ratio for CSV)."""
     size = path.stat().st_size
-    if _opening(path)[:2] != b"\x1f\x8b":
+    if not gz:
         return size
     with open(path, "rb") as handle:
         handle.seek(-4, 2)
@@ -211,7 +216,8 @@ def _read_big_text(path: Path, max_rows: int | None, random_state: int) -> pd.Da
     import pyarrow as pa
     import pyarrow.csv as pv
 
-    opener = gzip.open if _opening(path)[:2] == b"\x1f\x8b" else open
+    gz = _is_gzip(path)
+    opener = gzip.open if gz else open
     try:
         with opener(path, "rb") as handle:
             head = handle.read(HEAD_BYTES)
@@ -231,7 +237,7 @@ def _read_big_text(path: Path, max_rows: int | None, random_state: int) -> pd.Da
     delimiter = _sniff_delimiter("\n".join(lines[:-1]), path)
     header = next(csv.reader(io.StringIO(lines[0]), delimiter=delimiter), [])
     check_duplicates([h.strip() for h in header], f"'{path}'")
-    size = _text_size(path)
+    size = _text_size(path, gz)
     if max_rows is None:
         _check_memory(path, READ_PEAK_PER_BYTE * size / 2**20, f"{size / 2**30:,.1f} GiB of text")
     options = (
@@ -302,7 +308,7 @@ def _first_line_with(path: Path, delimiter: str, index: int, value: str) -> int:
 
 def _open_text(path: Path) -> IO[str]:
     """The file (plain or gzip) as text, for a second look at it."""
-    if _opening(path)[:2] == b"\x1f\x8b":
+    if _is_gzip(path):
         return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
     return open(path, encoding="utf-8-sig", errors="replace", newline="")
 
