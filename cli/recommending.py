@@ -97,6 +97,12 @@ def recommend(
             "--max-rows", min=1, help="Use a random sample of this many rows (drawn while reading)."
         ),
     ] = None,
+    n_jobs: Annotated[
+        int,
+        typer.Option(
+            "--n-jobs", help="Evaluations at once, each in a worker process; -1: one per core."
+        ),
+    ] = 1,
 ) -> None:
     """Rank learner configurations for a table, then search from them within a budget."""
     start = time.perf_counter()
@@ -130,6 +136,7 @@ def recommend(
         clf = kind(
             time_budget=budget, top_k=top, metric=metric_name, random_state=seed,
             inf_as_missing=inf_as_missing, ensemble=ensemble, curve_halving=curve_halving,
+            n_jobs=n_jobs,
         )  # fmt: skip
         _search(clf, task, rec, start, as_json)
         board = clf.leaderboard_

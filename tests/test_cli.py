@@ -228,3 +228,33 @@ def test_ctrl_c_at_any_moment_exits_cleanly() -> None:
         assert proc.returncode in (0, 130), (delay, proc.returncode, stderr)
         outcomes.append(proc.returncode)
     assert 130 in outcomes  # interrupted before the search
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_workers_running_keeps_the_best_and_leaves_no_worker() -> None:
+    import signal
+    import time
+
+    import psutil
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autometa", "recommend", str(DEMO / "penguins.csv"),
+         "--target", "species", "--budget", "30", "--n-jobs", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    workers: list[psutil.Process] = []
+    deadline = time.perf_counter() + 60
+    while len(workers) < 2 and time.perf_counter() < deadline:  # both started
+        time.sleep(0.5)
+        workers = [
+            p for p in psutil.Process(proc.pid).children(recursive=True)
+            if any("popen_loky" in part for part in p.cmdline())
+        ]  # fmt: skip
+    time.sleep(4)  # evaluations under way
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert len(workers) == 2
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+    assert "Search interrupted" in stderr + stdout
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive

@@ -25,7 +25,8 @@ _PARAMETERS = """
         Evaluate at most this many configurations (then the result does not depend on
         the machine's speed).
     n_jobs : int
-        Threads per fit.
+        Evaluations at once: 1 in this process; ``n > 1`` in ``n`` worker processes that
+        each hold the data; -1 one per core. The final fit uses as many threads.
     inf_as_missing : bool
         Treat infinite feature values as missing instead of an error.
     knowledge : Knowledge, optional

@@ -3,8 +3,10 @@
 One idea per module: ``inputs`` (what it is handed: proposals, a timing model, a curve
 predictor), ``settings`` (what is asked), ``records`` (what is known, the order that picks
 the incumbent, the trajectory), ``cost`` (how long things take), ``halving`` (brackets and
-rungs), ``local`` (steps off the grid), ``refit`` (the final fit), ``ensemble`` (ensemble
-selection), ``state`` (the shared book-keeping and the evaluation step).
+rungs), ``racing`` (the brackets kept running on every worker), ``workers`` (where
+evaluations run: this process or worker processes), ``local`` (steps off the grid),
+``refit`` (the final fit), ``ensemble`` (ensemble selection), ``state`` (the shared
+book-keeping and the evaluation step).
 
 The search knows proposals, costs and curves (``inputs``), nothing of where they come
 from: an order of configurations and a portfolio (``Proposals``), a timing model and,
@@ -27,7 +29,11 @@ data:
    after holding back time for the refit of the best configuration so far (see 4), and
    interrupts a fit that runs past that time (``fitting.fit_within``: an alarm in a main
    thread, where a long single C call, e.g. a kernel SVM solve, runs to its end first; a
-   worker process killed at the deadline in other threads and without SIGALRM).
+   worker process killed at the deadline in other threads and without SIGALRM). With
+   ``n_jobs > 1`` the evaluations run in worker processes (``workers``), ``n_jobs`` at
+   once (``racing``: later brackets start while an earlier one waits for its rung), and
+   an evaluation still running at its limit has its worker killed, a prediction in one
+   long C call too.
 4. Final choice and refit. Configurations are compared on equal footing, on the rows of
    the largest rung that at least two of them reached, best score there first; the ones
    that did not reach it follow, larger rungs first (``records.ranked``); a
@@ -59,12 +65,12 @@ ranking order), then the rest from the cheapest, each stopped at the deadline; w
 nothing could be evaluated (the meta-features alone may exhaust a tiny budget), the
 fallback above applies. Under the same
 ``random_state`` and a budget that is not reached (e.g. with ``max_configs``), the
-search evaluates the same configurations on the same folds and returns the same result.
+search evaluates the same configurations on the same folds and returns the same result,
+for any ``n_jobs``.
 """
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -76,13 +82,14 @@ import pandas as pd
 
 from autometa.exceptions import AutometaWarning
 from autometa.search.cost import CostModel
-from autometa.search.halving import brackets, run_bracket, rungs
+from autometa.search.halving import rungs
 from autometa.search.inputs import Costs, CurvePredictor, Proposals, TimingModel
-from autometa.search.local import local_search
+from autometa.search.racing import race
 from autometa.search.records import SearchError, Status, leaderboard, trajectory
 from autometa.search.refit import final_fit, fit_ensemble
 from autometa.search.settings import SearchSettings
-from autometa.search.state import MIN_SECONDS, SearchEvent, State
+from autometa.search.state import SearchEvent, State
+from autometa.search.workers import make_executor
 from autometa.space.fitting import discard_worker, noted_interrupts
 from autometa.table.tabular import Task
 
@@ -201,9 +208,10 @@ def search(
     state = State(task, s, proposals, start, cost, curves, callback)
     samples = rungs(task.strata, s.eta, s.min_rows, s.cv, s.random_state)
     try:
-        with noted_interrupts() as check:
-            state.check_interrupt = check
-            _race(state, samples)
+        # The executor's workers end with the race, also on an error or a Ctrl-C.
+        with noted_interrupts() as check, make_executor(task, s.workers) as executor:
+            state.check_interrupt, state.executor = check, executor
+            race(state, samples)
         interrupted = False
     except KeyboardInterrupt:
         # Ctrl-C stops the racing, not the job: what was evaluated is kept and the best so
@@ -247,20 +255,3 @@ def search(
         fitted_on, time.perf_counter() - start, top.status == Status.FALLBACK, members, oof,
         interrupted,
     )  # fmt: skip
-
-
-def _race(state: State, samples: list[np.ndarray]) -> None:
-    """The brackets of the ranking, then the local search, until the budget (or
-    ``max_configs``) is spent."""
-    s = state.settings
-    evaluated = 0
-    limit = s.max_configs if s.max_configs is not None else math.inf
-    for bracket in brackets(state.proposals, s.top_k, s.n_portfolio):
-        bracket = bracket[: max(int(min(limit - evaluated, len(bracket))), 0)]
-        if not bracket or state.spare() < MIN_SECONDS:
-            break
-        evaluated += run_bracket(state, bracket, samples)
-    # Only once the ranking is exhausted: a trial that gave local search as much time as
-    # each bracket took spent it around an early, slow incumbent (Hill_Valley: random
-    # forests) instead of reaching the cheap linear models further down the ranking.
-    local_search(state, samples, (limit if s.local_search else 0) - evaluated)

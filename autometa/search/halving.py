@@ -4,7 +4,7 @@ The first bracket holds the top ``top_k`` proposed configurations plus ``n_portf
 from the dataset-independent portfolio (a safety net when the proposed order is wrong); each
 later bracket holds the next ``top_k + n_portfolio`` configurations of the ranking. Within
 a bracket, every configuration is cross-validated on a stratified subsample; the best
-``1 / eta`` move on to a sample ``eta`` times larger, up to all rows.
+``1 / eta`` move on to a sample ``eta`` times larger, up to all rows (``racing`` runs them).
 
 With ``SearchSettings.curve_halving``, the promotion is informed by learning curves: each
 configuration's score on the rung is corrected by the predicted change (``inputs.CurvePredictor``) from
@@ -15,17 +15,13 @@ and one that leads only on small samples does not take its place.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from autometa.search.inputs import Proposals
-from autometa.search.records import Status
-from autometa.search.state import MIN_SECONDS, State, evaluate
 from autometa.table.sampling import stratified_subsample
 
-__all__ = ["brackets", "promotion_scores", "run_bracket", "rungs"]
+__all__ = ["brackets", "promotion_scores", "rungs"]
 
 
 def rungs(
@@ -84,39 +80,3 @@ def promotion_scores(
         change = float(at_full.get(config, np.nan) - at_rung.get(config, np.nan))
         out[config] = score + spread * change if np.isfinite(change) else score
     return out
-
-
-def run_bracket(state: State, bracket: list[str], samples: list[np.ndarray]) -> int:
-    """Successive halving over the rungs; returns how many configurations were evaluated."""
-    eta = state.settings.eta
-    alive = list(bracket)
-    evaluated = 0
-    for rung, rows in enumerate(samples):
-        scores: dict[str, float] = {}
-        if not state.any_ok():
-            # Nothing fitted yet: what is predicted to fit first (in ranking order), then
-            # the rest from the cheapest, so that the one forced evaluation is cheap.
-            n = len(state.task.y)
-            cost = {
-                c: state.cost.eval_seconds(c, len(rows)) + state.cost.fit_seconds(c, n)
-                for c in alive
-            }
-            fits = [c for c in alive if cost[c] <= state.left()]
-            alive = fits + sorted((c for c in alive if c not in fits), key=cost.__getitem__)
-        for config in alive:
-            if state.spare() < MIN_SECONDS and state.records:
-                break
-            record = evaluate(state, config, rung, rows)
-            evaluated += rung == 0 and record.status != Status.SKIPPED
-            if record.status == Status.OK:
-                scores[config] = record.score
-        if not scores or rung == len(samples) - 1:
-            break
-        keep = max(1, math.ceil(len(scores) / eta))
-        if state.settings.curve_halving:
-            at_rung = state.predicted_scores(len(rows))
-            at_full = state.predicted_scores(len(samples[-1]))
-            if at_rung is not None and at_full is not None:
-                scores = promotion_scores(scores, at_rung, at_full)
-        alive = sorted(scores, key=lambda c: -scores[c])[:keep]
-    return evaluated

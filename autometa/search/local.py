@@ -10,6 +10,8 @@ centre. It ends with the budget or when the top three have no untried neighbour.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from autometa.search.records import Status, ranked
@@ -28,7 +30,9 @@ def local_search(state: State, samples: list[np.ndarray], limit: float) -> int:
     """
     evaluated = 0
     rng = np.random.default_rng([state.settings.random_state, len(state.records)])
-    while evaluated < limit and state.spare() >= MIN_SECONDS:
+    for step in itertools.count():
+        if evaluated >= limit or state.spare() < MIN_SECONDS:
+            break
         # By family and params: lr_04[C=31.6] and lr_05[C=31.6] are one point.
         tried = {(r.family, r.params) for r in state.records}
         options: list[tuple[LearnerConfig, float]] = []
@@ -44,6 +48,7 @@ def local_search(state: State, samples: list[np.ndarray], limit: float) -> int:
             break
         config, cost = options[int(rng.integers(len(options)))]
         state.cost.parents[config.config_id] = (centre.config_id, cost)
-        record = evaluate(state, config.config_id, centre.rung, samples[centre.rung])
+        rows = samples[centre.rung]
+        record = evaluate(state, config.config_id, centre.rung, rows, (1, step))
         evaluated += record.status != Status.SKIPPED
     return evaluated

@@ -34,6 +34,7 @@ class Status(str, enum.Enum):
     OK = "ok"  # evaluated; its score counts
     TIMEOUT = "timeout"  # stopped at the time left
     ERROR = "error"  # the learner raised
+    LOST = "lost"  # its worker process died (killed by the system, a crash): this one only
     SKIPPED = "skipped"  # predicted not to fit the time left; not run
     REFIT_ERROR = "refit_error"  # a final fit (or an ensemble member's) that failed
     FALLBACK = "fallback"  # nothing evaluated in time: this model fitted without validation
@@ -50,11 +51,12 @@ class Record:
     Attributes
     ----------
     order : int
-        Position in the search (0 = first evaluated): breaks ties deterministically.
+        Position in the search (0 = first added): the trajectory's order. With several
+        workers, records are added as evaluations end, which depends on timing.
     score : float
         Mean CV value of the metric, larger is better (a loss is negated); NaN unless ok.
     status : Status
-        OK, TIMEOUT, ERROR or SKIPPED for evaluations; REFIT_ERROR for a final fit that
+        OK, TIMEOUT, ERROR, LOST or SKIPPED for evaluations; REFIT_ERROR for a final fit that
         failed; FALLBACK (and FALLBACK_ERROR) for the unvalidated fit made when nothing
         could be evaluated within the budget.
     started, finished : float
@@ -62,6 +64,10 @@ class Record:
     incumbent, incumbent_score : str, float
         The incumbent once this record was added (:func:`best_so_far`; "" and NaN before
         any success), set by the search as it adds the record: the trajectory.
+    key : tuple of int
+        The evaluation's place in the search's plan, the same for any number of workers
+        (``racing``: bracket, rung, position; then the local search's steps): breaks ties
+        deterministically. One worker evaluates in this order.
     """
 
     order: int
@@ -81,6 +87,7 @@ class Record:
     started: float = float("nan")
     incumbent: str = ""
     incumbent_score: float = float("nan")
+    key: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)  # its text is accepted too ("ok")
@@ -90,7 +97,7 @@ class Record:
 BOARD_COLUMNS = [
     f.name
     for f in fields(Record)
-    if f.name not in ("order", "started", "incumbent", "incumbent_score")
+    if f.name not in ("order", "started", "incumbent", "incumbent_score", "key")
 ]
 
 
@@ -119,8 +126,9 @@ def ranked(records: list[Record]) -> list[Record]:
     a cheap model that a later bracket carried to all rows while the better ones ran out of
     time there does not win by being alone (a linear model over a forest that beat it on
     the rung below). Ties go to the one that reached the larger rung, then to the record
-    evaluated first (on a promoted rung: the one that did better on the smaller sample).
-    Deterministic under a seed, unlike fit times.
+    first in the search's plan (``Record.key``; on a promoted rung: the one that did better
+    on the smaller sample). Deterministic under a seed, unlike fit times, for any number of
+    workers.
     """
     claims = latest(records)
     ok = {
@@ -129,11 +137,11 @@ def ranked(records: list[Record]) -> list[Record]:
     per_rung = Counter(rung for _, rung in ok)
     common = max((rung for rung, n in per_rung.items() if n >= 2), default=0)
 
-    def key(claim: Record) -> tuple[int, float, float, int]:
+    def key(claim: Record) -> tuple[int, float, float, tuple[int, ...], int]:
         there = ok.get((claim.config_id, common))
         if there is not None:
-            return (0, -there.score, -claim.rung, there.order)
-        return (1, -claim.rung, -claim.score, claim.order)
+            return (0, -there.score, -claim.rung, there.key, there.order)
+        return (1, -claim.rung, -claim.score, claim.key, claim.order)
 
     return sorted(claims.values(), key=key)
 
@@ -165,13 +173,19 @@ def leaderboard(records: list[Record]) -> pd.DataFrame:
         rows = [{**asdict(r), "status": r.status.value} for r in chosen]
         return pd.DataFrame(rows, columns=[*BOARD_COLUMNS, "order"])
 
-    rest = frame([r for r in records if r.order not in final_orders])
+    # In the plan's order before sorting by score: ties stay where they were planned, for
+    # any number of workers.
+    rest = frame(sorted((r for r in records if r.order not in final_orders), key=_planned))
     if not rest.empty:
         rest = rest.sort_values(["score", "rung"], ascending=False, kind="stable")
     head = frame(final)
     parts = [f.assign(final=flag) for f, flag in ((head, True), (rest, False)) if not f.empty]
     board = pd.concat(parts) if parts else head.assign(final=True)
     return board.drop(columns="order").reset_index(drop=True)
+
+
+def _planned(record: Record) -> tuple[tuple[int, ...], int]:
+    return record.key, record.order
 
 
 def trajectory(records: list[Record]) -> pd.DataFrame:

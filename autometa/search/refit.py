@@ -82,8 +82,9 @@ def _fit(state: State, config: str, task: Task, seconds: float) -> Any:
     pipe = build_pipeline(
         get_config(config), full.numeric_columns, full.categorical_columns, s.random_state
     )
-    with quiet(s.n_jobs):
-        return fit_within(pipe, task.X, task.y.to_numpy(), seconds, s.n_jobs)
+    # The workers are idle now: the final fit has their cores as threads.
+    with quiet(s.workers):
+        return fit_within(pipe, task.X, task.y.to_numpy(), seconds, s.workers)
 
 
 def _rows_that_fit(state: State, config: str, allowed: float, low: int) -> int:

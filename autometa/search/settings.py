@@ -7,6 +7,7 @@ curve halving) are filled by :meth:`SearchSettings.resolved`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 
 from autometa.exceptions import BadInputError
@@ -47,7 +48,10 @@ class SearchSettings:
     local_search : bool
         Step off the grid around the best configurations once the ranking is raced.
     n_jobs : int
-        BLAS / OpenMP threads per fit.
+        Evaluations at once: 1 runs them one after another in this process; ``n > 1`` in
+        ``n`` worker processes (``search/workers.py``); -1 one per core (-2 all but one,
+        as joblib). Each evaluation fits with one BLAS/OpenMP thread; the final fits
+        use ``workers`` threads.
     random_state : int
         Seeds subsamples, folds and the learners.
     ensemble : bool, optional
@@ -85,6 +89,11 @@ class SearchSettings:
             )
         if self.metric is not None:
             get_metric(self.metric)
+        n_jobs = self.n_jobs
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+            raise BadInputError(
+                f"n_jobs must be a positive integer, or -1 for all cores; got {n_jobs!r}."
+            )
 
     def resolved(self, kind: TaskKind) -> SearchSettings:
         """These settings with the task kind's defaults filled in (the metric, the ensemble,
@@ -97,6 +106,12 @@ class SearchSettings:
                 CURVE_HALVING_DEFAULT[kind] if self.curve_halving is None else self.curve_halving
             ),
         )
+
+    @property
+    def workers(self) -> int:
+        """The number of evaluations at once that ``n_jobs`` asks for on this machine."""
+        cores = os.cpu_count() or 1
+        return self.n_jobs if self.n_jobs > 0 else max(cores + 1 + self.n_jobs, 1)
 
     @property
     def metric_name(self) -> str:

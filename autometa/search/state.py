@@ -1,4 +1,5 @@
-"""The book-keeping shared by the steps of one search, and the one evaluation step."""
+"""The book-keeping shared by the steps of one search, and the evaluation step: planned
+(:func:`plan`: run or skip), run by an executor (``workers``), recorded (:func:`finish`)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,22 @@ from autometa.search.cost import CostModel
 from autometa.search.inputs import CurvePredictor, Proposals
 from autometa.search.records import Record, Status, best_so_far
 from autometa.search.settings import SearchSettings
-from autometa.space.fitting import FitResult, FitTimeout, cross_validate
+from autometa.search.workers import Executor, Job, Outcome, WorkerLost
+from autometa.space.fitting import FitResult, FitTimeout
 from autometa.space.learners import get_config
 from autometa.space.metrics import get_metric, on_classes, one_hot
 from autometa.table.tabular import Task
 
-__all__ = ["MEMORY_SHARE", "MIN_SECONDS", "RESERVE_SHARE", "SearchEvent", "State", "evaluate"]
+__all__ = [
+    "MEMORY_SHARE",
+    "MIN_SECONDS",
+    "RESERVE_SHARE",
+    "SearchEvent",
+    "State",
+    "evaluate",
+    "finish",
+    "plan",
+]
 
 MIN_SECONDS = 0.05  # less time than this left: stop evaluating
 RESERVE_SHARE = 0.25  # at most this share of the budget is held back for the refit
@@ -68,6 +79,9 @@ class State:
     oof: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
     # config -> (rung, all CV fold models there), kept for its largest rung (bagging)
     fold_sets: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
+    executor: Executor | None = None  # where evaluations run (``workers``), set by the search
+    # job key -> the predicted peak memory of an evaluation running now (MiB)
+    running_mb: dict[tuple[int, ...], float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The incumbent after the last record (records change only through ``add``, which
@@ -95,7 +109,7 @@ class State:
         return time.perf_counter() - self.start
 
     def new_record(self, config: str, rung: int, n_rows: int, **values: Any) -> Record:
-        """A record of ``config`` numbered next (not yet added)."""
+        """A record of ``config`` (not yet added: ``add`` numbers it)."""
         info = get_config(config)
         return Record(
             len(self.records), config, info.family, info.params_json,
@@ -106,6 +120,9 @@ class State:
         """Append ``record`` with the incumbent after it (the trajectory); with ``report``,
         tell the progress callback."""
         record.finished = self.now()
+        record.order = len(self.records)
+        # Final fits and the fallback come after the plan, in the order they happened.
+        record.key = record.key or (2, record.order)
         self.records.append(record)
         self.best = top = best_so_far(self.records)
         if top is not None:
@@ -134,7 +151,8 @@ class State:
         need = self.cost.peak_mb(config, rows)
         if math.isnan(need):  # no memory model: nothing to check (and no /proc read)
             return None
-        free = available_mb()
+        # What the evaluations running now are predicted to take is not free.
+        free = available_mb() - sum(self.running_mb.values())
         if need > MEMORY_SHARE * free:  # False where the free memory is unknown (NaN)
             return f"predicted {need:,.0f} MiB of memory, {free:,.0f} MiB free"
         return None
@@ -148,57 +166,76 @@ class State:
         return self.left() - min(reserve, RESERVE_SHARE * self.settings.time_budget)
 
 
-def evaluate(state: State, config: str, rung: int, rows: np.ndarray) -> Record:
-    """Cross-validate ``config`` on rows ``rows`` (rung ``rung``), or skip it when it is
-    predicted not to fit the free memory or the time left; record and report the
-    outcome."""
-    record = state.new_record(config, rung, len(rows), started=state.now())
-    folds = min(state.settings.cv, len(rows))
-    short = state.memory_short(config, len(rows) * (folds - 1) / folds)
+def plan(
+    state: State, config: str, rung: int, rows: np.ndarray, key: tuple[int, ...]
+) -> tuple[Record, Job | None]:
+    """The record of evaluating ``config`` on rows ``rows`` (rung ``rung``), and its job;
+    no job when it is predicted not to fit the free memory or the time left (then the
+    record is a skip, added with its reason)."""
+    s = state.settings
+    record = state.new_record(config, rung, len(rows), started=state.now(), key=key)
+    folds = min(s.cv, len(rows))
+    need = len(rows) * (folds - 1) / folds
+    short = state.memory_short(config, need)
     if short is not None:
         record.status, record.message = Status.SKIPPED, short
-        return state.add(record)
+        return state.add(record), None
     predicted = state.cost.eval_seconds(config, len(rows))
     allowed = state.spare()
     if predicted > allowed and state.any_ok():
         record.status = Status.SKIPPED
         record.message = f"predicted {predicted:.1f} s, {max(allowed, 0):.1f} s left"
-        return state.add(record)
-    t0 = time.perf_counter()
+        return state.add(record), None
+    # Every evaluation, the first too, ends by the time left: when nothing fits, the
+    # fallback of refit.py gives a model within the refit slack instead of an overrun.
+    job = Job(key, config, rung, rows, max(allowed, 0.05), s.cv, s.random_state)
+    mb = state.cost.peak_mb(config, need)
+    state.running_mb[key] = 0.0 if math.isnan(mb) else mb
+    return record, job
+
+
+def finish(state: State, record: Record, outcome: Outcome) -> Record:
+    """Record ``outcome`` (scores, times, models and out-of-fold predictions, or the
+    error that ended it) in ``record``, add it and report it."""
+    state.running_mb.pop(outcome.job.key, None)
+    results, error = outcome.results, outcome.error
     try:
-        # Every evaluation, the first too, ends by the time left: when nothing fits, the
-        # fallback of refit.py gives a model within the refit slack instead of an overrun.
-        limit = max(allowed, 0.05)
-        results = _cross_validate(state, config, state.task.subset(rows), limit)
+        if results is None:
+            raise error or RuntimeError("the evaluation ended without a result")
         values = _values(state, results)
         record.score, record.score_std = float(np.mean(values)), float(np.std(values))
         record.fit_seconds = float(np.mean([r.fit_seconds for r in results]))
         predict_seconds = float(np.mean([r.predict_seconds for r in results]))
-        state.cost.learn(config, len(rows), record.fit_seconds, predict_seconds)
-        state.fold_models[config] = results[-1].model
-        state.oof[config, rung] = _out_of_fold(state, results, len(rows))
+        state.cost.learn(record.config_id, record.n_rows, record.fit_seconds, predict_seconds)
+        state.fold_models[record.config_id] = results[-1].model
+        state.oof[record.config_id, record.rung] = _out_of_fold(state, results, record.n_rows)
         if state.settings.ensemble:
-            state.fold_sets[config] = (rung, [r.model for r in results])
+            state.fold_sets[record.config_id] = (record.rung, [r.model for r in results])
     except FitTimeout as exc:
         record.status, record.message = Status.TIMEOUT, str(exc)
+    except WorkerLost as exc:
+        record.status, record.message = Status.LOST, str(exc)
     except Exception as exc:  # one configuration failing must not end the search
         record.status, record.message = Status.ERROR, f"{type(exc).__name__}: {exc}"[:300]
-    record.seconds = time.perf_counter() - t0
+    record.seconds = outcome.seconds
     state.add(record, report=True)
     state.check_interrupt()
     return record
 
 
-def _cross_validate(state: State, config: str, task: Task, seconds: float) -> list[FitResult]:
-    s = state.settings
-    # Classification: no more folds than the rarest class has rows (regression: its bins
-    # adapt to the folds, see fitting.cross_validate).
-    rows = task.y.value_counts().min() if task.kind == "classification" else len(task.y)
-    folds = int(min(s.cv, rows))
-    return cross_validate(
-        get_config(config), task, folds,
-        seconds=seconds, random_state=s.random_state, n_threads=s.n_jobs,
-    )  # fmt: skip
+def evaluate(
+    state: State, config: str, rung: int, rows: np.ndarray, key: tuple[int, ...]
+) -> Record:
+    """Plan, run and record one evaluation alone (nothing else running): the local
+    search's step."""
+    record, job = plan(state, config, rung, rows, key)
+    if job is None:
+        return record
+    executor = state.executor
+    assert executor is not None and not executor.running()
+    executor.submit(job)
+    (outcome,) = executor.wait()
+    return finish(state, record, outcome)
 
 
 def _values(state: State, results: list[FitResult]) -> list[float]:

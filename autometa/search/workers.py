@@ -1,0 +1,353 @@
+"""Where evaluations run: in this process, or in worker processes that hold the data.
+
+An evaluation (:class:`Job`) is the cross-validation of one configuration on the rows of
+one rung within a time limit. An executor runs up to ``capacity`` of them at once and
+hands back each one's :class:`Outcome` as it ends:
+
+- :class:`InlineExecutor` (``n_jobs=1``): one at a time, in this process. Its time limit
+  is ``fitting.fit_within``'s: an alarm that stops a fit at its next Python-level step;
+  a prediction, or one long C call, runs to its end first.
+- :class:`ProcessExecutor` (``n_jobs > 1``, or ``-1`` for one per core): ``n`` worker
+  processes, each sent the task once when it starts (``initializer``) and then only the
+  job (a configuration id, row positions, a limit). Inside a worker the alarm stops a fit
+  as in this process; a job still running ``KILL_GRACE`` seconds past its limit (a k-NN
+  predicting a million rows in one C call) has its worker killed: the outcome is a
+  timeout, and a fresh worker takes the slot. A worker that dies (killed by the operating
+  system, a crash in a C extension) costs its job only: the outcome is "lost".
+
+The fitted models and out-of-fold predictions come back to this process with the outcome:
+the refit's fallback and the ensemble need them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import math
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from autometa.exceptions import BadInputError
+from autometa.space.fitting import FitResult, FitTimeout, cross_validate
+from autometa.space.learners import get_config
+from autometa.table.tabular import Task
+
+__all__ = [
+    "KILL_GRACE",
+    "Executor",
+    "InlineExecutor",
+    "Job",
+    "Outcome",
+    "ProcessExecutor",
+    "WorkerLost",
+    "make_executor",
+    "run_job",
+]
+
+# A job's worker is killed this long after its limit: long enough for the alarm inside the
+# worker to end a fit cleanly (a FitTimeout comes back), short enough to keep the budget.
+KILL_GRACE = 0.25
+MIN_JOB_SECONDS = 0.05  # a job handed over at (or past) its end still gets this long
+
+
+class WorkerLost(Exception):
+    """The worker process running a job died before it answered."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One evaluation to run.
+
+    Attributes
+    ----------
+    key : tuple of int
+        Its place in the search's deterministic order (``records.Record.key``).
+    config : str
+        Configuration id.
+    rung : int
+    rows : ndarray of int, shape (n_rows,)
+        Row positions of the task to cross-validate on.
+    seconds : float
+        Time limit of the whole evaluation.
+    folds, random_state, n_threads : int
+        Cross-validation folds (at most), seed of folds and learner, BLAS/OpenMP threads.
+    """
+
+    key: tuple[int, ...]
+    config: str
+    rung: int
+    rows: np.ndarray = field(repr=False)
+    seconds: float
+    folds: int
+    random_state: int
+    n_threads: int = 1
+
+
+@dataclass
+class Outcome:
+    """A job's end: its fold results, or the error that ended it (``FitTimeout``,
+    ``WorkerLost``, or the learner's own); ``seconds`` of wall time from its start."""
+
+    job: Job
+    results: list[FitResult] | None
+    error: BaseException | None
+    seconds: float
+
+
+def run_job(task: Task, job: Job) -> list[FitResult]:
+    """Cross-validate ``job.config`` on ``job.rows`` of ``task`` within ``job.seconds``.
+
+    Classification uses no more folds than the rarest class has rows (regression: its bins
+    adapt to the folds, see ``fitting.cross_validate``).
+    """
+    sub = task.subset(job.rows)
+    rows = sub.y.value_counts().min() if sub.kind == "classification" else len(sub.y)
+    folds = int(min(job.folds, rows))
+    return cross_validate(
+        get_config(job.config), sub, folds,
+        seconds=job.seconds, random_state=job.random_state, n_threads=job.n_threads,
+    )  # fmt: skip
+
+
+class Executor(Protocol):
+    """Runs jobs, up to ``capacity`` at once."""
+
+    capacity: int
+
+    def submit(self, job: Job) -> None:
+        """Start ``job`` (only when fewer than ``capacity`` run)."""
+
+    def running(self) -> int:
+        """How many jobs run now."""
+
+    def wait(self) -> list[Outcome]:
+        """Block until at least one running job ends; its outcome and any other that ended."""
+
+    def close(self) -> None:
+        """Stop every job and worker (after an interrupt too)."""
+
+
+class InlineExecutor:
+    """One job at a time, run in this process when it is waited for."""
+
+    capacity = 1
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self._job: Job | None = None
+
+    def submit(self, job: Job) -> None:
+        self._job = job
+
+    def running(self) -> int:
+        return int(self._job is not None)
+
+    def wait(self) -> list[Outcome]:
+        job, self._job = self._job, None
+        if job is None:
+            return []
+        t0 = time.perf_counter()
+        try:
+            results: list[FitResult] | None = run_job(self.task, job)
+            error: BaseException | None = None
+        except Exception as exc:  # the search records it and goes on
+            results, error = None, exc
+        return [Outcome(job, results, error, time.perf_counter() - t0)]
+
+    def close(self) -> None:
+        self._job = None
+
+
+_held: dict[str, Task] = {}  # in a worker process: the task it was sent when it started
+
+
+def _hold(task: Task) -> None:
+    _held["task"] = task
+
+
+def _run_held(job: Job) -> list[FitResult]:
+    return run_job(_held["task"], job)
+
+
+@dataclass
+class _Slot:
+    """One worker process: a single-worker pool, so that it can be killed alone."""
+
+    ready: concurrent.futures.Future[Any]  # the pool, once its worker runs and holds the task
+    job: Job | None = None
+    future: Any = None  # the job's, once the worker is ready and has it
+    deadline: float = math.nan  # the job's end: its limit counted from its submission
+    started: float = math.nan  # when the worker had the job
+
+    def pool(self) -> Any:
+        """The pool once started (None while it starts, or when it failed to start)."""
+        ready = self.ready
+        if not ready.done() or ready.cancelled() or ready.exception() is not None:
+            return None
+        return ready.result()
+
+    def kill_at(self) -> float:
+        """When the running job is past its limit and the grace."""
+        if self.job is None or self.future is None:
+            return math.inf
+        return self.deadline + KILL_GRACE
+
+
+def _spawn(task: Task) -> Any:
+    """A single-worker pool whose worker has started and holds ``task`` (about 2 s: a
+    fresh interpreter imports the learners and unpickles the task)."""
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, initializer=_hold, initargs=(task,))
+    pool.submit(int).result()
+    return pool
+
+
+class ProcessExecutor:
+    """``n_workers`` worker processes, each holding the task; see the module docstring.
+
+    Workers start in the background (together at first, and after a kill), so that the
+    search goes on meanwhile; a job given to a worker that is still starting waits for it,
+    and has what is left of its limit once the worker has it (the budget is the user's).
+    """
+
+    def __init__(self, task: Task, n_workers: int) -> None:
+        if multiprocessing.current_process().daemon:
+            # A daemonic process (a Dask worker of a local cluster) may not start children.
+            raise BadInputError(
+                "n_jobs > 1 starts worker processes, which this (daemonic) process may not "
+                "do; use n_jobs=1 here."
+            )
+        self.task = task
+        self.capacity = int(n_workers)
+        self._starter = concurrent.futures.ThreadPoolExecutor(self.capacity)
+        self._slots = [_Slot(self._starter.submit(_spawn, task)) for _ in range(self.capacity)]
+
+    def wait_started(self) -> None:
+        """Block until every worker has started (or failed to)."""
+        concurrent.futures.wait([s.ready for s in self._slots])
+
+    def submit(self, job: Job) -> None:
+        free = [s for s in self._slots if s.job is None]
+        slot = next((s for s in free if s.ready.done()), free[0])  # a started worker first
+        slot.job, slot.deadline = job, time.perf_counter() + job.seconds
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Give each ready worker the job waiting for it."""
+        for slot in self._slots:
+            pool = slot.pool()
+            if slot.job is None or slot.future is not None or pool is None:
+                continue
+            slot.started = time.perf_counter()
+            left = slot.deadline - slot.started
+            if left < MIN_JOB_SECONDS:  # its worker started too late for it: not run
+                slot.future = concurrent.futures.Future()
+                slot.future.set_exception(FitTimeout(
+                    f"no time left of its {slot.job.seconds:.3g} s limit once a worker had started"
+                ))  # fmt: skip
+                continue
+            try:
+                slot.future = pool.submit(_run_held, dataclasses.replace(slot.job, seconds=left))
+            except Exception as exc:  # its worker died while idle: the job is lost
+                slot.future = concurrent.futures.Future()
+                slot.future.set_exception(WorkerLost(f"worker process lost: {exc}"[:300]))
+
+    def running(self) -> int:
+        return sum(s.job is not None for s in self._slots)
+
+    def wait(self) -> list[Outcome]:
+        busy = [s for s in self._slots if s.job is not None]
+        while busy:
+            self._hand_over()
+            kill_at = min(s.kill_at() for s in busy)
+            # Also wake up when a worker becomes ready (its job starts then).
+            futures = [s.future if s.future is not None else s.ready for s in busy]
+            timeout = None if math.isinf(kill_at) else max(kill_at - time.perf_counter(), 0.0)
+            concurrent.futures.wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
+            now = time.perf_counter()
+            ended = [
+                s for s in busy
+                if (s.future is not None and s.future.done()) or now > s.kill_at()
+                or (s.ready.done() and s.ready.exception() is not None)
+            ]  # fmt: skip
+            if ended:
+                return [self._collect(s) for s in ended]
+        return []
+
+    def _collect(self, slot: _Slot) -> Outcome:
+        """The slot's outcome; the slot is free again (with a fresh worker starting if it
+        had to be killed, died, or could not start)."""
+        job, future = slot.job, slot.future
+        assert job is not None
+        seconds = time.perf_counter() - slot.started if future is not None else 0.0
+        results: list[FitResult] | None = None
+        error: BaseException | None = None
+        if future is None:  # its worker could not start
+            error = WorkerLost(f"worker process did not start: {slot.ready.exception()}"[:300])
+        elif future.done():
+            try:
+                results = future.result()
+            except Exception as exc:
+                error = _lost(exc) or exc
+        else:  # past its limit inside a call the alarm cannot stop
+            error = FitTimeout(f"evaluation exceeded the {job.seconds:.3g} s limit; worker stopped")
+        if isinstance(error, WorkerLost) or (future is not None and not future.done()):
+            _kill(slot.pool())
+            slot.ready = self._starter.submit(_spawn, self.task)
+        slot.job, slot.future = None, None
+        return Outcome(job, results, error, seconds)
+
+    def close(self) -> None:
+        """Kill every worker; one still starting is killed as soon as it has started
+        (without waiting for it here: the budget is the user's)."""
+        self._starter.shutdown(wait=False, cancel_futures=True)
+        for slot in self._slots:
+            slot.ready.add_done_callback(_kill_started)
+            slot.job = slot.future = None
+
+
+def _kill_started(ready: concurrent.futures.Future[Any]) -> None:
+    if not ready.cancelled() and ready.exception() is None:
+        _kill(ready.result())
+
+
+def _kill(pool: Any) -> None:
+    """Kill the pool's worker at once and wait for the pool to end (loky's own
+    ``shutdown(kill_workers=True)`` races with its queue thread on a running job)."""
+    if pool is None:
+        return
+    for process in list(getattr(pool, "_processes", {}).values()):
+        try:
+            os.kill(process.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        except OSError:  # already gone
+            pass
+    pool.shutdown(wait=True)
+
+
+def _lost(exc: BaseException) -> WorkerLost | None:
+    """A worker's death, as :class:`WorkerLost`; None for an error of the job itself."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        return WorkerLost(f"worker process lost: {exc}"[:300])
+    return None
+
+
+@contextmanager
+def make_executor(task: Task, workers: int) -> Iterator[Executor]:
+    """The executor for ``workers`` (see the module docstring), closed on the way out:
+    no worker process outlives the search, also after an error or a Ctrl-C."""
+    executor: Executor = InlineExecutor(task) if workers == 1 else ProcessExecutor(task, workers)
+    try:
+        yield executor
+    finally:
+        executor.close()

@@ -1,0 +1,154 @@
+"""The search on worker processes: throughput, the scheduler's load, and the kill.
+
+1. Throughput. On the first ``N_TABLES`` corpus families (``time_to_accuracy.datasets``'s
+   order) with 2,000 to 20,000 rows after the builder's row cap (75 % training split), the
+   search runs with ``max_configs=16`` and a budget it does not reach (300 s), without an
+   ensemble, once with ``n_jobs=1`` (in this process) and once with ``n_jobs=2`` (two
+   worker processes). Reported: the search's seconds (racing and refit, worker start-up
+   included), evaluations per second, whether both evaluated the same configurations with
+   the same scores and picked the same winner, and this process's CPU seconds per
+   evaluation with two workers (the scheduler's load: planning, recording, receiving the
+   fold models and predictions). The shipped knowledge ranks (these tables are in it: this
+   measures speed, not accuracy).
+2. What each worker holds: the pickled size of each table's task, sent once per worker.
+3. Start-up: seconds until ``n`` fresh workers hold a table.
+4. The kill: a k-NN (``knn_00``) cross-validated on 60,000 rows x 40 columns with a 1 s
+   limit predicts in one C call: wall seconds in this process (the alarm waits for the call)
+   and on a worker (killed at the limit).
+
+Writes results/workers.md. About 10 minutes on two cores; nothing else should run.
+
+Run: python -m benchmarks.workers
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import make_classification
+
+import autometa
+from autometa.estimators.base import search_inputs
+from autometa.search import SearchSettings, search
+from autometa.search.workers import InlineExecutor, Job, ProcessExecutor
+from autometa.table.tabular import Task, task_from_xy
+from benchmarks.time_to_accuracy import datasets, prepare
+
+RESULTS = Path(__file__).resolve().parent / "results"
+N_TABLES = 8
+MAX_CONFIGS = 16
+
+
+def one_search(task: Task, n_jobs: int) -> dict[str, Any]:
+    rec = autometa.recommend(task, random_state=0)
+    proposals, costs, curves = search_inputs(rec)
+    settings = SearchSettings(
+        time_budget=300, max_configs=MAX_CONFIGS, random_state=0, n_jobs=n_jobs, ensemble=False
+    )
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = search(task, proposals, costs, settings, curves=curves)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    board = result.leaderboard
+    done = board[board["status"] != "skipped"]
+    return {
+        "seconds": wall, "evaluations": len(done), "per_second": len(done) / wall,
+        "cpu_per_evaluation": cpu / len(done), "best": result.best_config,
+        "plan": sorted(zip(done["config_id"], done["rung"], done["score"].round(6), strict=True)),
+    }  # fmt: skip
+
+
+def throughput() -> pd.DataFrame:
+    rows = []
+    for ref in datasets():
+        task, _ = prepare(ref.load())
+        if not 2000 <= len(task.y) <= 20000:
+            continue
+        one, two = one_search(task, 1), one_search(task, 2)
+        rows.append({
+            "table": ref.name, "rows": len(task.y), "columns": task.X.shape[1],
+            "evaluations": one["evaluations"],
+            "seconds_1": one["seconds"], "seconds_2": two["seconds"],
+            "per_second_1": one["per_second"], "per_second_2": two["per_second"],
+            "speed-up": two["per_second"] / one["per_second"],
+            "same plan and winner": one["plan"] == two["plan"] and one["best"] == two["best"],
+            "main_cpu_s_per_evaluation_2": two["cpu_per_evaluation"],
+            "task_mb": len(pickle.dumps(task)) / 2**20,
+        })  # fmt: skip
+        print(rows[-1], flush=True)
+        if len(rows) == N_TABLES:
+            break
+    return pd.DataFrame(rows)
+
+
+def start_up(task: Task) -> dict[str, float]:
+    out = {}
+    for n in (1, 2):
+        t0 = time.perf_counter()
+        executor = ProcessExecutor(task, n)
+        executor.wait_started()
+        out[f"{n} worker(s)"] = time.perf_counter() - t0
+        executor.close()
+    return out
+
+
+def kill() -> dict[str, float]:
+    X, y = make_classification(60000, 40, random_state=0)
+    big = task_from_xy(pd.DataFrame(X).add_prefix("f"), y)
+    job = Job((0,), "knn_00", 0, np.arange(60000), 1.0, 3, 0)
+    out = {}
+    process = ProcessExecutor(big, 1)
+    process.wait_started()
+    for name, executor in (("this process", InlineExecutor(big)), ("a worker", process)):
+        t0 = time.perf_counter()
+        executor.submit(job)
+        (outcome,) = executor.wait()
+        out[name] = time.perf_counter() - t0
+        out[f"{name}: outcome"] = str(outcome.error)  # type: ignore[assignment]
+        executor.close()
+    return out
+
+
+def main() -> None:
+    frame = throughput()
+    first = prepare(datasets()[0].load())[0]
+    started = start_up(first)
+    killed = kill()
+    ratio = frame["speed-up"]
+    lines = [
+        "# The search on worker processes",
+        "",
+        "From `python -m benchmarks.workers` (see its docstring): 2 cores, "
+        f"`max_configs={MAX_CONFIGS}`, budget not reached, no ensemble; _1 is `n_jobs=1` (in "
+        "this process), _2 is `n_jobs=2` (two worker processes).",
+        "",
+        frame.round(3).to_markdown(index=False),
+        "",
+        f"Evaluations per second, 2 workers over 1: mean {ratio.mean():.2f}x, min "
+        f"{ratio.min():.2f}x, max {ratio.max():.2f}x over {len(frame)} tables; same plan and "
+        f"winner on {int(frame['same plan and winner'].sum())} of {len(frame)}. This "
+        f"process's CPU per evaluation with 2 workers: median "
+        f"{frame['main_cpu_s_per_evaluation_2'].median():.3f} s, max "
+        f"{frame['main_cpu_s_per_evaluation_2'].max():.3f} s.",
+        "",
+        f"Start-up until the workers hold a table of {len(first.y)} rows: "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in started.items())
+        + ".",
+        "",
+        "The kill (k-NN on 60,000 x 40, 1 s limit): "
+        + "; ".join(
+            f"{k}: {v:.2f} s" if isinstance(v, float) else f"{k}: {v}" for k, v in killed.items()
+        )
+        + ".",
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "workers.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The search on worker processes: the same plan for any number of workers, a limit that
+holds inside one long C call, a worker lost costing its evaluation only."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+from sklearn.datasets import make_classification
+
+import autometa
+from autometa.exceptions import BadInputError
+from autometa.search import SearchEvent, SearchSettings
+from autometa.search.workers import InlineExecutor, Job, ProcessExecutor
+from autometa.space.fitting import FitTimeout
+from autometa.table.tabular import task_from_xy
+from tests.helpers import race
+
+
+@pytest.fixture(scope="module")
+def task() -> autometa.Task:
+    X, y = make_classification(3000, 20, n_informative=8, random_state=0)
+    return task_from_xy(pd.DataFrame(X).add_prefix("f"), y)
+
+
+def _workers() -> list[psutil.Process]:
+    """This process's worker processes (loky's; not its resource tracker)."""
+    return [
+        p for p in psutil.Process().children(recursive=True)
+        if any("popen_loky" in part for part in p.cmdline())
+    ]  # fmt: skip
+
+
+def test_two_workers_evaluate_what_one_does_and_pick_the_same_winner(
+    task: autometa.Task,
+) -> None:
+    rec = autometa.recommend(task)
+    boards = {}
+    for n_jobs in (1, 2):
+        settings = SearchSettings(
+            time_budget=120, max_configs=10, random_state=0, n_jobs=n_jobs, ensemble=False
+        )
+        result = race(task, rec, settings)
+        board = result.leaderboard
+        assert (board["status"] == "ok").all()
+        assert set(board["n_rows"]) == {1000, 3000}  # two rungs: brackets overlap on 2
+        boards[n_jobs] = (
+            result.best_config,
+            sorted(zip(board["config_id"], board["rung"], board["score"], strict=True)),
+            list(board["config_id"]),
+        )
+    assert boards[1] == boards[2]
+    assert not _workers()  # none outlives its search
+
+
+def test_a_prediction_past_its_limit_is_stopped_by_killing_its_worker() -> None:
+    # A k-NN of 40 columns predicts by brute force in one C call (seconds here) that no
+    # alarm can stop: in this process the evaluation runs far past its 1 s limit.
+    X, y = make_classification(60000, 40, random_state=0)
+    big = task_from_xy(pd.DataFrame(X).add_prefix("f"), y)
+    executor = ProcessExecutor(big, 1)
+    try:
+        # Given before its worker has started (about 2 s), a job of 0.5 s is not run.
+        executor.submit(Job((0,), "lda_00", 0, np.arange(600), 0.5, 3, 0))
+        (outcome,) = executor.wait()
+        assert isinstance(outcome.error, FitTimeout) and "no time left" in str(outcome.error)
+        executor.wait_started()
+        executor.submit(Job((0,), "knn_00", 0, np.arange(60000), 1.0, 3, 0))
+        (outcome,) = executor.wait()
+        assert isinstance(outcome.error, FitTimeout) and "worker stopped" in str(outcome.error)
+        assert outcome.seconds < 1.0 + 1.0
+        # A fresh worker took the slot: the next job runs.
+        executor.submit(Job((1,), "lda_00", 0, np.arange(600), 30.0, 3, 0))
+        (outcome,) = executor.wait()
+        assert outcome.error is None and outcome.results is not None
+    finally:
+        executor.close()
+    assert not _workers()
+
+
+def test_an_error_on_a_worker_comes_back_as_that_jobs_error(task: autometa.Task) -> None:
+    executor = ProcessExecutor(task, 1)
+    try:
+        executor.submit(Job((0,), "no_such_config", 0, np.arange(300), 30.0, 3, 0))
+        (outcome,) = executor.wait()
+        assert isinstance(outcome.error, BadInputError) and outcome.results is None
+    finally:
+        executor.close()
+    inline = InlineExecutor(task)
+    inline.submit(Job((0,), "no_such_config", 0, np.arange(300), 30.0, 3, 0))
+    assert isinstance(inline.wait()[0].error, BadInputError)
+
+
+def test_a_worker_lost_mid_search_costs_that_evaluation_only(task: autometa.Task) -> None:
+    rec = autometa.recommend(task)
+    killed: list[int] = []
+
+    def kill_one(event: SearchEvent) -> None:
+        # After the first evaluation ends, the other worker is mid-evaluation (or about to
+        # take the next job): kill it.
+        if killed:
+            return
+        busy = _workers()
+        if busy:
+            killed.append(busy[-1].pid)
+            os.kill(busy[-1].pid, signal.SIGKILL)
+
+    settings = SearchSettings(time_budget=60, max_configs=8, random_state=0, n_jobs=2)
+    result = race(task, rec, settings, callback=kill_one)
+    board = result.leaderboard
+    assert killed
+    lost = board[board["status"] == "lost"]
+    assert len(lost) == 1 and lost["message"].iloc[0].startswith("worker process")
+    assert (board["status"] == "ok").sum() >= 6  # the others were evaluated
+    assert result.pipeline.predict(task.X.head(3)).shape == (3,)
+    assert not _workers()
+
+
+def test_n_jobs_is_checked() -> None:
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(BadInputError, match="n_jobs"):
+            SearchSettings(time_budget=10, n_jobs=bad)  # type: ignore[arg-type]
+    assert SearchSettings(time_budget=10, n_jobs=-1).workers == (os.cpu_count() or 1)
+
+
+def test_workers_are_not_started_where_a_process_may_not_have_children(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    with pytest.raises(BadInputError, match="n_jobs=1"):
+        ProcessExecutor(task, 2)
