@@ -17,6 +17,7 @@ from rich.table import Table
 
 import autometa
 from autometa.exceptions import BadInputError
+from autometa.search.cluster import connect
 from autometa.search.records import Status
 from autometa.search.settings import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
 from autometa.space.metrics import PRIMARY
@@ -103,11 +104,20 @@ def recommend(
             "--n-jobs", help="Evaluations at once, each in a worker process; -1: one per core."
         ),
     ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="A Dask scheduler's address (tcp://host:8786): evaluate on its cluster.",
+        ),
+    ] = None,
 ) -> None:
     """Rank learner configurations for a table, then search from them within a budget."""
     start = time.perf_counter()
     if (save is not None or report is not None or report_json is not None) and budget == 0:
         raise BadInputError("--save and --report need a search: give a --budget above 0.")
+    if scheduler is not None and budget > 0:  # unreachable: an error before any work
+        connect(scheduler).close()
     task = autometa.load_table(
         data,
         target=target,
@@ -136,7 +146,7 @@ def recommend(
         clf = kind(
             time_budget=budget, top_k=top, metric=metric_name, random_state=seed,
             inf_as_missing=inf_as_missing, ensemble=ensemble, curve_halving=curve_halving,
-            n_jobs=n_jobs,
+            n_jobs=n_jobs, scheduler=scheduler,
         )  # fmt: skip
         _search(clf, task, rec, start, as_json)
         board = clf.leaderboard_

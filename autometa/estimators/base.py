@@ -31,6 +31,7 @@ from autometa.search import (
     SearchSettings,
     search,
 )
+from autometa.search.cluster import connect
 from autometa.selectors.recommend import Knowledge, Recommendation, recommend
 from autometa.table.schema import InputSchema
 from autometa.table.summary import table_summary
@@ -84,6 +85,7 @@ class AutoMetaEstimator(BaseEstimator):
         callback: Callable[[SearchEvent], None] | None = None,
         ensemble: bool | None = None,
         curve_halving: bool | None = None,
+        scheduler: str | None = None,
     ) -> None:
         self.time_budget = time_budget
         self.top_k = top_k
@@ -98,6 +100,7 @@ class AutoMetaEstimator(BaseEstimator):
         self.callback = callback
         self.ensemble = ensemble
         self.curve_halving = curve_halving
+        self.scheduler = scheduler
 
     def _settings(self, seed: int) -> SearchSettings:
         """The search's settings, resolved for the task kind (validated: a clear error for
@@ -106,7 +109,7 @@ class AutoMetaEstimator(BaseEstimator):
             time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
             n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
             n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
-            curve_halving=self.curve_halving,
+            curve_halving=self.curve_halving, scheduler=self.scheduler,
         ).resolved(self._kind)  # fmt: skip
 
     def _check_input(self, X: Any, y: Any) -> pd.DataFrame:
@@ -169,6 +172,23 @@ class AutoMetaEstimator(BaseEstimator):
             else int(np.random.default_rng().integers(2**31 - 1))
         )
         settings = self._settings(seed)
+        # An unreachable scheduler is an error before any work.
+        client = connect(settings.scheduler) if settings.scheduler is not None else None
+        try:
+            self._recommend_and_search(task, start, settings, recommendation, client)
+        finally:
+            if client is not None:
+                client.close()
+
+    def _recommend_and_search(
+        self,
+        task: Task,
+        start: float,
+        settings: SearchSettings,
+        recommendation: Recommendation | None,
+        client: Any,
+    ) -> None:
+        seed = settings.random_state
         self.settings_ = settings
         self.metric_ = settings.metric_name
         self.schema_ = InputSchema.from_task(task, self.inf_as_missing)
@@ -178,8 +198,9 @@ class AutoMetaEstimator(BaseEstimator):
         )  # fmt: skip
         proposals, costs, curves = search_inputs(self.recommendation_)
         self.result_: SearchResult = search(
-            task, proposals, costs, settings, curves=curves, start=start, callback=self.callback
-        )
+            task, proposals, costs, settings, curves=curves, start=start,
+            callback=self.callback, client=client,
+        )  # fmt: skip
         self.table_ = table_summary(task)
         self.fit_seconds_ = time.perf_counter() - start
 

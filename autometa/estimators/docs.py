@@ -27,6 +27,9 @@ _PARAMETERS = """
     n_jobs : int
         Evaluations at once: 1 in this process; ``n > 1`` in ``n`` worker processes that
         each hold the data; -1 one per core. The final fit uses as many threads.
+    scheduler : str, optional
+        A Dask scheduler's address ("tcp://host:8786"): the evaluations run on its
+        cluster (as many at once as it has threads); checked before any work.
     inf_as_missing : bool
         Treat infinite feature values as missing instead of an error.
     knowledge : Knowledge, optional

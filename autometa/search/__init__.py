@@ -81,6 +81,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import AutometaWarning
+from autometa.search.cluster import dask_executor
 from autometa.search.cost import CostModel
 from autometa.search.halving import rungs
 from autometa.search.inputs import Costs, CurvePredictor, Proposals, TimingModel
@@ -175,6 +176,7 @@ def search(
     curves: CurvePredictor | None = None,
     start: float | None = None,
     callback: Callable[[SearchEvent], None] | None = None,
+    client: Any = None,
 ) -> SearchResult:
     """Race the proposed configurations on ``task`` within ``settings.time_budget``.
 
@@ -196,6 +198,9 @@ def search(
         count its own preparation, e.g. meta-features, against the budget.
     callback : callable, optional
         Called with a :class:`SearchEvent` after each evaluation.
+    client : distributed.Client, optional
+        Run the evaluations on this Dask cluster (``search/cluster.py``); default: the
+        settings' ``scheduler``, else this machine's ``n_jobs`` workers.
 
     Returns
     -------
@@ -208,8 +213,12 @@ def search(
     state = State(task, s, proposals, start, cost, curves, callback)
     samples = rungs(task.strata, s.eta, s.min_rows, s.cv, s.random_state)
     try:
+        cluster = client if client is not None else s.scheduler
+        executing = (
+            make_executor(task, s.workers) if cluster is None else dask_executor(task, cluster)
+        )
         # The executor's workers end with the race, also on an error or a Ctrl-C.
-        with noted_interrupts() as check, make_executor(task, s.workers) as executor:
+        with noted_interrupts() as check, executing as executor:
             state.check_interrupt, state.executor = check, executor
             race(state, samples)
         interrupted = False

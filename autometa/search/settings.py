@@ -52,6 +52,10 @@ class SearchSettings:
         ``n`` worker processes (``search/workers.py``); -1 one per core (-2 all but one,
         as joblib). Each evaluation fits with one BLAS/OpenMP thread; the final fits
         use ``workers`` threads.
+    scheduler : str, optional
+        The address of a Dask scheduler ("tcp://host:8786"): the evaluations run on its
+        cluster, as many at once as it has threads (``search/cluster.py``), and ``n_jobs``
+        is the final fits' threads only. None: this machine (``n_jobs``).
     random_state : int
         Seeds subsamples, folds and the learners.
     ensemble : bool, optional
@@ -77,6 +81,7 @@ class SearchSettings:
     max_configs: int | None = None
     local_search: bool = True
     n_jobs: int = 1
+    scheduler: str | None = None
     random_state: int = 0
     ensemble: bool | None = None
     curve_halving: bool | None = None
@@ -89,6 +94,11 @@ class SearchSettings:
             )
         if self.metric is not None:
             get_metric(self.metric)
+        if self.scheduler is not None and not isinstance(self.scheduler, str):
+            raise BadInputError(
+                f"scheduler must be a Dask scheduler's address such as 'tcp://host:8786'; "
+                f"got {self.scheduler!r} (pass a distributed.Client to search(client=...))."
+            )
         n_jobs = self.n_jobs
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
             raise BadInputError(

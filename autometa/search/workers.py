@@ -8,8 +8,8 @@ hands back each one's :class:`Outcome` as it ends:
   is ``fitting.fit_within``'s: an alarm that stops a fit at its next Python-level step;
   a prediction, or one long C call, runs to its end first.
 - :class:`ProcessExecutor` (``n_jobs > 1``, or ``-1`` for one per core): ``n`` worker
-  processes, each sent the task once when it starts (``initializer``) and then only the
-  job (a configuration id, row positions, a limit). Inside a worker the alarm stops a fit
+  processes, each sent the task once when it starts and then only the job (a
+  configuration id, row positions, a limit), each through its own pipe. Inside a worker the alarm stops a fit
   as in this process; a job still running ``KILL_GRACE`` seconds past its limit (a k-NN
   predicting a million rows in one C call) has its worker killed: the outcome is a
   timeout, and a fresh worker takes the slot. A worker that dies (killed by the operating
@@ -55,7 +55,8 @@ __all__ = [
 # A job's worker is killed this long after its limit: long enough for the alarm inside the
 # worker to end a fit cleanly (a FitTimeout comes back), short enough to keep the budget.
 KILL_GRACE = 0.25
-MIN_JOB_SECONDS = 0.05  # a job handed over at (or past) its end still gets this long
+MIN_JOB_SECONDS = 0.05  # a job handed over with less than this left is not run
+POLL_SECONDS = 0.05  # how often a job waiting for its worker to start looks again
 
 
 class WorkerLost(Exception):
@@ -166,29 +167,81 @@ class InlineExecutor:
         self._job = None
 
 
-_held: dict[str, Task] = {}  # in a worker process: the task it was sent when it started
+def _serve(conn: Any) -> None:
+    """A worker process's life: receive the task once, say so, then answer each job with
+    ("ok", fold results) or ("error", the exception) until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the search's to handle
+    task = conn.recv()
+    conn.send(("ready", None))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the search has ended
+            return
+        try:
+            answer: tuple[str, Any] = ("ok", run_job(task, job))
+        except Exception as exc:
+            answer = ("error", exc)
+        try:
+            conn.send(answer)
+        except Exception as exc:  # an exception that does not pickle: its text
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def _hold(task: Task) -> None:
-    _held["task"] = task
+@dataclass
+class _Worker:
+    """One worker process and this process's end of its pipe (the only other end is the
+    worker's: when it dies, reading gives EOFError instead of waiting for ever)."""
+
+    process: Any
+    conn: Any
+
+    def kill(self) -> None:
+        """End it at once (SIGKILL), even inside a C call."""
+        if self.process.is_alive():
+            try:  # loky's processes have no kill(): the signal itself
+                os.kill(self.process.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+            except OSError:  # already gone
+                pass
+        self.process.join(timeout=5)
+        self.conn.close()
 
 
-def _run_held(job: Job) -> list[FitResult]:
-    return run_job(_held["task"], job)
+def _spawn(task: Task) -> _Worker:
+    """A worker process that has started and holds ``task`` (a fresh interpreter imports
+    the learners and unpickles the task: benchmarks/workers.py times it). loky's process
+    context, so that a user's script without ``if __name__ == "__main__"`` is not run again
+    in the worker."""
+    from joblib.externals.loky.backend.context import get_context
+
+    context = get_context("loky")
+    mine, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(theirs,), daemon=True)
+    process.start()
+    theirs.close()
+    worker = _Worker(process, mine)
+    try:
+        mine.send(task)
+        mine.recv()  # ("ready", None)
+    except BaseException:
+        worker.kill()
+        raise
+    return worker
 
 
 @dataclass
 class _Slot:
-    """One worker process: a single-worker pool, so that it can be killed alone."""
+    """One worker and its job."""
 
-    ready: concurrent.futures.Future[Any]  # the pool, once its worker runs and holds the task
+    ready: concurrent.futures.Future[_Worker]  # the worker, once started with the task
     job: Job | None = None
-    future: Any = None  # the job's, once the worker is ready and has it
+    handed: bool = False  # the job was sent to the worker
     deadline: float = math.nan  # the job's end: its limit counted from its submission
     started: float = math.nan  # when the worker had the job
+    failed: BaseException | None = None  # why the job could not be sent or run
 
-    def pool(self) -> Any:
-        """The pool once started (None while it starts, or when it failed to start)."""
+    def worker(self) -> _Worker | None:
+        """The worker once started (None while it starts, or when it failed to start)."""
         ready = self.ready
         if not ready.done() or ready.cancelled() or ready.exception() is not None:
             return None
@@ -196,19 +249,9 @@ class _Slot:
 
     def kill_at(self) -> float:
         """When the running job is past its limit and the grace."""
-        if self.job is None or self.future is None:
+        if self.job is None or not self.handed:
             return math.inf
         return self.deadline + KILL_GRACE
-
-
-def _spawn(task: Task) -> Any:
-    """A single-worker pool whose worker has started and holds ``task`` (about 2 s: a
-    fresh interpreter imports the learners and unpickles the task)."""
-    from joblib.externals.loky import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(1, initializer=_hold, initargs=(task,))
-    pool.submit(int).result()
-    return pool
 
 
 class ProcessExecutor:
@@ -217,6 +260,7 @@ class ProcessExecutor:
     Workers start in the background (together at first, and after a kill), so that the
     search goes on meanwhile; a job given to a worker that is still starting waits for it,
     and has what is left of its limit once the worker has it (the budget is the user's).
+    Each worker has its own pipe: a job goes down, its answer comes back.
     """
 
     def __init__(self, task: Task, n_workers: int) -> None:
@@ -242,68 +286,86 @@ class ProcessExecutor:
         self._hand_over()
 
     def _hand_over(self) -> None:
-        """Give each ready worker the job waiting for it."""
+        """Send each started worker the job waiting for it."""
         for slot in self._slots:
-            pool = slot.pool()
-            if slot.job is None or slot.future is not None or pool is None:
+            if slot.job is None or slot.handed or slot.failed is not None:
+                continue
+            if slot.ready.done() and slot.worker() is None:  # it could not start
+                slot.failed = WorkerLost(
+                    f"worker process did not start: {slot.ready.exception()}"[:300]
+                )
+                continue
+            worker = slot.worker()
+            if worker is None:
                 continue
             slot.started = time.perf_counter()
             left = slot.deadline - slot.started
             if left < MIN_JOB_SECONDS:  # its worker started too late for it: not run
-                slot.future = concurrent.futures.Future()
-                slot.future.set_exception(FitTimeout(
+                slot.failed = FitTimeout(
                     f"no time left of its {slot.job.seconds:.3g} s limit once a worker had started"
-                ))  # fmt: skip
+                )
                 continue
             try:
-                slot.future = pool.submit(_run_held, dataclasses.replace(slot.job, seconds=left))
-            except Exception as exc:  # its worker died while idle: the job is lost
-                slot.future = concurrent.futures.Future()
-                slot.future.set_exception(WorkerLost(f"worker process lost: {exc}"[:300]))
+                worker.conn.send(dataclasses.replace(slot.job, seconds=left))
+                slot.handed = True
+            except OSError as exc:  # its worker died while idle
+                slot.failed = WorkerLost(f"worker process lost: {exc}"[:300])
 
     def running(self) -> int:
         return sum(s.job is not None for s in self._slots)
 
     def wait(self) -> list[Outcome]:
+        from multiprocessing.connection import wait
+
         busy = [s for s in self._slots if s.job is not None]
         while busy:
             self._hand_over()
+            ended = [s for s in busy if s.failed is not None]
+            if ended:
+                return [self._collect(s) for s in ended]
+            talking = {s.worker().conn: s for s in busy if s.handed}  # type: ignore[union-attr]
             kill_at = min(s.kill_at() for s in busy)
-            # Also wake up when a worker becomes ready (its job starts then).
-            futures = [s.future if s.future is not None else s.ready for s in busy]
-            timeout = None if math.isinf(kill_at) else max(kill_at - time.perf_counter(), 0.0)
-            concurrent.futures.wait(futures, timeout=timeout, return_when="FIRST_COMPLETED")
+            # A worker still starting is looked at again every POLL_SECONDS.
+            timeout = POLL_SECONDS if len(talking) < len(busy) else None
+            if not math.isinf(kill_at):
+                timeout = min(timeout or math.inf, max(kill_at - time.perf_counter(), 0.0))
+            answered = wait(list(talking), timeout=timeout)
             now = time.perf_counter()
-            ended = [
-                s for s in busy
-                if (s.future is not None and s.future.done()) or now > s.kill_at()
-                or (s.ready.done() and s.ready.exception() is not None)
-            ]  # fmt: skip
+            ended = [talking[c] for c in answered] + [
+                s
+                for s in busy
+                if s.handed and now > s.kill_at() and s.worker().conn not in answered  # type: ignore[union-attr]
+            ]
             if ended:
                 return [self._collect(s) for s in ended]
         return []
 
     def _collect(self, slot: _Slot) -> Outcome:
-        """The slot's outcome; the slot is free again (with a fresh worker starting if it
-        had to be killed, died, or could not start)."""
-        job, future = slot.job, slot.future
+        """The slot's outcome; the slot is free again (with a fresh worker starting when
+        it had to be killed, died, or could not start)."""
+        job, worker = slot.job, slot.worker()
         assert job is not None
-        seconds = time.perf_counter() - slot.started if future is not None else 0.0
+        seconds = time.perf_counter() - slot.started if slot.handed else 0.0
         results: list[FitResult] | None = None
-        error: BaseException | None = None
-        if future is None:  # its worker could not start
-            error = WorkerLost(f"worker process did not start: {slot.ready.exception()}"[:300])
-        elif future.done():
-            try:
-                results = future.result()
-            except Exception as exc:
-                error = _lost(exc) or exc
-        else:  # past its limit inside a call the alarm cannot stop
-            error = FitTimeout(f"evaluation exceeded the {job.seconds:.3g} s limit; worker stopped")
-        if isinstance(error, WorkerLost) or (future is not None and not future.done()):
-            _kill(slot.pool())
+        error: BaseException | None = slot.failed
+        fresh = isinstance(error, WorkerLost)
+        if error is None and worker is not None:
+            if worker.conn.poll():
+                try:
+                    kind, value = worker.conn.recv()
+                    results, error = (value, None) if kind == "ok" else (None, value)
+                except (EOFError, OSError) as exc:  # it died, during its answer too
+                    error, fresh = WorkerLost(f"worker process lost: {exc!r}"[:300]), True
+            else:  # past its limit inside a call the alarm cannot stop
+                error = FitTimeout(
+                    f"evaluation exceeded the {job.seconds:.3g} s limit; worker stopped"
+                )
+                fresh = True
+        if fresh:
+            if worker is not None:
+                worker.kill()
             slot.ready = self._starter.submit(_spawn, self.task)
-        slot.job, slot.future = None, None
+        slot.job, slot.handed, slot.failed = None, False, None
         return Outcome(job, results, error, seconds)
 
     def close(self) -> None:
@@ -312,34 +374,12 @@ class ProcessExecutor:
         self._starter.shutdown(wait=False, cancel_futures=True)
         for slot in self._slots:
             slot.ready.add_done_callback(_kill_started)
-            slot.job = slot.future = None
+            slot.job, slot.handed, slot.failed = None, False, None
 
 
-def _kill_started(ready: concurrent.futures.Future[Any]) -> None:
+def _kill_started(ready: concurrent.futures.Future[_Worker]) -> None:
     if not ready.cancelled() and ready.exception() is None:
-        _kill(ready.result())
-
-
-def _kill(pool: Any) -> None:
-    """Kill the pool's worker at once and wait for the pool to end (loky's own
-    ``shutdown(kill_workers=True)`` races with its queue thread on a running job)."""
-    if pool is None:
-        return
-    for process in list(getattr(pool, "_processes", {}).values()):
-        try:
-            os.kill(process.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
-        except OSError:  # already gone
-            pass
-    pool.shutdown(wait=True)
-
-
-def _lost(exc: BaseException) -> WorkerLost | None:
-    """A worker's death, as :class:`WorkerLost`; None for an error of the job itself."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    if isinstance(exc, BrokenProcessPool):
-        return WorkerLost(f"worker process lost: {exc}"[:300])
-    return None
+        ready.result().kill()
 
 
 @contextmanager
