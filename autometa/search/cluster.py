@@ -7,10 +7,10 @@ worker processes (``workers.ProcessExecutor``). Capacity is the cluster's thread
 
 Limits. A Dask worker runs a job in one of its threads, where no alarm can stop a fit; a
 job still running ``KILL_GRACE`` past its limit is cancelled and the worker process that
-runs it killed (its nanny starts a fresh one), and the task is scattered again: the
-outcome is a timeout. A worker that dies on its own is Dask's
-to handle: the scheduler runs its job again elsewhere, and after ``allowed-failures``
-deaths the job's outcome is "lost" (``KilledWorker``).
+runs it killed (its nanny starts a fresh one, which fetches the task from the others),
+and the task is scattered again to the others: the outcome is a timeout. A worker that
+dies on its own is Dask's to handle: the scheduler runs its job again elsewhere, and
+after ``allowed-failures`` deaths the job's outcome is "lost" (``KilledWorker``).
 """
 
 from __future__ import annotations
