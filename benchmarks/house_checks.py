@@ -46,7 +46,9 @@ def boards() -> None:
     lines = []
     for path, target, kind in BOARDS:
         task = autometa.load_table(path, target=target, task=kind)
-        model = autometa.AutoMetaClassifier if kind == "classification" else autometa.AutoMetaRegressor
+        model = (
+            autometa.AutoMetaClassifier if kind == "classification" else autometa.AutoMetaRegressor
+        )
         est = model(time_budget=600, max_configs=12, random_state=0).fit_task(task)
         lines.append(f"## {path.name} best={est.best_config_} score={est.best_score_:.6f} "
                      f"refit={est.refit_}")  # fmt: skip

@@ -114,10 +114,14 @@ def main() -> None:
         "",
         "The 15 that move most (median, 90th percentile over tables and seeds):",
         "",
-        pd.DataFrame({
-            "median": median.head(15),
-            "p90": features.quantile(0.9, axis=1)[median.head(15).index],
-        }).round(4).to_markdown(),
+        pd.DataFrame(
+            {
+                "median": median.head(15),
+                "p90": features.quantile(0.9, axis=1)[median.head(15).index],
+            }
+        )
+        .round(4)
+        .to_markdown(),
     ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "metafeatures_sampled.md").write_text("\n".join(lines) + "\n")

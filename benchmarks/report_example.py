@@ -18,7 +18,9 @@ import autometa
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 DEMO = HERE.parent / "data" / "demo" / "penguins.csv"
-COMMAND = "autometa recommend data/demo/penguins.csv --target species --budget 30 --report report.html"
+COMMAND = (
+    "autometa recommend data/demo/penguins.csv --target species --budget 30 --report report.html"
+)
 
 
 def main() -> None:

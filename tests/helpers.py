@@ -15,6 +15,17 @@ FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"  # the shared corpus, beside the repository
 
 
+def worker_processes(pid: int | None = None) -> list[Any]:
+    """The search's worker processes below process ``pid`` (default: this one): loky's
+    process context names them in their command line (its resource tracker is left out)."""
+    import psutil
+
+    return [
+        p for p in psutil.Process(pid).children(recursive=True)
+        if any("popen_loky" in part for part in p.cmdline())
+    ]  # fmt: skip
+
+
 def race(
     task: autometa.Task,
     rec: autometa.Recommendation,

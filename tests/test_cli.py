@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import autometa
 from cli.main import app
-from tests.helpers import DEMO
+from tests.helpers import DEMO, worker_processes
 
 runner = CliRunner()
 
@@ -246,10 +246,7 @@ def test_ctrl_c_with_workers_running_keeps_the_best_and_leaves_no_worker() -> No
     deadline = time.perf_counter() + 60
     while len(workers) < 2 and time.perf_counter() < deadline:  # both started
         time.sleep(0.5)
-        workers = [
-            p for p in psutil.Process(proc.pid).children(recursive=True)
-            if any("popen_loky" in part for part in p.cmdline())
-        ]  # fmt: skip
+        workers = worker_processes(proc.pid)
     time.sleep(4)  # evaluations under way
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)

@@ -86,9 +86,7 @@ class DaskExecutor:
             try:
                 wait(futures, timeout=max(kill_at - time.perf_counter(), 0.01),
                      return_when="FIRST_COMPLETED")  # fmt: skip
-            except TimeoutError:
-                pass
-            except Exception:  # a cancelled future (a lost worker): looked at below
+            except Exception:  # the timeout, or a cancelled future (a lost worker): see below
                 pass
             now = time.perf_counter()
             ended = [

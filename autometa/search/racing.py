@@ -63,7 +63,7 @@ def race(state: State, samples: list[np.ndarray]) -> None:
         while executor.running() < executor.capacity:
             picked = _next(state, open_, samples)
             if picked is None and len(open_) < len(planned) and started < limit:
-                picked = _open(state, open_, planned, samples, int(min(limit - started, 1e9)))
+                picked = _open(state, open_, planned, samples, limit - started)
             if picked is None:
                 break
             bracket, config = picked
@@ -116,14 +116,14 @@ def _open(
     open_: list[_Bracket],
     planned: list[list[str]],
     samples: list[np.ndarray],
-    room: int,
+    room: float,
 ) -> tuple[_Bracket, str] | None:
     """Open the next bracket (at most ``room`` of its configurations) and take its first;
     none when no time is left (even before anything was tried: a spent budget goes to the
     fallback)."""
     if state.spare() < MIN_SECONDS:
         return None
-    configs = planned[len(open_)][:room]
+    configs = planned[len(open_)][: None if math.isinf(room) else int(room)]
     if not state.any_ok():
         # Nothing fitted yet: what is predicted to fit first (in ranking order), then the
         # rest from the cheapest, so that the one forced evaluation is cheap.

@@ -18,7 +18,7 @@ from autometa.search.cost import CostModel
 from autometa.search.inputs import CurvePredictor, Proposals
 from autometa.search.records import Record, Status, best_so_far
 from autometa.search.settings import SearchSettings
-from autometa.search.workers import Executor, Job, Outcome, WorkerLost
+from autometa.search.workers import MIN_JOB_SECONDS, Executor, Job, Outcome, WorkerLost
 from autometa.space.fitting import FitResult, FitTimeout
 from autometa.space.learners import get_config
 from autometa.space.metrics import get_metric, on_classes, one_hot
@@ -188,7 +188,7 @@ def plan(
         return state.add(record), None
     # Every evaluation, the first too, ends by the time left: when nothing fits, the
     # fallback of refit.py gives a model within the refit slack instead of an overrun.
-    job = Job(key, config, rung, rows, max(allowed, 0.05), s.cv, s.random_state)
+    job = Job(key, config, rung, rows, max(allowed, MIN_JOB_SECONDS), s.cv, s.random_state)
     mb = state.cost.peak_mb(config, need)
     state.running_mb[key] = 0.0 if math.isnan(mb) else mb
     return record, job

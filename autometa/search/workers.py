@@ -24,7 +24,6 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import math
-import multiprocessing
 import os
 import signal
 import time
@@ -36,7 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from autometa.exceptions import BadInputError
-from autometa.space.fitting import FitResult, FitTimeout, cross_validate
+from autometa.space.fitting import FitResult, FitTimeout, cross_validate, may_start_processes
 from autometa.space.learners import get_config
 from autometa.table.tabular import Task
 
@@ -55,7 +54,8 @@ __all__ = [
 # A job's worker is killed this long after its limit: long enough for the alarm inside the
 # worker to end a fit cleanly (a FitTimeout comes back), short enough to keep the budget.
 KILL_GRACE = 0.25
-MIN_JOB_SECONDS = 0.05  # a job handed over with less than this left is not run
+# A job gets at least this long; one handed to its worker with less left is not run.
+MIN_JOB_SECONDS = 0.05
 POLL_SECONDS = 0.05  # how often a job waiting for its worker to start looks again
 
 
@@ -264,8 +264,7 @@ class ProcessExecutor:
     """
 
     def __init__(self, task: Task, n_workers: int) -> None:
-        if multiprocessing.current_process().daemon:
-            # A daemonic process (a Dask worker of a local cluster) may not start children.
+        if not may_start_processes():
             raise BadInputError(
                 "n_jobs > 1 starts worker processes, which this (daemonic) process may not "
                 "do; use n_jobs=1 here."

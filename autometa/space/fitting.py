@@ -52,6 +52,7 @@ __all__ = [
     "discard_worker",
     "fit_and_score",
     "fit_within",
+    "may_start_processes",
     "quiet",
     "time_limit",
 ]
@@ -59,6 +60,12 @@ __all__ = [
 
 class FitTimeout(Exception):
     """A fit ran past its time limit (raised inside the fit by :func:`time_limit`)."""
+
+
+def may_start_processes() -> bool:
+    """False in a daemonic process (a Dask worker of a local cluster), which may not
+    start child processes."""
+    return not multiprocessing.current_process().daemon
 
 
 def alarm_available() -> bool:
@@ -176,7 +183,7 @@ def fit_within(pipe: Any, X: Any, y: Any, seconds: float, n_threads: int = 1) ->
     if alarm_available():
         with time_limit(seconds):
             return pipe.fit(X, y)
-    if multiprocessing.current_process().daemon:  # no child process allowed: no limit
+    if not may_start_processes():  # no child process allowed: no limit
         return pipe.fit(X, y)
     executor = _worker()
     future = executor.submit(_fit_remote, pipe, X, y, n_threads)

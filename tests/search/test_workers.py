@@ -8,7 +8,6 @@ import signal
 
 import numpy as np
 import pandas as pd
-import psutil
 import pytest
 from sklearn.datasets import make_classification
 
@@ -18,21 +17,13 @@ from autometa.search import SearchEvent, SearchSettings
 from autometa.search.workers import InlineExecutor, Job, ProcessExecutor
 from autometa.space.fitting import FitTimeout
 from autometa.table.tabular import task_from_xy
-from tests.helpers import race
+from tests.helpers import race, worker_processes
 
 
 @pytest.fixture(scope="module")
 def task() -> autometa.Task:
     X, y = make_classification(3000, 20, n_informative=8, random_state=0)
     return task_from_xy(pd.DataFrame(X).add_prefix("f"), y)
-
-
-def _workers() -> list[psutil.Process]:
-    """This process's worker processes (loky's; not its resource tracker)."""
-    return [
-        p for p in psutil.Process().children(recursive=True)
-        if any("popen_loky" in part for part in p.cmdline())
-    ]  # fmt: skip
 
 
 def test_two_workers_evaluate_what_one_does_and_pick_the_same_winner(
@@ -54,7 +45,7 @@ def test_two_workers_evaluate_what_one_does_and_pick_the_same_winner(
             list(board["config_id"]),
         )
     assert boards[1] == boards[2]
-    assert not _workers()  # none outlives its search
+    assert not worker_processes()  # none outlives its search
 
 
 def test_a_prediction_past_its_limit_is_stopped_by_killing_its_worker() -> None:
@@ -79,7 +70,7 @@ def test_a_prediction_past_its_limit_is_stopped_by_killing_its_worker() -> None:
         assert outcome.error is None and outcome.results is not None
     finally:
         executor.close()
-    assert not _workers()
+    assert not worker_processes()
 
 
 def test_an_error_on_a_worker_comes_back_as_that_jobs_error(task: autometa.Task) -> None:
@@ -104,7 +95,7 @@ def test_a_worker_lost_mid_search_costs_that_evaluation_only(task: autometa.Task
         # take the next job): kill it.
         if killed:
             return
-        busy = _workers()
+        busy = worker_processes()
         if busy:
             killed.append(busy[-1].pid)
             os.kill(busy[-1].pid, signal.SIGKILL)
@@ -117,7 +108,7 @@ def test_a_worker_lost_mid_search_costs_that_evaluation_only(task: autometa.Task
     assert len(lost) == 1 and lost["message"].iloc[0].startswith("worker process")
     assert (board["status"] == "ok").sum() >= 6  # the others were evaluated
     assert result.pipeline.predict(task.X.head(3)).shape == (3,)
-    assert not _workers()
+    assert not worker_processes()
 
 
 def test_n_jobs_is_checked() -> None:
