@@ -30,6 +30,15 @@ Protocol (one run per dataset, method and budget):
                  inside it, imports excluded as for FLAML)
   RF(300), HGB   RandomForest(n_estimators=300) and HistGradientBoosting defaults, with
                  autometa's preprocessing (no budget)
+  default 1 worker, default 2 workers, default Dask 2 workers
+                 the classifier's defaults as they are now (ensemble and curve halving),
+                 with n_jobs=1, n_jobs=2, and on a local Dask cluster of 2 single-thread
+                 worker processes (started once per benchmark process, before the first
+                 Dask run's clock starts);
+                 run alone on the machine (not in shards beside each other), 30 s and 10 s
+                 (Dask: 30 s). They decide ``n_jobs``'s default by the README's rule
+                 (``workers_rule``) and are reported in their own section, on the datasets
+                 where all of them finished.
 - Budgets B = 10, 30, 60 s. Wall time is measured around ``fit`` (autometa's includes
   its meta-features); overrun = wall / B - 1.
 
@@ -95,6 +104,8 @@ COMBINED = "autometa ensemble + curve halving"
 METHODS = ("autometa", "autometa ensemble", "autometa portfolio order", "autometa random order",
            "autometa curve halving", COMBINED, "random search", "FLAML", "AutoGluon", "RF(300)",
            "HGB")  # fmt: skip
+#: The default with 1 and 2 workers and on Dask: n_jobs's default (``workers_rule``).
+WORKERS = {"default 1 worker": 1, "default 2 workers": 2, "default Dask 2 workers": 2}
 AUTOGLUON_PYTHON = HERE / "peers" / ".venv-autogluon" / "bin" / "python"
 DEFAULTS = {
     "RF(300)": LearnerConfig("rf_300", "random_forest", {"n_estimators": 300}),
@@ -144,6 +155,25 @@ def run_autometa(
     acc = float((clf.predict_task(test) == test.y.to_numpy()).mean())
     return {"accuracy": acc, "wall": wall, "best": clf.best_config_, "refit": clf.refit_,
             "evaluations": int((clf.leaderboard_["status"] != "skipped").sum())}  # fmt: skip
+
+
+def run_workers(
+    train: Task, test: Task, budget: int, knowledge: Knowledge, n_jobs: int,
+    scheduler: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The classifier's defaults with ``n_jobs`` workers, or on the Dask ``scheduler``."""
+    clf = autometa.AutoMetaClassifier(
+        time_budget=budget, knowledge=knowledge, random_state=0, n_jobs=n_jobs,
+        scheduler=scheduler,
+    )  # fmt: skip
+    t0 = time.perf_counter()
+    clf.fit_task(train, start=t0)
+    wall = time.perf_counter() - t0
+    acc = float((clf.predict_task(test) == test.y.to_numpy()).mean())
+    board = clf.leaderboard_
+    return {"accuracy": acc, "wall": wall, "best": clf.best_config_, "refit": clf.refit_,
+            "evaluations": int((board["status"] != "skipped").sum()),
+            "lost": int((board["status"] == "lost").sum())}  # fmt: skip
 
 
 def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> dict[str, Any]:
@@ -227,7 +257,8 @@ def run(
     budgets: tuple[int, ...],
     methods: tuple[str, ...] = METHODS,
 ) -> None:
-    import flaml.automl  # noqa: F401  (import time must not count against FLAML's budget)
+    if "FLAML" in methods:
+        import flaml.automl  # noqa: F401  (import time must not count against FLAML's budget)
 
     meta = MetaDataset.load(data_dir() / "metadataset")
 
@@ -250,9 +281,27 @@ def run(
         "random search": run_random,
         "FLAML": lambda tr, te, b, k: run_flaml(tr, te, b),
         **{m: lambda tr, te, b, k, m=m: run_default(tr, te, m) for m in DEFAULTS},
+        **{m: lambda tr, te, b, k, n=n: run_workers(tr, te, b, k, n)
+           for m, n in WORKERS.items() if "Dask" not in m},
+        "default Dask 2 workers":
+            lambda tr, te, b, k: run_workers(tr, te, b, k, 2, scheduler=dask_address()),
     }  # fmt: skip
-    run_methods(datasets()[:max_datasets], shard, n_shards, methods, budgets, RUNS, prepare,
-                partial(knowledge_for, meta), runners, DEFAULTS)  # fmt: skip
+    cluster: list[Any] = []  # the local Dask cluster, started on first use
+
+    def dask_address() -> str:
+        if not cluster:
+            from distributed import LocalCluster
+
+            cluster.append(LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                        dashboard_address=None))  # fmt: skip
+        return str(cluster[0].scheduler_address)
+
+    try:
+        run_methods(datasets()[:max_datasets], shard, n_shards, methods, budgets, RUNS, prepare,
+                    partial(knowledge_for, meta), runners, DEFAULTS)  # fmt: skip
+    finally:
+        for c in cluster:
+            c.close()
 
 
 PEERS = ("FLAML", "AutoGluon", "random search", "RF(300)", "HGB")
@@ -336,6 +385,77 @@ def defaults_and_targets(complete: pd.DataFrame, ok: pd.DataFrame, budgets: list
     return lines
 
 
+def workers_rule(runs: pd.DataFrame, others: pd.DataFrame) -> list[str]:
+    """Markdown: the default with 1 and 2 workers and on Dask, and ``n_jobs``'s default by
+    the README's rule (written before the run): ``n_jobs=-1`` becomes the default if, at
+    30 s, the mean accuracy with 2 workers is higher than with 1, the family-bootstrap
+    interval of the difference is above 0 and the 95th percentile of wall / budget with 2
+    workers is at most 1.10; and at 10 s its mean is at least that of 1 worker.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        The finished runs of the ``WORKERS`` methods.
+    others : DataFrame
+        The other methods' finished runs (the same default run in an earlier session,
+        ``COMBINED``, is shown beside the 1-worker rerun).
+    """
+    if runs.empty:
+        return []
+    acc = runs.pivot_table(index="dataset", columns=["method", "budget"], values="accuracy")
+    evals = runs.pivot_table(index="dataset", columns=["method", "budget"], values="evaluations")
+    one, two = "default 1 worker", "default 2 workers"
+    columns = [c for c in acc.columns if c[1] in (10, 30)]
+    complete = acc[columns].dropna()
+    lines = ["", "## Workers: the default with 1 and 2 workers and on Dask", "",
+             f"Datasets where every worker method finished every budget it runs: "
+             f"{len(complete)} of {len(datasets())}. Each run alone on the machine (2 cores).",
+             "", "| method | budget | mean accuracy | median evaluations | evaluations per "
+             "second (median) | runs within +10 % | 95th pct wall / budget | lost rows |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for method, budget in columns:
+        rows = runs[(runs["method"] == method) & (runs["budget"] == budget)
+                    & runs["dataset"].isin(complete.index)]  # fmt: skip
+        ratio = rows["wall"] / budget
+        rate = (rows["evaluations"] / rows["wall"]).median()
+        lines.append(f"| {method} | {budget} s | {complete[(method, budget)].mean():.4f} | "
+                     f"{evals.loc[complete.index, (method, budget)].median():.0f} | {rate:.2f} | "
+                     f"{(ratio <= 1.10).mean():.0%} ({len(rows)}) | {ratio.quantile(0.95):.3f} | "
+                     f"{int(rows['lost'].sum())} |")  # fmt: skip
+    past = others[(others["method"] == COMBINED) & others["dataset"].isin(complete.index)]
+    for budget in (10, 30):
+        old = past[past["budget"] == budget].set_index("dataset")["accuracy"]
+        if (one, budget) in complete and len(old) == len(complete):
+            lines.append(f"| {COMBINED} (an earlier session's run of the same default, "
+                         f"1 worker) | {budget} s | {old.mean():.4f} | | | | | |")  # fmt: skip
+    lines += ["", "Rule (README, written before the run): `n_jobs=-1` becomes the default "
+              "if, at 30 s, 2 workers have a higher mean accuracy than 1, the "
+              "family-bootstrap interval of the difference is above 0 and the 95th "
+              "percentile of wall / budget is at most 1.10; and at 10 s the mean with 2 "
+              "workers is at least that with 1.", ""]  # fmt: skip
+    needed = [(one, 30), (two, 30), (one, 10), (two, 10)]
+    if not all(c in acc for c in needed):
+        return [*lines, "Not decided: a method or budget has not run yet."]
+    # The rule needs only the 1- and 2-worker runs (not Dask's): all datasets where they ran.
+    complete = acc[needed].dropna()
+    lines.append(f"On the {len(complete)} datasets where 1 and 2 workers ran both budgets:")
+    lines.append("")
+    checks = []
+    for budget in (30, 10):
+        diff = (complete[(two, budget)] - complete[(one, budget)]).to_numpy()
+        lo, hi = interval(diff)
+        lines.append(f"- {budget} s: 2 workers minus 1 worker, mean {diff.mean():+.4f} "
+                     f"[{lo:+.4f}, {hi:+.4f}] (95 % family bootstrap).")  # fmt: skip
+        checks += [diff.mean() > 0, lo > 0] if budget == 30 else [diff.mean() >= 0]
+    rows = runs[(runs["method"] == two) & (runs["budget"] == 30)]
+    p95 = float((rows["wall"] / 30).quantile(0.95))
+    checks.append(p95 <= 1.10)
+    lines.append(f"- 30 s, 2 workers: 95th percentile of wall / budget {p95:.3f}.")
+    lines.append("- Verdict: " + ("`n_jobs=-1` becomes the default." if all(checks)
+                                  else "`n_jobs` stays 1 by default."))  # fmt: skip
+    return lines
+
+
 def report() -> None:
     import matplotlib
 
@@ -353,6 +473,8 @@ def report() -> None:
     budgets = sorted(int(b) for b in set(ok["budget"]) if b > 0)  # the budgets run
     defaults = [m for m in DEFAULTS if m in methods]
     searched = [m for m in methods if m not in DEFAULTS]
+    workers_part = ok[ok["method"].isin(list(WORKERS))]
+    ok = ok[~ok["method"].isin(list(WORKERS))]  # the workers' section has its own datasets
     acc = ok.pivot_table(index="dataset", columns=["method", "budget"], values="accuracy")
     complete = acc.dropna()  # only datasets on which every method finished every budget
     n = len(complete)
@@ -367,9 +489,8 @@ def report() -> None:
         "",
     ]
     if n == 0:
-        (RESULTS / "time_to_accuracy.md").write_text(
-            "\n".join(lines) + "\nNo complete dataset yet.\n"
-        )
+        lines += ["No complete dataset yet.", *workers_rule(workers_part, ok)]
+        (RESULTS / "time_to_accuracy.md").write_text("\n".join(lines) + "\n")
         return
     lines += ["## Mean test accuracy and mean rank (1 = best)", "",
               "| budget | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]  # fmt: skip
@@ -391,6 +512,7 @@ def report() -> None:
         lines += ["", f"At 30 s {ours} beats both defaults (RF(300), HGB) on {beat_both:.0%} "
                   f"of the datasets (at least ties both on {at_least:.0%})."]  # fmt: skip
     lines += defaults_and_targets(complete, ok, budgets)
+    lines += workers_rule(workers_part, ok)
     lines += ["", *adherence(ok, methods, budgets, DEFAULTS)]
     if "load_average" in ok:
         load = ok["load_average"].dropna()
@@ -446,9 +568,9 @@ def main() -> None:
         return
     i, n = (int(v) for v in args.shard.split("/"))
     methods = tuple(m.strip() for m in args.methods.split(","))
-    unknown = set(methods) - set(METHODS)
+    unknown = set(methods) - set(METHODS) - set(WORKERS)
     if unknown:
-        parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS}")
+        parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS + tuple(WORKERS)}")
     run(i, n, args.max_datasets, tuple(int(b) for b in args.budgets.split(",")), methods)
 
 
