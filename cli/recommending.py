@@ -18,8 +18,9 @@ from rich.table import Table
 import autometa
 from autometa.exceptions import BadInputError
 from autometa.search.cluster import connect
+from autometa.search.optimizer import OPTIMIZERS
 from autometa.search.records import Status
-from autometa.search.settings import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT
+from autometa.search.settings import CURVE_HALVING_DEFAULT, ENSEMBLE_DEFAULT, SearchSettings
 from autometa.space.metrics import PRIMARY
 
 from .choices import MetricName, TaskChoice
@@ -98,6 +99,13 @@ def recommend(
             "--max-rows", min=1, help="Use a random sample of this many rows (drawn while reading)."
         ),
     ] = None,
+    optimizer: Annotated[
+        str,
+        typer.Option(
+            "--optimizer",
+            help="What proposes configurations past the grid: " + ", ".join(OPTIMIZERS) + ".",
+        ),
+    ] = SearchSettings.optimizer,
     n_jobs: Annotated[
         int,
         typer.Option(
@@ -146,7 +154,7 @@ def recommend(
         clf = kind(
             time_budget=budget, top_k=top, metric=metric_name, random_state=seed,
             inf_as_missing=inf_as_missing, ensemble=ensemble, curve_halving=curve_halving,
-            n_jobs=n_jobs, scheduler=scheduler,
+            n_jobs=n_jobs, scheduler=scheduler, optimizer=optimizer,
         )  # fmt: skip
         _search(clf, task, rec, start, as_json)
         board = clf.leaderboard_

@@ -86,6 +86,7 @@ class AutoMetaEstimator(BaseEstimator):
         ensemble: bool | None = None,
         curve_halving: bool | None = None,
         scheduler: str | None = None,
+        optimizer: str = _DEFAULTS.optimizer,
     ) -> None:
         self.time_budget = time_budget
         self.top_k = top_k
@@ -101,6 +102,7 @@ class AutoMetaEstimator(BaseEstimator):
         self.ensemble = ensemble
         self.curve_halving = curve_halving
         self.scheduler = scheduler
+        self.optimizer = optimizer
 
     def _settings(self, seed: int) -> SearchSettings:
         """The search's settings, resolved for the task kind (validated: a clear error for
@@ -109,7 +111,7 @@ class AutoMetaEstimator(BaseEstimator):
             time_budget=self.time_budget, metric=self.metric, top_k=self.top_k,
             n_portfolio=self.n_portfolio, cv=self.cv, max_configs=self.max_configs,
             n_jobs=self.n_jobs, random_state=seed, ensemble=self.ensemble,
-            curve_halving=self.curve_halving, scheduler=self.scheduler,
+            curve_halving=self.curve_halving, scheduler=self.scheduler, optimizer=self.optimizer,
         ).resolved(self._kind)  # fmt: skip
 
     def _check_input(self, X: Any, y: Any) -> pd.DataFrame:

@@ -48,6 +48,10 @@ _PARAMETERS = """
         predicted learning curves (``search/halving.py``). None: the task kind's default,
         ``CURVE_HALVING_DEFAULT`` (decided by the time-to-accuracy benchmark and the rule
         written in README.md).
+    optimizer : str
+        What proposes configurations past the grid: "local" (neighbour steps once the
+        ranking is raced), "tpe" (Optuna's TPE) or "flow2" (FLAML's CFO-style local
+        search), see ``search/optimizer.py``.
 """
 
 _ATTRIBUTES = """

@@ -7,7 +7,12 @@ order of priority:
 
 1. the next promotion of the earliest open bracket (its rung has ended);
 2. the next configuration of the earliest open bracket's current rung;
-3. the first configuration of a new bracket (while ``max_configs`` allows).
+3. the first configuration of a new bracket (while ``max_configs`` allows): the
+   ranking's next, or with an optimizer (``SearchSettings.optimizer``, ``optimizer.py``)
+   from the third bracket on every other bracket is the optimizer's proposals, and all of
+   them once the ranking is raced. The optimizer sees the records of the brackets up to two
+   before the new one, and a free worker waits until those have ended (one worker never
+   waits), so what it proposes does not depend on timing.
 
 With one worker this is successive halving bracket after bracket. With ``n`` workers the
 later brackets start while an earlier one waits for its rung's last evaluation; as in
@@ -28,6 +33,7 @@ import numpy as np
 
 from autometa.search.halving import brackets, promotion_scores
 from autometa.search.local import local_search
+from autometa.search.optimizer import Proposer, make_proposer
 from autometa.search.records import Record, Status
 from autometa.search.state import MIN_SECONDS, State, finish, plan
 
@@ -48,21 +54,34 @@ class _Bracket:
     done: bool = False
 
 
+@dataclass
+class _Plan:
+    """The brackets still to open: the ranking's, and the optimizer's (None: none)."""
+
+    ranking: list[list[str]]
+    proposer: Proposer | None
+    size: int  # configurations of an optimizer's bracket
+    used: int = 0  # ranking brackets opened
+
+
 def race(state: State, samples: list[np.ndarray]) -> None:
-    """The brackets of the ranking, then the local search, until the budget (or
-    ``max_configs``) is spent."""
+    """The brackets of the ranking and of the optimizer, then (with the "local" optimizer)
+    the local search, until the budget (or ``max_configs``) is spent."""
     s = state.settings
     executor = state.executor
     assert executor is not None
     limit = s.max_configs if s.max_configs is not None else math.inf
-    planned = brackets(state.proposals, s.top_k, s.n_portfolio)
+    proposer = make_proposer(s.optimizer) if s.local_search else None
+    planned = _Plan(
+        brackets(state.proposals, s.top_k, s.n_portfolio), proposer, s.top_k + s.n_portfolio
+    )
     open_: list[_Bracket] = []
     started = 0  # configurations started on a first rung (skips do not count)
     running: dict[tuple[int, ...], tuple[Record, _Bracket]] = {}
     while True:
         while executor.running() < executor.capacity:
             picked = _next(state, open_, samples)
-            if picked is None and len(open_) < len(planned) and started < limit:
+            if picked is None and started < limit:
                 picked = _open(state, open_, planned, samples, limit - started)
             if picked is None:
                 break
@@ -87,7 +106,8 @@ def race(state: State, samples: list[np.ndarray]) -> None:
     # Only once the ranking is exhausted: a trial that gave local search as much time as
     # each bracket took spent it around an early, slow incumbent (Hill_Valley: random
     # forests) instead of reaching the cheap linear models further down the ranking.
-    local_search(state, samples, (limit if s.local_search else 0) - started)
+    if proposer is None:
+        local_search(state, samples, (limit if s.local_search else 0) - started)
 
 
 def _stopped(state: State) -> bool:
@@ -114,16 +134,37 @@ def _next(
 def _open(
     state: State,
     open_: list[_Bracket],
-    planned: list[list[str]],
+    planned: _Plan,
     samples: list[np.ndarray],
     room: float,
 ) -> tuple[_Bracket, str] | None:
     """Open the next bracket (at most ``room`` of its configurations) and take its first;
     none when no time is left (even before anything was tried: a spent budget goes to the
-    fallback)."""
+    fallback), when nothing is left to open, or while the optimizer waits for the brackets
+    it may see."""
     if state.spare() < MIN_SECONDS:
         return None
-    configs = planned[len(open_)][: None if math.isinf(room) else int(room)]
+    index, cap = len(open_), None if math.isinf(room) else int(room)
+    ranking_left = planned.used < len(planned.ranking)
+    configs: list[str] = []
+    if planned.proposer is not None and index >= 2 and (index % 2 == 0 or not ranking_left):
+        seen = index - 2  # the brackets it sees: up to this one, all ended
+        if not all(b.done for b in open_[: seen + 1]):
+            return None
+        # In the plan's order: the order they ended in depends on timing.
+        visible = sorted(
+            (r for r in state.records if r.key[0] == 0 and r.key[1] <= seen), key=lambda r: r.key
+        )
+        seed = int(np.random.default_rng([state.settings.random_state, index]).integers(2**31))
+        for p in planned.proposer.propose(visible, min(planned.size, cap or planned.size), seed):
+            if p.config.config_id != p.parent:
+                state.cost.parents[p.config.config_id] = (p.parent, p.cost)
+            configs.append(p.config.config_id)
+    if not configs:
+        if not ranking_left:
+            return None
+        configs = planned.ranking[planned.used][:cap]
+        planned.used += 1
     if not state.any_ok():
         # Nothing fitted yet: what is predicted to fit first (in ranking order), then the
         # rest from the cheapest, so that the one forced evaluation is cheap.

@@ -7,10 +7,12 @@ curve halving) are filled by :meth:`SearchSettings.resolved`.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, replace
 
 from autometa.exceptions import BadInputError
+from autometa.search.optimizer import OPTIMIZERS
 from autometa.space.metrics import PRIMARY, get_metric
 from autometa.table.targets import TaskKind
 
@@ -46,7 +48,12 @@ class SearchSettings:
     max_configs : int, optional
         Stop after evaluating this many configurations.
     local_search : bool
-        Step off the grid around the best configurations once the ranking is raced.
+        Go past the grid (by ``optimizer``); False: race the ranking's configurations only.
+    optimizer : str
+        What proposes configurations past the grid (``search/optimizer.py``): "local",
+        the neighbour steps around the best once the whole ranking is raced
+        (``search/local.py``); "tpe", Optuna's TPE, or "flow2", FLAML's CFO-style local
+        search, both filling every other bracket once the ranking's head is raced.
     n_jobs : int
         Evaluations at once: 1 runs them one after another in this process; ``n > 1`` in
         ``n`` worker processes (``search/workers.py``); -1 one per core (-2 all but one,
@@ -80,6 +87,7 @@ class SearchSettings:
     min_rows: int = 500
     max_configs: int | None = None
     local_search: bool = True
+    optimizer: str = "local"
     n_jobs: int = 1
     scheduler: str | None = None
     random_state: int = 0
@@ -99,6 +107,12 @@ class SearchSettings:
                 f"scheduler must be a Dask scheduler's address such as 'tcp://host:8786'; "
                 f"got {self.scheduler!r} (pass a distributed.Client to search(client=...))."
             )
+        if self.optimizer not in OPTIMIZERS:
+            raise BadInputError(
+                f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}."
+            )
+        if self.optimizer == "tpe" and importlib.util.find_spec("optuna") is None:
+            raise BadInputError("optimizer='tpe' needs Optuna: pip install optuna.")
         n_jobs = self.n_jobs
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
             raise BadInputError(

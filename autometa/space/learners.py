@@ -51,7 +51,7 @@ from sklearn.svm import SVC, SVR, LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from autometa.exceptions import BadInputError
-from autometa.space.ranges import COST_PARAMS, TUNABLE
+from autometa.space.ranges import COST_PARAMS, TUNABLE, integer
 
 __all__ = [
     "FAMILIES",
@@ -60,6 +60,7 @@ __all__ = [
     "config_table",
     "get_config",
     "neighbours",
+    "off_grid",
     "parse_configs",
     "root_id",
     "space",
@@ -306,13 +307,12 @@ def get_config(config_id: str) -> LearnerConfig:
     unknown = BadInputError(f"Unknown configuration id '{config_id}'.")
     if not moved.endswith("]"):
         raise unknown
-    defaults = FAMILIES[config.family].estimator().get_params()
     params = dict(config.params)
     for item in moved[:-1].split(","):
         name, _, text = item.partition("=")
         if name not in TUNABLE.get(config.family, {}):
             raise unknown
-        kind = int if _is_int(params.get(name, defaults[name])) else float
+        kind = int if integer(config.family, name) else float
         try:
             params[name] = kind(float(text))
         except ValueError:
@@ -353,18 +353,26 @@ def neighbours(config: LearnerConfig) -> list[tuple[LearnerConfig, float]]:
             new = type(new)(min(max(new, low), high))
             if new == value:
                 continue
-            params = {**config.params, name: new}
-            if name not in root.params and new == defaults[name]:
-                del params[name]  # back to the default: the same point as the root's
-            moved = {k: v for k, v in params.items() if root.params.get(k) != v}
-            config_id = root.config_id + (
-                "[" + ",".join(f"{k}={v:g}" for k, v in sorted(moved.items())) + "]"
-                if moved
-                else ""
-            )
             cost = new / value if name in COST_PARAMS else 1.0
-            out.append((LearnerConfig(config_id, config.family, params), float(cost)))
+            out.append((off_grid(root, {**config.params, name: new}), float(cost)))
     return out
+
+
+def off_grid(root: LearnerConfig, params: dict[str, Any]) -> LearnerConfig:
+    """The configuration of ``root``'s family with ``params``, named by ``root``'s id and
+    the values that differ from it, e.g. ``lr_05[C=316]`` (:func:`get_config` reads it
+    back); floats are kept to the three significant digits the id shows. A parameter set
+    back to the estimator's default is dropped: the same point as the root's."""
+    defaults = FAMILIES[root.family].estimator().get_params()
+    params = {k: float(f"{v:.3g}") if isinstance(v, float) else v for k, v in params.items()}
+    params = {k: v for k, v in params.items() if k in root.params or v != defaults.get(k)}
+    moved = {k: v for k, v in params.items() if root.params.get(k) != v}
+    if not moved:
+        return root
+    config_id = (
+        root.config_id + "[" + ",".join(f"{k}={v:g}" for k, v in sorted(moved.items())) + "]"
+    )
+    return LearnerConfig(config_id, root.family, params)
 
 
 def _is_number(value: Any) -> bool:

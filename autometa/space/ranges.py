@@ -6,7 +6,7 @@ their ranges."""
 
 from __future__ import annotations
 
-__all__ = ["COST_PARAMS", "TUNABLE", "Ranges"]
+__all__ = ["COST_PARAMS", "TUNABLE", "Ranges", "integer"]
 
 Ranges = dict[str, tuple[float, float]]
 _KNN: Ranges = {"n_neighbors": (1, 100)}
@@ -23,9 +23,9 @@ _ADABOOST = {"n_estimators": (10, 1000), "learning_rate": (0.01, 2.0)}
 _MLP = {"alpha": (1e-7, 10.0), "learning_rate_init": (1e-4, 0.1)}
 _SGD = {"alpha": (1e-7, 1.0)}
 TUNABLE: dict[str, Ranges] = {
-    "logistic_regression": {"C": (1e-4, 1e5)},
-    "linear_svm": {"C": (1e-4, 1e4)},
-    "svc_rbf": {"C": (1e-3, 1e4), "gamma": (1e-5, 10.0)},
+    "logistic_regression": {"C": (1e-4, 1e6)},
+    "linear_svm": {"C": (1e-4, 1e6)},
+    "svc_rbf": {"C": (1e-4, 1e6), "gamma": (1e-4, 1e6)},
     "knn": _KNN,
     "gaussian_nb": {"var_smoothing": (1e-12, 1.0)},
     "qda": {"reg_param": (1e-4, 1.0)},
@@ -42,7 +42,7 @@ TUNABLE: dict[str, Ranges] = {
     "huber": {"alpha": (1e-6, 100.0), "epsilon": (1.0, 10.0)},
     "sgd_regressor": _SGD,
     "knn_regressor": _KNN,
-    "svr_rbf": {"C": (1e-3, 1e4), "gamma": (1e-5, 10.0), "epsilon": (1e-3, 1.0)},
+    "svr_rbf": {"C": (1e-4, 1e6), "gamma": (1e-4, 1e6), "epsilon": (1e-3, 1.0)},
     "decision_tree_regressor": _TREE,
     "random_forest_regressor": _FOREST,
     "extra_trees_regressor": _FOREST,
@@ -53,3 +53,9 @@ TUNABLE: dict[str, Ranges] = {
 }  # fmt: skip
 # Parameters a fit's cost grows with about linearly (used to predict a neighbour's time).
 COST_PARAMS = ("n_estimators", "max_iter", "max_leaf_nodes")
+
+
+def integer(family: str, name: str) -> bool:
+    """Whether a tunable parameter takes integers: its range's bounds are ints."""
+    low, high = TUNABLE[family][name]
+    return isinstance(low, int) and isinstance(high, int)
