@@ -13,8 +13,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-#: The meta-learning algorithms (``MetaLearner(algorithm=...)``, ``--algorithm``).
-ALGORITHMS = ("maml", "fomaml", "metasgd")
+#: The meta-learning algorithms (``MAMLClassifier(algorithm=...)``, ``--algorithm``): the
+#: gradient-based ones of ``MetaLearner``, and prototypical networks (``protonet``,
+#: classification only).
+GRADIENT_ALGORITHMS = ("maml", "fomaml", "metasgd")
+ALGORITHMS = (*GRADIENT_ALGORITHMS, "protonet")
 
 if TYPE_CHECKING:
     from autometa.maml.core import Batch, MetaLearner, cross_entropy_loss, mse_loss
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
         load_initialisation,
         mlp,
     )
+    from autometa.maml.protonet import PrototypicalNetwork
     from autometa.maml.tasks import EpisodeTasks, SinusoidTasks, TableTasks
 
 _HOMES = {
@@ -37,6 +41,7 @@ _HOMES = {
     "MetaInit": "learners",
     "load_initialisation": "learners",
     "mlp": "learners",
+    "PrototypicalNetwork": "protonet",
     "EpisodeTasks": "tasks",
     "SinusoidTasks": "tasks",
     "TableTasks": "tasks",
@@ -44,12 +49,14 @@ _HOMES = {
 
 __all__ = [
     "ALGORITHMS",
+    "GRADIENT_ALGORITHMS",
     "Batch",
     "EpisodeTasks",
     "MAMLClassifier",
     "MAMLRegressor",
     "MetaInit",
     "MetaLearner",
+    "PrototypicalNetwork",
     "SinusoidTasks",
     "TableTasks",
     "cross_entropy_loss",

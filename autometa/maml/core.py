@@ -32,9 +32,9 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from autometa.exceptions import BadInputError
-from autometa.maml import ALGORITHMS  # the package's: listed without importing torch
+from autometa.maml import GRADIENT_ALGORITHMS  # listed without importing torch
 
-__all__ = ["ALGORITHMS", "Batch", "MetaLearner", "cross_entropy_loss", "mse_loss"]
+__all__ = ["Batch", "EarlyStopping", "MetaLearner", "Params", "cross_entropy_loss", "mse_loss"]
 
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -109,8 +109,11 @@ class MetaLearner:
         device: str = "auto",
         random_state: int = 0,
     ) -> None:
-        if algorithm not in ALGORITHMS:
-            raise BadInputError(f"Unknown algorithm '{algorithm}'; choose one of {ALGORITHMS}.")
+        if algorithm not in GRADIENT_ALGORITHMS:
+            raise BadInputError(
+                f"Unknown algorithm '{algorithm}'; choose one of {GRADIENT_ALGORITHMS} "
+                "(prototypical networks: autometa.maml.PrototypicalNetwork)."
+            )
         if inner_steps < 1 or inner_lr <= 0 or meta_lr <= 0 or grad_clip <= 0:
             raise BadInputError("inner_steps, inner_lr, meta_lr and grad_clip must be > 0.")
         from autometa.device import resolve_device
@@ -251,18 +254,40 @@ class MetaLearner:
         iterations: int,
         callback: Callable[[int, float], None] | None = None,
         pretrain: bool = False,
+        validation: Batch | None = None,
+        every: int = 500,
     ) -> MetaLearner:
         """Run ``iterations`` meta-updates on batches drawn from ``batches``.
 
-        ``pretrain=True`` runs :meth:`joint_step` instead (the non-meta baseline).
+        ``pretrain=True`` runs :meth:`joint_step` instead (the non-meta baseline). With
+        ``validation`` (tasks kept out of meta-training), the mean query loss after
+        ``inner_steps`` steps on them is measured every ``every`` updates and at the end,
+        and the state with the lowest is kept (early stopping); ``validation_curve_``
+        holds (update, loss) pairs.
         """
         step = self.joint_step if pretrain else self.meta_step
+
+        def validation_loss() -> float:
+            assert validation is not None
+            losses = self._evaluate(validation.to(self.device), [self.inner_steps])
+            return float(losses[self.inner_steps].mean())
+
+        stopping = EarlyStopping(every if validation is not None else 0, iterations)
         with self.one_thread():
             for i in range(iterations):
                 loss = step(next(batches))
                 if callback is not None:
                     callback(i + 1, loss)
+                stopping.after(i + 1, validation_loss, self.state)
+        stopping.restore(self.load_state)
+        self.validation_curve_ = stopping.curve
         return self
+
+    def best_steps(self, validation: Batch, candidates: list[int]) -> int:
+        """The number of adaptation steps, among ``candidates``, with the lowest mean query
+        loss on ``validation`` tasks (ties: the fewest steps)."""
+        losses = self.evaluate(validation, candidates)
+        return min(sorted(candidates), key=lambda s: float(losses[s].mean()))
 
     @contextmanager
     def one_thread(self) -> Iterator[None]:
@@ -319,6 +344,33 @@ class MetaLearner:
             for k, v in state.get("lrs", {}).items():
                 if k in self.lrs:
                     self.lrs[k].copy_(v.to(self.device))
+
+
+State = dict[str, dict[str, torch.Tensor]]
+
+
+class EarlyStopping:
+    """Keeps the state of the lowest validation loss, measured every ``every`` updates and
+    after the last (``every=0``: never); ``curve`` holds (update, loss) pairs."""
+
+    def __init__(self, every: int, iterations: int) -> None:
+        self.every, self.iterations = every, iterations
+        self.curve: list[tuple[int, float]] = []
+        self._best: tuple[float, State] | None = None
+
+    def after(self, update: int, loss: Callable[[], float], state: Callable[[], State]) -> None:
+        """Measure after ``update`` if it is due; keep the state if it is the best."""
+        if not self.every or (update % self.every and update != self.iterations):
+            return
+        value = loss()
+        self.curve.append((update, value))
+        if self._best is None or value < self._best[0]:
+            self._best = (value, state())
+
+    def restore(self, load: Callable[[State], None]) -> None:
+        """Load the best state kept (nothing when nothing was measured)."""
+        if self._best is not None:
+            load(self._best[1])
 
 
 def _fan_in(p: torch.Tensor) -> int:

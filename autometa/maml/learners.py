@@ -27,6 +27,7 @@ from torch import nn
 from autometa.artifacts import read_torch, write_torch
 from autometa.exceptions import BadInputError, NotFittedError
 from autometa.maml.core import MetaLearner, cross_entropy_loss, mse_loss
+from autometa.maml.protonet import PrototypicalNetwork
 from autometa.maml.tasks import TableTasks
 
 __all__ = ["MAMLClassifier", "MAMLRegressor", "MetaInit", "load_initialisation", "mlp"]
@@ -167,9 +168,17 @@ class _MAMLBase(BaseEstimator):
         )
         return self
 
-    def _new_learner(self, n_features: int, n_out: int) -> MetaLearner:
+    def _new_learner(self, n_features: int, n_out: int) -> MetaLearner | PrototypicalNetwork:
+        network = mlp(n_features, tuple(self.hidden), n_out, self.random_state)
+        if self.algorithm == "protonet":
+            if not self._classification:
+                raise BadInputError(
+                    "algorithm='protonet' (prototypical networks) is for classification; "
+                    "use maml, fomaml or metasgd for regression."
+                )
+            return PrototypicalNetwork(network, n_out, self.meta_lr, self.device, self.random_state)
         return MetaLearner(
-            mlp(n_features, tuple(self.hidden), n_out, self.random_state),
+            network,
             loss=cross_entropy_loss if self._classification else mse_loss,
             algorithm=self.algorithm, inner_steps=self.inner_steps, inner_lr=self.inner_lr,
             meta_lr=self.meta_lr, grad_clip=self.grad_clip, device=self.device,
@@ -264,7 +273,9 @@ class MAMLRegressor(RegressorMixin, _MAMLBase):
     hidden : tuple of int
         Hidden layer widths.
     algorithm : str
-        "maml", "fomaml" or "metasgd".
+        "maml", "fomaml" or "metasgd"; for classification also "protonet" (prototypical
+        networks: the embedding is meta-trained, and ``fit`` computes the classes'
+        prototypes from the new task's rows instead of taking gradient steps).
     inner_steps, inner_lr : int, float
         Inner loop of meta-training (Meta-SGD: initial step size).
     meta_lr, meta_batch, meta_iterations : float, int, int

@@ -83,6 +83,10 @@ class EpisodeTasks:
     n_way, k_shot, k_query : int
         Classes per episode, support rows per class, query rows per class.
     random_state : int
+    noise : float
+        Augmentation: Gaussian noise of this standard deviation (in the features' units:
+        scale them first) added to every row of every episode, so that meta-training
+        sees more distinct tasks than its few classes make. 0: none.
     """
 
     def __init__(
@@ -94,6 +98,7 @@ class EpisodeTasks:
         k_shot: int = 5,
         k_query: int = 15,
         random_state: int = 0,
+        noise: float = 0.0,
     ) -> None:
         self.X = torch.as_tensor(np.asarray(X, dtype=np.float32))
         y = np.asarray(y)
@@ -109,7 +114,11 @@ class EpisodeTasks:
             raise BadInputError(f"{len(chosen)} classes available; n_way={n_way} needs more.")
         self.classes = chosen
         self.n_way, self.k_shot, self.k_query = n_way, k_shot, k_query
+        if not noise >= 0:
+            raise BadInputError(f"noise must be a standard deviation >= 0; got {noise!r}.")
+        self.noise = noise
         self.rng = np.random.default_rng(random_state)
+        self.generator = torch.Generator().manual_seed(random_state)
 
     def sample(self, n_tasks: int) -> Batch:
         """x (n_tasks, n_way * k, n_features); y (n_tasks, n_way * k) codes 0..n_way-1."""
@@ -127,7 +136,13 @@ class EpisodeTasks:
             xq.append(self.X[np.concatenate(q_rows)])
             ys.append(torch.as_tensor(np.repeat(labels, self.k_shot)))
             yq.append(torch.as_tensor(np.repeat(labels, self.k_query)))
-        return Batch(torch.stack(xs), torch.stack(ys), torch.stack(xq), torch.stack(yq))
+        x_support, x_query = torch.stack(xs), torch.stack(xq)
+        if self.noise:
+            x_support = x_support + self.noise * torch.randn(
+                x_support.shape, generator=self.generator
+            )
+            x_query = x_query + self.noise * torch.randn(x_query.shape, generator=self.generator)
+        return Batch(x_support, torch.stack(ys), x_query, torch.stack(yq))
 
     def stream(self, n_tasks: int) -> Iterator[Batch]:
         while True:

@@ -9,6 +9,7 @@ from torch import nn
 
 from autometa.exceptions import BadInputError
 from autometa.maml import Batch, MetaLearner, SinusoidTasks, mlp
+from autometa.maml.core import EarlyStopping
 from benchmarks.maml_reference import per_task_query_loss
 
 
@@ -95,3 +96,33 @@ def test_every_public_name_of_the_package_resolves() -> None:
         assert getattr(autometa.maml, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'meta_fit'"):
         autometa.maml.meta_fit  # noqa: B018
+
+
+def test_early_stopping_keeps_the_state_of_the_lowest_validation_loss() -> None:
+    # An outsized meta step size: the validation loss goes up and down as it trains.
+    learner = MetaLearner(mlp(1, (40, 40), 1), meta_lr=0.2, device="cpu")
+    validation = SinusoidTasks(7).sample(50, 10, 20)
+    learner.fit(SinusoidTasks(0).stream(10), 60, validation=validation, every=10)
+    curve = learner.validation_curve_
+    assert [u for u, _ in curve] == [10, 20, 30, 40, 50, 60]
+    best = min(loss for _, loss in curve)
+    # What is kept is the best point, not the last (which was worse here).
+    assert curve[-1][1] > best
+    assert float(learner.evaluate(validation, [1])[1].mean()) == pytest.approx(best, rel=1e-5)
+
+
+def test_early_stopping_without_validation_measures_nothing() -> None:
+    stopping = EarlyStopping(0, 10)
+    stopping.after(10, lambda: 1 / 0, dict)  # never called: nothing is due
+    loaded: list[object] = []
+    stopping.restore(loaded.append)
+    assert stopping.curve == [] and loaded == []
+
+
+def test_best_steps_are_chosen_on_validation_tasks() -> None:
+    learner = MetaLearner(mlp(1, (40, 40), 1), device="cpu")
+    learner.fit(SinusoidTasks(0).stream(25), 200)
+    validation = SinusoidTasks(5).sample(100, 10, 20)
+    losses = learner.evaluate(validation, [1, 3, 10])
+    chosen = learner.best_steps(validation, [10, 3, 1])
+    assert chosen == min([1, 3, 10], key=lambda s: float(losses[s].mean()))

@@ -138,3 +138,17 @@ def test_cli_train_then_adapt(tmp_path: Path) -> None:
     result = runner.invoke(app, ["maml", "train", str(tmp_path / "family.csv"), "-t", "y",
                                  "--out", str(init)])  # fmt: skip
     assert result.exit_code == 2 and "pass --group-column" in result.stderr
+
+
+def test_episode_noise_is_seeded_augmentation() -> None:
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 4)), np.repeat(np.arange(5), 20)
+    plain = EpisodeTasks(X, y, n_way=3, k_shot=2, k_query=3, random_state=4).sample(50)
+    noisy = EpisodeTasks(X, y, n_way=3, k_shot=2, k_query=3, random_state=4, noise=0.5).sample(50)
+    assert torch.equal(plain.y_support, noisy.y_support)  # the same rows and labels
+    diff = (noisy.x_query - plain.x_query).flatten()
+    assert float(diff.std()) == pytest.approx(0.5, rel=0.1)
+    again = EpisodeTasks(X, y, n_way=3, k_shot=2, k_query=3, random_state=4, noise=0.5).sample(50)
+    assert torch.equal(noisy.x_support, again.x_support)
+    with pytest.raises(BadInputError, match="noise must be a standard deviation >= 0"):
+        EpisodeTasks(X, y, noise=-1.0)
