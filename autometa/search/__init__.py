@@ -5,6 +5,7 @@ predictor), ``settings`` (what is asked), ``records`` (what is known, the order 
 the incumbent, the trajectory), ``cost`` (how long things take), ``halving`` (brackets and
 rungs), ``racing`` (the brackets kept running on every worker), ``workers`` (where
 evaluations run: this process or worker processes), ``local`` (steps off the grid),
+``optimizer`` (proposals past the grid: TPE or FLOW2),
 ``refit`` (the final fit), ``ensemble`` (ensemble selection), ``state`` (the shared
 book-keeping and the evaluation step).
 
@@ -19,7 +20,9 @@ data:
    configurations of the ranking. Brackets run until the budget or the ranking runs out.
 2. Rungs. Within a bracket, every configuration is cross-validated (``cv`` stratified
    folds) on a stratified subsample; the best ``1 / eta`` move on to a sample ``eta``
-   times larger, up to all rows. Tables of at most ``eta * min_rows`` rows have one rung.
+   times larger, up to all rows. Tables of at most ``eta * min_rows`` rows have one rung,
+   most have three, and a table of more than ``eta**2 * halving.MAX_FIRST_ROWS`` rows
+   more, so that its first rung has at most ``MAX_FIRST_ROWS`` rows (``halving.rungs``).
 3. Planning. Before each evaluation the search predicts its cost, fitting and predicting
    (``cost.py``): from the cost models (``inputs.Costs``) scaled by a machine factor it
    measures as it goes, or from the configuration's own times on the previous rung scaled
@@ -47,13 +50,15 @@ data:
    leaderboard). When nothing could be evaluated within the budget, the cheapest of the
    proposed head is fitted on the largest sample predicted to fit, without validation
    (``SearchResult.fallback``, and a warning): every budget gives a model.
-5. Local search. The grid of the meta-dataset is coarse (e.g. C in powers of ten), so
-   when the whole ranking has been raced and time is left, the search steps off the
-   grid around the best configurations: a random untried neighbour (one tunable
-   parameter up or down by half a decade, see ``learners.neighbours``) of the best of the
-   top three that has one, cross-validated on the same rung as its centre. A better
-   neighbour becomes the next centre. It ends with the budget or when the top three
-   have no untried neighbour.
+5. Past the grid. The grid of the meta-dataset is coarse (e.g. C in powers of ten). With
+   ``optimizer="local"``, when the whole ranking has been raced and time is left, the
+   search steps off the grid around the best configurations: a random untried neighbour
+   (one tunable parameter up or down by half a decade, see ``learners.neighbours``) of
+   the best of the top three that has one, cross-validated on the same rung as its
+   centre. A better neighbour becomes the next centre. It ends with the budget or when
+   the top three have no untried neighbour. With ``optimizer="tpe"`` or ``"flow2"``, an
+   optimizer fills every other bracket from the third on with new points of the best
+   families' continuous spaces (``optimizer.py``), raced like the ranking's.
 
 Ctrl-C (a KeyboardInterrupt) during the racing stops it and goes on to 4 with what was
 evaluated (``SearchResult.interrupted``, and a warning), so a long search interrupted by

@@ -12,6 +12,7 @@ from sklearn.datasets import make_classification
 
 import autometa
 from autometa.search import Costs, Proposals, SearchEvent, SearchSettings, search
+from autometa.search.halving import MAX_FIRST_ROWS, rungs
 from autometa.search.records import Record, incumbent, leaderboard
 from autometa.space.learners import get_config
 from autometa.table.tabular import task_from_xy
@@ -49,6 +50,25 @@ def test_halving_on_growing_rungs_within_the_budget(task: autometa.Task) -> None
     assert result.best_score == final["score"].max()
     assert result.best_config == board["config_id"].iloc[0]
     assert result.pipeline.predict(task.X.head(3)).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    ("n", "sizes"),
+    [
+        (1_400, [1_400]),
+        (4_000, [1_333, 4_000]),
+        (15_000, [1_666, 5_000, 15_000]),
+        (90_000, [10_000, 30_000, 90_000]),  # the largest table that keeps three rungs
+        (750_000, [9_259, 27_777, 83_333, 250_000, 750_000]),
+    ],
+)
+def test_rungs_grow_by_eta_and_a_big_table_starts_small(n: int, sizes: list[int]) -> None:
+    strata = np.arange(n) % 3
+    samples = rungs(strata, eta=3, min_rows=500, cv=3, random_state=0)
+    assert [len(s) for s in samples] == sizes
+    assert len(samples[0]) <= MAX_FIRST_ROWS
+    # Stratified: each rung keeps the classes' shares.
+    assert all(abs(np.mean(strata[s] == 0) - 1 / 3) < 0.01 for s in samples)
 
 
 def test_ties_go_to_the_larger_rung_then_the_first_evaluated() -> None:
