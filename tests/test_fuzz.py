@@ -1,6 +1,6 @@
-"""Fuzz the whole job: 200 random (table, metric, budget, n_jobs) fits (a quarter with two
-worker processes), each must give a fitted model or a documented AutometaError with a
-message, nothing else.
+"""Fuzz the whole job: 200 random (table, metric, budget, n_jobs, optimizer) fits (a quarter
+with two worker processes; the optimizer past the grid drawn among all), each must give a
+fitted model or a documented AutometaError with a message, nothing else.
 
 A quarter of the cases are regression (AutoMetaRegressor, a regression metric), the rest
 classification. Tables are corpus datasets (subsampled to at most 3,000 rows; for
@@ -100,6 +100,7 @@ def _corpus_refs(regression: bool) -> list[Any]:
 def _case(seed: int) -> dict[str, Any]:
     import autometa
     from autometa.exceptions import AutometaError
+    from autometa.search.optimizer import OPTIMIZERS
     from autometa.space.metrics import metric_names
 
     rng = np.random.default_rng([seed, 2026])
@@ -117,15 +118,20 @@ def _case(seed: int) -> dict[str, Any]:
     metric = str(rng.choice(metric_names("regression" if regression else "classification")))
     budget = float(math.exp(rng.uniform(0, math.log(20))))
     n_jobs = 2 if rng.random() < 0.25 else 1  # a quarter on two worker processes
+    optimizer = str(rng.choice(OPTIMIZERS))  # drawn last: the earlier draws stay the same
     case = {"seed": seed, "table": kind, "metric": metric, "budget": round(budget, 2),
-            "n_jobs": n_jobs}  # fmt: skip
+            "n_jobs": n_jobs, "optimizer": optimizer}  # fmt: skip
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             estimator = autometa.AutoMetaRegressor if regression else autometa.AutoMetaClassifier
             clf = estimator(
-                time_budget=budget, metric=metric, n_jobs=n_jobs, random_state=seed
+                time_budget=budget,
+                metric=metric,
+                n_jobs=n_jobs,
+                random_state=seed,
+                optimizer=optimizer,
             ).fit(X, y)
             clf.predict(X.iloc[:3] if hasattr(X, "iloc") else X[:3])
         outcome = "fallback model" if clf.fallback_ else "model"

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,21 +127,34 @@ def _proposal(space: _Space, values: dict[str, float]) -> Proposal:
 class Proposer:
     """Proposes configurations past the grid from the records it is shown."""
 
-    def propose(self, records: Sequence[Record], n: int, seed: int) -> list[Proposal]:
-        """At most ``n`` untried configurations (none when nothing has succeeded)."""
+    def propose(
+        self,
+        records: Sequence[Record],
+        n: int,
+        seed: int,
+        taken: Set[tuple[str, str]] = frozenset(),
+    ) -> list[Proposal]:
+        """At most ``n`` configurations neither in ``records`` nor ``taken`` (points as
+        (family, params JSON)); none when nothing has succeeded."""
         raise NotImplementedError
 
 
-def _untried(records: Sequence[Record]) -> set[tuple[str, str]]:
+def _tried(records: Sequence[Record], taken: Set[tuple[str, str]]) -> set[tuple[str, str]]:
     # By family and params: lr_04[C=31.6] and lr_05[C=31.6] are one point.
-    return {(r.family, r.params) for r in records}
+    return {(r.family, r.params) for r in records} | set(taken)
 
 
 class TPE(Proposer):
     """Optuna's TPE sampler, told every success of the searched families (see the module
     docstring), asked for ``n`` points with the constant liar so that one batch spreads."""
 
-    def propose(self, records: Sequence[Record], n: int, seed: int) -> list[Proposal]:
+    def propose(
+        self,
+        records: Sequence[Record],
+        n: int,
+        seed: int,
+        taken: Set[tuple[str, str]] = frozenset(),
+    ) -> list[Proposal]:
         import optuna  # imported on first use: a search that never gets here does not pay
 
         spaces = dict((s.family, s) for s, _ in _spaces(records))
@@ -173,7 +186,7 @@ class TPE(Proposer):
             study.add_trial(
                 optuna.trial.create_trial(params=params, distributions=dists, value=record.score)
             )
-        tried, out = _untried(records), list[Proposal]()
+        tried, out = _tried(records, taken), list[Proposal]()
         for _ in range(4 * n):  # a duplicate is asked again, a few times at most
             if len(out) == n:
                 break
@@ -214,7 +227,13 @@ class Flow2(Proposer):
     steps: dict[str, float] = field(default_factory=dict)  # family -> step
     centres: dict[str, str] = field(default_factory=dict)  # family -> last centre's id
 
-    def propose(self, records: Sequence[Record], n: int, seed: int) -> list[Proposal]:
+    def propose(
+        self,
+        records: Sequence[Record],
+        n: int,
+        seed: int,
+        taken: Set[tuple[str, str]] = frozenset(),
+    ) -> list[Proposal]:
         found = _spaces(records)
         rng = np.random.default_rng(seed)
         moves: list[tuple[_Space, dict[str, float], float, np.ndarray]] = []
@@ -228,7 +247,7 @@ class Flow2(Proposer):
             self.steps[space.family], self.centres[space.family] = step, best.config_id
             z = np.array([_scaled(space, k, v) for k, v in centre.items()])
             moves.append((space, centre, step, z))
-        tried, out = _untried(records), list[Proposal]()
+        tried, out = _tried(records, taken), list[Proposal]()
         for i in range(4 * n):  # each direction gives two points; duplicates are dropped
             if len(out) == n or not moves:
                 break

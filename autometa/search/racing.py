@@ -36,6 +36,7 @@ from autometa.search.local import local_search
 from autometa.search.optimizer import Proposer, make_proposer
 from autometa.search.records import Record, Status
 from autometa.search.state import MIN_SECONDS, State, finish, plan
+from autometa.space.learners import get_config
 
 __all__ = ["race"]
 
@@ -47,6 +48,7 @@ class _Bracket:
 
     index: int
     queue: list[str]
+    members: tuple[str, ...] = ()  # the configurations it opened with
     rung: int = 0
     position: int = 0  # of the next job on the rung
     running: int = 0
@@ -156,7 +158,11 @@ def _open(
             (r for r in state.records if r.key[0] == 0 and r.key[1] <= seen), key=lambda r: r.key
         )
         seed = int(np.random.default_rng([state.settings.random_state, index]).integers(2**31))
-        for p in planned.proposer.propose(visible, min(planned.size, cap or planned.size), seed):
+        # Nor a point an open bracket holds already (by family and params, as it sees them).
+        opened = {get_config(c) for b in open_ for c in b.members}
+        taken = {(c.family, c.params_json) for c in opened}
+        n = min(planned.size, cap or planned.size)
+        for p in planned.proposer.propose(visible, n, seed, taken):
             if p.config.config_id != p.parent:
                 state.cost.parents[p.config.config_id] = (p.parent, p.cost)
             configs.append(p.config.config_id)
@@ -172,7 +178,7 @@ def _open(
         cost = {c: state.cost.eval_seconds(c, rows) + state.cost.fit_seconds(c, n) for c in configs}
         fits = [c for c in configs if cost[c] <= state.left()]
         configs = fits + sorted((c for c in configs if c not in fits), key=cost.__getitem__)
-    bracket = _Bracket(len(open_), configs)
+    bracket = _Bracket(len(open_), configs, tuple(configs))
     open_.append(bracket)
     return _next(state, open_, samples)
 

@@ -126,3 +126,30 @@ def test_workers_are_not_started_where_a_process_may_not_have_children(
     monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
     with pytest.raises(BadInputError, match="n_jobs=1"):
         ProcessExecutor(task, 2)
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "prlimit"), reason="Linux prlimit")
+def test_a_memory_error_on_a_worker_is_that_jobs_error_and_the_worker_goes_on(
+    task: autometa.Task,
+) -> None:
+    import resource
+
+    executor = ProcessExecutor(task, 1)
+    try:
+        executor.wait_started()
+        (worker,) = worker_processes()
+        # Hardly any more address space than the worker has: 300 trees cannot be grown.
+        room = worker.memory_info().vms + 2**20
+        soft, hard = resource.prlimit(worker.pid, resource.RLIMIT_AS)
+        resource.prlimit(worker.pid, resource.RLIMIT_AS, (room, hard))  # the soft limit only
+        executor.submit(Job((0,), "rf_07", 0, np.arange(3000), 60.0, 3, 0))
+        (outcome,) = executor.wait()
+        assert isinstance(outcome.error, MemoryError) and outcome.results is None
+        # Memory is back (as when the system frees it): the same worker takes the next job.
+        resource.prlimit(worker.pid, resource.RLIMIT_AS, (soft, hard))
+        executor.submit(Job((1,), "lr_00", 0, np.arange(300), 60.0, 3, 0))
+        (outcome,) = executor.wait()
+        assert outcome.error is None and len(outcome.results or []) == 3
+        assert worker_processes() == [worker]  # the same worker, still there
+    finally:
+        executor.close()
