@@ -159,7 +159,7 @@ def _open(
         )
         seed = int(np.random.default_rng([state.settings.random_state, index]).integers(2**31))
         # Nor a point an open bracket holds already (by family and params, as it sees them).
-        opened = {get_config(c) for b in open_ for c in b.members}
+        opened = [get_config(c) for b in open_ for c in b.members]
         taken = {(c.family, c.params_json) for c in opened}
         n = min(planned.size, cap or planned.size)
         for p in planned.proposer.propose(visible, n, seed, taken):
