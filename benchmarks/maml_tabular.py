@@ -25,9 +25,10 @@ Variants (``VARIANTS``), each one change from ``v1`` (the protocol above, with 1
 steps of 0.1 for every gradient method; Meta-SGD: its learned step sizes):
 - ``matched``: the models of v1, tested with the 3 steps meta-training used (baselines:
   10, as in v1). No training of its own.
-- ``validated``: a fifth of each meta-training class's rows is kept out for
-  meta-validation episodes (500 of them, seed 2): the state with the lowest validation
-  loss (every 500 updates) is kept, and each method's test steps are chosen among 1, 3, 5
+- ``validated``: a fifth of each meta-training class's rows (at least K + 2) is kept out
+  for meta-validation episodes (500 of them, seed 2; as many query rows per class as the
+  smallest class leaves, at most 10): the state with the lowest validation
+  loss (every 100 updates) is kept, and each method's test steps are chosen among 1, 3, 5
   and 10 on those episodes (pretrained and scratch too).
 - ``noise``: meta-training episodes with Gaussian feature noise of ``NOISE`` (standardised
   units) as augmentation; tested as v1.
@@ -65,7 +66,7 @@ ROWS = RESULTS / "maml_tabular" / "rows.csv"
 CORPUS = shared_dir() / "corpus" / "pmlb"
 TABLES = ("optdigits", "mfeat_pixel", "vowel", "movement_libras")
 N_WAY, N_QUERY, HIDDEN, STEPS, LR, N_TEST = 5, 10, (64, 64), 10, 0.1, 600
-INNER_STEPS, N_VALIDATION, EVERY, NOISE = 3, 500, 500, 0.3
+INNER_STEPS, N_VALIDATION, EVERY, NOISE = 3, 500, 100, 0.3
 STEP_CHOICES = [1, 3, 5, 10]
 VARIANTS = ("v1", "matched", "validated", "noise")
 METHODS = ("MAML", "Meta-SGD", "pretrained", "scratch", "protonet")
@@ -126,14 +127,14 @@ def accuracy(
     return float(acc.mean()), 1.96 * float(acc.std()) / math.sqrt(len(acc))
 
 
-def split_rows(y: np.ndarray, classes: list, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Meta-training and meta-validation rows of the training classes (a fifth of each
-    class's rows for validation)."""
+def split_rows(y: np.ndarray, classes: list, seed: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Meta-training and meta-validation rows of the training classes: a fifth of each
+    class's rows for validation, at least ``k + 2`` (``k`` shots and two query rows)."""
     rng = np.random.default_rng(seed)
     fit, val = [], []
     for c in classes:
         rows = rng.permutation(np.flatnonzero(y == c))
-        cut = len(rows) // 5
+        cut = max(len(rows) // 5, k + 2)
         val.append(rows[:cut])
         fit.append(rows[cut:])
     return np.sort(np.concatenate(fit)), np.sort(np.concatenate(val))
@@ -180,9 +181,11 @@ def one_setting(
             for method, model in base.items():
                 row(variant, method, accuracy(model, held_out(), STEPS), steps=STEPS)
         elif variant == "validated":
-            fit_rows, val_rows = split_rows(y, train, seed)
-            validation = EpisodeTasks(X[val_rows], y[val_rows], train, N_WAY, k, N_QUERY,
-                                      random_state=2).sample(N_VALIDATION)  # fmt: skip
+            fit_rows, val_rows = split_rows(y, train, seed, k)
+            # As many query rows as the smallest class's validation rows leave.
+            fewest = int(pd.Series(y[val_rows]).value_counts().min())
+            validation = EpisodeTasks(X[val_rows], y[val_rows], train, N_WAY, k,
+                                      min(N_QUERY, fewest - k), random_state=2).sample(N_VALIDATION)  # fmt: skip
             for method, algorithm in (("MAML", "maml"), ("Meta-SGD", "metasgd")):
                 model = learner(d, seed, algorithm)
                 t0 = time.perf_counter()
