@@ -111,7 +111,7 @@ def recommend(
         typer.Option(
             "--n-jobs", help="Evaluations at once, each in a worker process; -1: one per core."
         ),
-    ] = 1,
+    ] = SearchSettings.n_jobs,
     scheduler: Annotated[
         str | None,
         typer.Option(
