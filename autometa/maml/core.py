@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -34,7 +34,15 @@ from torch.func import functional_call, grad, vmap
 from autometa.exceptions import BadInputError
 from autometa.maml import GRADIENT_ALGORITHMS  # listed without importing torch
 
-__all__ = ["Batch", "EarlyStopping", "MetaLearner", "Params", "cross_entropy_loss", "mse_loss"]
+__all__ = [
+    "Batch",
+    "EarlyStopping",
+    "MetaLearner",
+    "Params",
+    "cross_entropy_loss",
+    "mse_loss",
+    "one_thread",
+]
 
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -274,11 +282,7 @@ class MetaLearner:
 
         stopping = EarlyStopping(every if validation is not None else 0, iterations)
         with self.one_thread():
-            for i in range(iterations):
-                loss = step(next(batches))
-                if callback is not None:
-                    callback(i + 1, loss)
-                stopping.after(i + 1, validation_loss, self.state)
+            stopping.train(step, batches, callback, validation_loss, self.state)
         stopping.restore(self.load_state)
         self.validation_curve_ = stopping.curve
         return self
@@ -289,17 +293,9 @@ class MetaLearner:
         losses = self.evaluate(validation, candidates)
         return min(sorted(candidates), key=lambda s: float(losses[s].mean()))
 
-    @contextmanager
-    def one_thread(self) -> Iterator[None]:
-        """Small tensors: one intra-op thread is fastest on the CPU and leaves cores free
-        (with the default thread count, meta-training here ran about ten times slower)."""
-        threads = torch.get_num_threads()
-        if self.device.type == "cpu":
-            torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+    def one_thread(self) -> AbstractContextManager[None]:
+        """One intra-op thread on the CPU (:func:`one_thread`)."""
+        return one_thread(self.device)
 
     def evaluate(self, batch: Batch, steps: list[int]) -> dict[int, torch.Tensor]:
         """Per-task query loss after each number of adaptation steps in ``steps``.
@@ -367,10 +363,39 @@ class EarlyStopping:
         if self._best is None or value < self._best[0]:
             self._best = (value, state())
 
+    def train(
+        self,
+        step: Callable[[Batch], float],
+        batches: Iterator[Batch],
+        callback: Callable[[int, float], None] | None,
+        loss: Callable[[], float],
+        state: Callable[[], State],
+    ) -> None:
+        """Run ``step`` on ``iterations`` batches, telling ``callback`` each loss and
+        measuring the validation ``loss`` when it is due."""
+        for i in range(self.iterations):
+            value = step(next(batches))
+            if callback is not None:
+                callback(i + 1, value)
+            self.after(i + 1, loss, state)
+
     def restore(self, load: Callable[[State], None]) -> None:
         """Load the best state kept (nothing when nothing was measured)."""
         if self._best is not None:
             load(self._best[1])
+
+
+@contextmanager
+def one_thread(device: torch.device) -> Iterator[None]:
+    """Small tensors: one intra-op thread is fastest on the CPU and leaves cores free
+    (with the default thread count, meta-training here ran about ten times slower)."""
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _fan_in(p: torch.Tensor) -> int:

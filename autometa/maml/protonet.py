@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import torch
 from torch import nn
 
-from autometa.maml.core import Batch, EarlyStopping, Params
+from autometa.maml.core import Batch, EarlyStopping, Params, one_thread
 
 __all__ = ["ABSENT", "PrototypicalNetwork"]
 
@@ -102,14 +102,7 @@ class PrototypicalNetwork:
 
     def meta_step(self, batch: Batch) -> float:
         """One Adam step on the query cross-entropy of a meta-batch of episodes."""
-        b = batch.to(self.device)
-        prototypes, present = self.prototypes(b.x_support, b.y_support)
-        logits = self._logits(prototypes, present, b.x_query).flatten(0, 1)
-        # A query row whose class has no support row in its task (tasks of a table drawn
-        # at random can miss a class) cannot be placed: it is left out of the loss.
-        placed = present.gather(1, b.y_query).flatten()
-        losses = nn.functional.cross_entropy(logits, b.y_query.flatten(), reduction="none")
-        loss = losses[placed].mean() if placed.any() else losses.sum() * 0.0
+        loss = self._query_loss(batch)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -126,38 +119,37 @@ class PrototypicalNetwork:
         """Run ``iterations`` episodic updates on batches drawn from ``batches``; with
         ``validation``, keep the state of the lowest validation query loss, measured every
         ``every`` updates and at the end (as ``MetaLearner.fit``)."""
+
+        def validation_loss() -> float:
+            assert validation is not None  # measured only with validation tasks
+            return self.query_loss(validation)
+
         stopping = EarlyStopping(every if validation is not None else 0, iterations)
         with self.one_thread():
-            for i in range(iterations):
-                loss = self.meta_step(next(batches))
-                if callback is not None:
-                    callback(i + 1, loss)
-                if validation is not None:
-                    stopping.after(i + 1, lambda: self.query_loss(validation), self.state)
+            stopping.train(self.meta_step, batches, callback, validation_loss, self.state)
         stopping.restore(self.load_state)
         self.validation_curve_ = stopping.curve
         return self
 
+    def _query_loss(self, batch: Batch) -> torch.Tensor:
+        """Mean query cross-entropy of ``batch``. A query row whose class has no support row
+        in its task (tasks of a table drawn at random can miss a class) cannot be placed:
+        it is left out."""
+        b = batch.to(self.device)
+        prototypes, present = self.prototypes(b.x_support, b.y_support)
+        logits = self._logits(prototypes, present, b.x_query).flatten(0, 1)
+        placed = present.gather(1, b.y_query).flatten()
+        losses = nn.functional.cross_entropy(logits, b.y_query.flatten(), reduction="none")
+        return losses[placed].mean() if placed.any() else losses.sum() * 0.0
+
     def query_loss(self, batch: Batch) -> float:
         """Mean query cross-entropy of ``batch`` (rows of classes with prototypes)."""
-        b = batch.to(self.device)
         with torch.no_grad():
-            prototypes, present = self.prototypes(b.x_support, b.y_support)
-            logits = self._logits(prototypes, present, b.x_query).flatten(0, 1)
-            placed = present.gather(1, b.y_query).flatten()
-            losses = nn.functional.cross_entropy(logits, b.y_query.flatten(), reduction="none")
-        return float(losses[placed].mean())
+            return float(self._query_loss(batch))
 
-    @contextmanager
-    def one_thread(self) -> Iterator[None]:
-        """One intra-op thread on the CPU (small tensors; see ``MetaLearner.one_thread``)."""
-        threads = torch.get_num_threads()
-        if self.device.type == "cpu":
-            torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+    def one_thread(self) -> AbstractContextManager[None]:
+        """One intra-op thread on the CPU (``core.one_thread``)."""
+        return one_thread(self.device)
 
     def state(self) -> dict[str, dict[str, torch.Tensor]]:
         """The embedding's weights, detached, on the CPU."""
