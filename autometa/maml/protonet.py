@@ -18,7 +18,8 @@ from contextlib import AbstractContextManager
 import torch
 from torch import nn
 
-from autometa.maml.core import Batch, EarlyStopping, Params, one_thread
+from autometa.maml.core import Batch, Params
+from autometa.maml.training import EarlyStopping, one_thread
 
 __all__ = ["ABSENT", "PrototypicalNetwork"]
 

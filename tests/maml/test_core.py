@@ -9,7 +9,7 @@ from torch import nn
 
 from autometa.exceptions import BadInputError
 from autometa.maml import Batch, MetaLearner, SinusoidTasks, mlp
-from autometa.maml.core import EarlyStopping
+from autometa.maml.training import EarlyStopping
 from benchmarks.maml_reference import per_task_query_loss
 
 
