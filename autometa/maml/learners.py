@@ -3,8 +3,10 @@
 ``meta_fit(tasks)`` learns the initialisation of a small MLP (and, for Meta-SGD, its
 per-parameter step sizes) from a family of same-schema tasks; ``fit(X, y)`` adapts it to
 one new task with a few gradient steps; ``predict`` uses the adapted weights. Features
-are standardised with statistics of the meta-training rows, so that a new task's few
-rows are scaled as the initialisation expects.
+(and a regression target) are standardised with statistics of the meta-training rows, so
+that a new task's few rows are scaled as the initialisation expects: a target in the
+hundreds would otherwise take the inner steps' clipped gradients hundreds of steps to
+reach.
 
 scikit-learn's contract: the learned initialisation is the constructor argument ``init``
 (a :class:`MetaInit`). ``meta_fit`` sets it (as ``warm_start``-style estimators set
@@ -65,6 +67,9 @@ class MetaInit:
         Classification: the classes of the meta-training tasks (empty for regression).
     feature_names : list of str
         Column names of the meta-training tasks (empty when they had none).
+    y_mean, y_scale : float
+        Regression: standardisation of the meta-training targets (0 and 1 for
+        classification, and in files written before it existed).
     """
 
     state: dict[str, dict[str, torch.Tensor]]
@@ -75,6 +80,8 @@ class MetaInit:
     scale: np.ndarray
     classes: np.ndarray
     feature_names: list[str]
+    y_mean: float = 0.0
+    y_scale: float = 1.0
 
 
 class _MAMLBase(BaseEstimator):
@@ -139,13 +146,17 @@ class _MAMLBase(BaseEstimator):
         mean = np.nanmean(stacked, axis=0)
         scale = np.nanstd(stacked, axis=0)
         scale[~(scale > 0)] = 1.0
+        y_mean, y_scale = 0.0, 1.0
         if self._classification:
             classes = np.unique(np.concatenate([y for _, y in arrays]))
             targets = [np.searchsorted(classes, y) for _, y in arrays]
             n_out = len(classes)
         else:
             classes = np.asarray([])
-            targets = [y.astype(np.float32) for _, y in arrays]
+            every_y = np.concatenate([y for _, y in arrays]).astype(np.float64)
+            y_mean, y_scale = float(np.mean(every_y)), float(np.std(every_y))
+            y_scale = y_scale if y_scale > 0 else 1.0
+            targets = [((y - y_mean) / y_scale).astype(np.float32) for _, y in arrays]
             n_out = 1
         scaled = [
             (np.nan_to_num((X - mean) / scale).astype(np.float32), t)
@@ -165,6 +176,8 @@ class _MAMLBase(BaseEstimator):
             scale,
             classes,
             names,
+            y_mean,
+            y_scale,
         )
         return self
 
@@ -199,6 +212,7 @@ class _MAMLBase(BaseEstimator):
             )
         self.n_features_in_, self.n_out_ = init.n_features, init.n_out
         self.mean_, self.scale_ = init.mean, init.scale
+        self.y_mean_, self.y_scale_ = init.y_mean, init.y_scale
         if init.feature_names:
             self.feature_names_in_ = np.asarray(init.feature_names, dtype=object)
         if self._classification:
@@ -218,7 +232,8 @@ class _MAMLBase(BaseEstimator):
                 )
             target = torch.as_tensor(np.searchsorted(self.classes_, y)).unsqueeze(0)
         else:
-            target = torch.as_tensor(y.astype(np.float32)).reshape(1, -1, 1)
+            scaled_y = (y.astype(np.float64) - self.y_mean_) / self.y_scale_
+            target = torch.as_tensor(scaled_y.astype(np.float32)).reshape(1, -1, 1)
         x = torch.as_tensor(self._scale(X)).unsqueeze(0)
         dev = self.learner_.device
         with self.learner_.one_thread():
@@ -260,6 +275,8 @@ class _MAMLBase(BaseEstimator):
             "mean": torch.as_tensor(init.mean),
             "scale": torch.as_tensor(init.scale),
             "classes": [c.item() if isinstance(c, np.generic) else c for c in init.classes],
+            "y_mean": init.y_mean,
+            "y_scale": init.y_scale,
             "state": init.state,
         }
         return write_torch(path, KIND, payload)
@@ -291,8 +308,8 @@ class MAMLRegressor(RegressorMixin, _MAMLBase):
     """
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions, shape (n_rows,)."""
-        return self._outputs(X)[:, 0].numpy()
+        """Predictions, shape (n_rows,), in the target's units."""
+        return self._outputs(X)[:, 0].numpy() * self.y_scale_ + self.y_mean_
 
 
 class MAMLClassifier(ClassifierMixin, _MAMLBase):
@@ -318,6 +335,7 @@ def load_initialisation(path: str | Path, device: str = "auto") -> MAMLRegressor
         payload["state"], tuple(payload["hidden"]), int(payload["n_features"]),
         int(payload["n_out"]), payload["mean"].numpy(), payload["scale"].numpy(),
         np.asarray(payload["classes"]), list(payload["feature_names"]),
+        float(payload.get("y_mean", 0.0)), float(payload.get("y_scale", 1.0)),
     )  # fmt: skip
     return cls(hidden=init.hidden, device=device, init=init, **payload["params"])
 

@@ -84,6 +84,21 @@ def test_regressor_adapts_and_round_trips(tmp_path: Path) -> None:
         model.predict(Xt[:, :2])
 
 
+def test_regressor_learns_targets_in_any_units(tmp_path: Path) -> None:
+    # Reaction times in ms, weights in grams: targets around 300 with a spread of 40. Unscaled,
+    # the clipped inner steps could not move the output that far in 10 steps.
+    family = [(X, 300 + 40 * y) for X, y in _linear_family(30)]
+    model = MAMLRegressor(algorithm="metasgd", meta_iterations=300, random_state=0)
+    model.meta_fit(family)
+    rng = np.random.default_rng(9)
+    X, Xt = rng.normal(size=(10, 3)), rng.normal(size=(200, 3))
+    y, yt = 300 + 40 * (1.5 * X[:, 0] - 1), 300 + 40 * (1.5 * Xt[:, 0] - 1)
+    mse = np.mean((model.fit(X, y).predict(Xt) - yt) ** 2)
+    assert mse < 0.2 * yt.var()
+    loaded = load_initialisation(model.save_initialisation(tmp_path / "init.pt"))
+    np.testing.assert_allclose(loaded.fit(X, y).predict(Xt), model.predict(Xt), rtol=1e-5)
+
+
 def test_clone_keeps_the_initialisation_and_fit_does_not_change_it() -> None:
     from sklearn.base import clone
 
