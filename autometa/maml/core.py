@@ -1,10 +1,12 @@
 """Functional MAML, first-order MAML and Meta-SGD over any ``torch.nn.Module``.
 
-A meta-batch of tasks is one batched computation: the inner loop of one task is written
-with ``torch.func.grad`` over ``functional_call`` and mapped over the tasks with
-``vmap``; the second-order meta-gradient is ordinary autograd through that computation.
+A meta-batch of tasks is one batched computation: every task gets its own copy of the
+weights, shape (n_tasks, ...), the forward runs on all tasks at once
+(:mod:`autometa.maml.batched`), and one ``torch.autograd.grad`` of the sum of the tasks'
+losses gives each task its own inner gradient (a task's loss depends on its weights
+alone). The second-order meta-gradient is ordinary autograd through that computation.
 (``benchmarks/maml_sinusoid.py`` measures its speed against a plain per-task loop with
-``torch.autograd.grad``.)
+``torch.autograd.grad``, and against ``vmap(grad)``, which this core used before.)
 
 Algorithms (Finn et al. 2017; Li et al. 2017):
 - "maml": inner steps ``w <- w - alpha * g``; meta-gradient through the inner steps.
@@ -22,17 +24,17 @@ meta-training by about a third here.)
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, vmap
+from torch.func import vmap
 
 from autometa.exceptions import BadInputError
 from autometa.maml import GRADIENT_ALGORITHMS  # listed without importing torch
+from autometa.maml.batched import batched_forward
 from autometa.maml.training import EarlyStopping, one_thread
 
 __all__ = [
@@ -150,33 +152,31 @@ class MetaLearner:
             self.lrs = {k: torch.full_like(v, inner_lr).requires_grad_(True)
                         for k, v in self.params.items()}  # fmt: skip
         self.optimizer = torch.optim.Adam([*self.params.values(), *self.lrs.values()], lr=meta_lr)
-        self._forward = vmap(lambda p, x: functional_call(self.module, p, (x,)))
+        self._forward = batched_forward(self.module)
+        self._losses = vmap(self.loss)  # one task's loss, over the tasks
 
     # ------------------------------------------------------------------ the functional core
     def forward(self, weights: Params, x: torch.Tensor) -> torch.Tensor:
         """Predictions of per-task weights (n_tasks, ...) on x (n_tasks, n, features)."""
         return self._forward(weights, x)
 
-    def _task_loss(self, weights: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.loss(functional_call(self.module, weights, (x,)), y)
-
     def _inner(
-        self, params: Params, lrs: Params, x: torch.Tensor, y: torch.Tensor, steps: int
-    ) -> Params:
-        """One task's inner loop (mapped over tasks by vmap)."""
-        weights = params
+        self, weights: Params, lrs: Params, x: torch.Tensor, y: torch.Tensor, steps: int,
+        create_graph: bool,
+    ) -> Params:  # fmt: skip
+        """Every task's inner loop at once, from per-task weights (n_tasks, ...)."""
+        c = self.grad_clip
         for _ in range(steps):
-            g = grad(self._task_loss)(weights, x, y)
-            c = self.grad_clip
-            weights = {k: w - (lrs[k] if lrs else self.inner_lr) * g[k].clamp(-c, c)
-                       for k, w in weights.items()}  # fmt: skip
+            if not create_graph:  # a fresh leaf per step: no graph kept across steps
+                weights = {k: w.detach().requires_grad_(True) for k, w in weights.items()}
+            loss = self.query_losses(weights, x, y).sum()
+            g = torch.autograd.grad(loss, list(weights.values()), create_graph=create_graph)
+            weights = {k: w - (lrs[k] if lrs else self.inner_lr) * gk.clamp(-c, c)
+                       for (k, w), gk in zip(weights.items(), g, strict=True)}  # fmt: skip
         return weights
 
-    def _adapted_loss(
-        self, params: Params, lrs: Params, xs: torch.Tensor, ys: torch.Tensor,
-        xq: torch.Tensor, yq: torch.Tensor, steps: int,
-    ) -> torch.Tensor:  # fmt: skip
-        return self._task_loss(self._inner(params, lrs, xs, ys, steps), xq, yq)
+    def _per_task(self, params: Params, n_tasks: int) -> Params:
+        return {k: v.unsqueeze(0).expand(n_tasks, *v.shape) for k, v in params.items()}
 
     def _lrs(self) -> Params:
         return {k: v.clamp(0.0, self.max_lr) for k, v in self.lrs.items()}
@@ -197,17 +197,20 @@ class MetaLearner:
         -------
         dict of tensors, each (n_tasks, *parameter shape)
         """
-        inner = vmap(functools.partial(self._inner, steps=steps), in_dims=(None, None, 0, 0))
+        n_tasks = batch_x.shape[0]
         if create_graph:
-            return inner(self.params, self._lrs(), batch_x, batch_y)
+            start = self._per_task(self.params, n_tasks)
+            return self._inner(start, self._lrs(), batch_x, batch_y, steps, True)
         params = {k: v.detach() for k, v in self.params.items()}
         lrs = {k: v.detach() for k, v in self._lrs().items()}
-        with torch.no_grad():  # grad inside still differentiates the inner loss
-            return inner(params, lrs, batch_x, batch_y)
+        with torch.enable_grad():  # the inner gradients, even when called under no_grad
+            weights = self._inner(self._per_task(params, n_tasks), lrs, batch_x, batch_y,
+                                  steps, False)  # fmt: skip
+        return {k: v.detach() for k, v in weights.items()}
 
     def query_losses(self, weights: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Per-task losses of per-task weights, shape (n_tasks,)."""
-        return vmap(self._task_loss)(weights, x, y)
+        return self._losses(self.forward(weights, x), y)
 
     def meta_gradient(self, batch: Batch) -> tuple[float, Params]:
         """Mean query loss after adaptation and its gradient for every meta-parameter.
@@ -219,17 +222,13 @@ class MetaLearner:
         meta = {**self.params, **{f"lr:{k}": v for k, v in self.lrs.items()}}
         if self.algorithm == "fomaml":
             adapted = self.adapt(b.x_support, b.y_support, self.inner_steps, create_graph=False)
-            per_task = vmap(grad(self._task_loss))(adapted, b.x_query, b.y_query)
-            with torch.no_grad():
-                loss = float(self.query_losses(adapted, b.x_query, b.y_query).mean())
-            return loss, {k: v.mean(dim=0) for k, v in per_task.items()}
-        # One vmap over whole tasks (inner loop + query loss): faster than mapping the
-        # inner loop and the query loss separately.
-        task = vmap(functools.partial(self._adapted_loss, steps=self.inner_steps),
-                    in_dims=(None, None, 0, 0, 0, 0))  # fmt: skip
-        query = task(
-            self.params, self._lrs(), b.x_support, b.y_support, b.x_query, b.y_query
-        ).mean()
+            adapted = {k: v.requires_grad_(True) for k, v in adapted.items()}
+            losses = self.query_losses(adapted, b.x_query, b.y_query)
+            per_task = torch.autograd.grad(losses.sum(), list(adapted.values()))
+            means = {k: g.mean(dim=0) for k, g in zip(adapted, per_task, strict=True)}
+            return float(losses.detach().mean()), means
+        adapted = self.adapt(b.x_support, b.y_support, self.inner_steps, create_graph=True)
+        query = self.query_losses(adapted, b.x_query, b.y_query).mean()
         grads = torch.autograd.grad(query, list(meta.values()))
         return float(query.detach()), dict(zip(meta, grads, strict=True))
 
@@ -245,8 +244,7 @@ class MetaLearner:
         """One step of plain training on support and query of every task (no adaptation):
         the "pretrained on all tasks" baseline of Finn et al."""
         batch = batch.to(self.device)
-        n_tasks = batch.x_support.shape[0]
-        weights = {k: v.unsqueeze(0).expand(n_tasks, *v.shape) for k, v in self.params.items()}
+        weights = self._per_task(self.params, batch.x_support.shape[0])
         x = torch.cat([batch.x_support, batch.x_query], dim=1)
         y = torch.cat([batch.y_support, batch.y_query], dim=1)
         loss = self.query_losses(weights, x, y).mean()
@@ -315,10 +313,7 @@ class MetaLearner:
             weights = (
                 self.adapt(batch.x_support, batch.y_support, s, create_graph=False)
                 if s
-                else {
-                    k: v.unsqueeze(0).expand(batch.x_support.shape[0], *v.shape)
-                    for k, v in self.params.items()
-                }
+                else self._per_task(self.params, batch.x_support.shape[0])
             )
             with torch.no_grad():
                 out[s] = self.query_losses(weights, batch.x_query, batch.y_query).cpu()

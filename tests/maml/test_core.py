@@ -9,6 +9,7 @@ from torch import nn
 
 from autometa.exceptions import BadInputError
 from autometa.maml import Batch, MetaLearner, SinusoidTasks, mlp
+from autometa.maml.batched import _is_mlp, batched_forward
 from autometa.maml.training import EarlyStopping
 from benchmarks.maml_reference import per_task_query_loss
 
@@ -30,6 +31,26 @@ def test_second_order_meta_gradient_matches_a_per_task_loop(steps: int) -> None:
     ref = _reference_meta_gradient(learner, batch, steps, first_order=False)
     for a, b in zip(ours, ref, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_a_module_that_is_not_an_mlp_takes_the_generic_way() -> None:
+    module = nn.Sequential(nn.Linear(1, 16), nn.LayerNorm(16), nn.Tanh(), nn.Linear(16, 1))
+    learner = MetaLearner(module, inner_steps=2, grad_clip=1e9, device="cpu")
+    batch = SinusoidTasks(2).sample(5, 10, 10)
+    _, grads = learner.meta_gradient(batch)
+    ref = _reference_meta_gradient(learner, batch, 2, first_order=False)
+    for a, b in zip([grads[k] for k in learner.params], ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_the_mlp_way_and_the_generic_way_agree() -> None:
+    module = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+    assert _is_mlp(module) and not _is_mlp(nn.Sequential(nn.Linear(3, 2, bias=False)))
+    weights = {k: torch.randn(4, *v.shape) for k, v in module.named_parameters()}
+    x = torch.randn(4, 7, 3)
+    fast, generic = batched_forward(module)(weights, x), batched_forward(module, True)(weights, x)
+    assert fast.shape == (4, 7, 2)
+    torch.testing.assert_close(fast, generic, rtol=1e-5, atol=1e-6)
 
 
 def test_first_order_is_the_gradient_at_the_adapted_weights() -> None:
