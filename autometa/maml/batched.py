@@ -5,9 +5,9 @@ Weights are a dict of tensors ``(n_tasks, *parameter shape)`` and inputs
 
 - MLPs (an ``nn.Sequential`` of ``nn.Linear`` layers and parameter-free elementwise
   activations, as :func:`autometa.maml.mlp` builds): one batched matrix product per layer
-  (``torch.baddbmm``). On the sinusoid network (1-40-40-1, 25 tasks) meta-training runs
-  about 1.6x as fast as the generic way, which maps ``functional_call`` over the tasks
-  (``benchmarks/maml_sinusoid.py`` measures both).
+  (``torch.baddbmm``): fewer, larger operations than the generic way, which maps
+  ``functional_call`` over the tasks (``benchmarks/maml_sinusoid.py`` times both on the
+  sinusoid network).
 - Any other module: ``torch.func.vmap`` over ``functional_call``.
 """
 
