@@ -35,13 +35,15 @@ about 9.5 h, of which the 300 s column is 7.7 h. Run the 60 s column first (``--
 
 Before and after a change to the search: ``--runs FILE`` keeps a second run file (e.g.
 runs from a worktree of the commit before the change). The rung change
-(``halving.MAX_FIRST_ROWS``: more, smaller rungs on tables above 90,000 rows) has its own
-ablation method, ``autometa 3 rungs`` (``autometa`` with the change undone in its
-process: three rungs at most, as before; not in the default methods; it is run on the
-tables where the change acts, those of more than 90,000 training rows, as elsewhere the
-two are the same code path), and stays by this rule, written before its runs: at 60 s with 1 worker, ``autometa`` ends at least as many
-runs within budget + 10 % as ``autometa 3 rungs``, and its mean score over the tables is
-not lower. The report applies it.
+(``halving.MAX_FIRST_ROWS = 10_000``: more, smaller rungs on tables above 90,000 rows)
+has its own ablation method, ``autometa first rung 10,000`` (``autometa`` with the change
+set in its process; not in the default methods; run on the tables where the change acts,
+those of more than 90,000 training rows, as elsewhere the two are the same code path).
+Its rule, written before its runs: the change becomes the default if, at 60 s with 1
+worker, it ends at least as many runs within budget + 10 % as ``autometa`` without it,
+and its mean score over the tables is not lower. The report applies it. (It was measured
+while the change was the default: those rows were recorded as ``autometa`` (with it) and
+``autometa 3 rungs`` (without), and relabelled when the rule turned it off.)
 
 ``--report`` writes results/big_tables.md.
 
@@ -80,7 +82,7 @@ MIN_ROWS = 50_000
 BUDGETS = (60, 300)
 METHODS = ("autometa", "autometa 2 workers", "autometa random order", "FLAML", "HGB", "RF")
 UNBUDGETED = ("HGB", "RF")
-ABLATIONS = ("autometa 3 rungs",)  # run when asked for (--methods)
+ABLATIONS = ("autometa first rung 10,000",)  # run when asked for (--methods)
 DEFAULT_LIMIT = 1800  # seconds: a default fit still running is stopped and recorded so
 SYNTHETIC = {
     "make_classification_1M_50": ("classification", 1_000_000),
@@ -164,7 +166,8 @@ def one(
     from autometa.space.pipelines import build_pipeline
 
     train = load_table(folder / "train.parquet", "__target__", task=kind)
-    test = load_table(folder / "test.parquet", "__target__", task=kind)
+    # The test split may hold a class once (kddcup): it is scored, not validated.
+    test = load_table(folder / "test.parquet", "__target__", task=kind, min_class_rows=1)
     y_test = test.y.to_numpy()
     # What the process holds before the fit (the interpreter, the libraries, the split):
     # on a small table it is most of the peak.
@@ -211,10 +214,10 @@ def one(
     )
     model = estimator(time_budget=budget, knowledge=knowledge, random_state=0,
                       n_jobs=2 if method == "autometa 2 workers" else 1)  # fmt: skip
-    if method == "autometa 3 rungs":
+    if method == ABLATIONS[0]:
         from autometa.search import halving
 
-        halving.MAX_FIRST_ROWS = 2**62  # the rule before the change: at most three rungs
+        halving.MAX_FIRST_ROWS = 10_000  # the rejected rung change (module docstring)
     rec = None
     t0 = time.perf_counter()
     if method == "autometa random order":
@@ -348,7 +351,7 @@ def rung_rule(runs: pd.DataFrame) -> list[str]:
     part = at[at["table"].isin(both.index)].set_index(["table", "method"])
     out = ["## The rung change's rule (60 s, 1 worker)", ""]
     verdict = []
-    for m in ("autometa", ABLATIONS[0]):
+    for m in (ABLATIONS[0], "autometa"):
         walls = part.xs(m, level="method")["wall"]
         scores = part.xs(m, level="method")["score"]
         within = int((walls <= 60 * 1.10).sum())
@@ -357,7 +360,8 @@ def rung_rule(runs: pd.DataFrame) -> list[str]:
                    f"{scores.mean():.4f}, largest wall / budget {walls.max() / 60:.2f}")  # fmt: skip
     keeps = verdict[0][0] >= verdict[1][0] and verdict[0][1] >= verdict[1][1]
     out += ["", f"Verdict on {len(both)} tables: the change "
-            f"{'stays' if keeps else 'goes (the rule is not met)'}.", ""]  # fmt: skip
+            f"{'is the default' if keeps else 'stays off (the rule is not met)'}.",
+            ""]  # fmt: skip
     return out
 
 

@@ -21,8 +21,8 @@ data:
 2. Rungs. Within a bracket, every configuration is cross-validated (``cv`` stratified
    folds) on a stratified subsample; the best ``1 / eta`` move on to a sample ``eta``
    times larger, up to all rows. Tables of at most ``eta * min_rows`` rows have one rung,
-   most have three, and a table of more than ``eta**2 * halving.MAX_FIRST_ROWS`` rows
-   more, so that its first rung has at most ``MAX_FIRST_ROWS`` rows (``halving.rungs``).
+   the others up to three (``halving.MAX_FIRST_ROWS`` can add smaller ones below on big
+   tables; off by default, see ``halving.rungs``).
 3. Planning. Before each evaluation the search predicts its cost, fitting and predicting
    (``cost.py``): from the cost models (``inputs.Costs``) scaled by a machine factor it
    measures as it goes, or from the configuration's own times on the previous rung scaled

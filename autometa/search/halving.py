@@ -23,9 +23,12 @@ from autometa.table.sampling import stratified_subsample
 
 __all__ = ["MAX_FIRST_ROWS", "brackets", "promotion_scores", "rungs"]
 
-#: The largest first rung: tables of up to ``eta**2`` times this many rows (90,000 with
-#: eta 3) keep their three rungs; bigger ones get more rungs below.
-MAX_FIRST_ROWS = 10_000
+#: The largest first rung, or None: at most three rungs (the default). A number gives a
+#: table of more than ``eta**2`` times it more rungs below, until the first has at most
+#: that many rows. 10,000 was tried as the default and lost by the rule of
+#: ``benchmarks/big_tables.py`` (results/big_tables.md: 9 of 12 runs within budget + 10 %
+#: against 11 without it); that benchmark keeps it as an ablation.
+MAX_FIRST_ROWS: int | None = None
 
 
 def rungs(
@@ -33,14 +36,14 @@ def rungs(
 ) -> list[np.ndarray]:
     """Row positions of each rung, each ``eta`` times the last, ending with all rows: three
     (tables of at most ``eta * min_rows`` rows have one, of at most ``eta**2 * min_rows``
-    two), and on a big table as many more below as it takes to bring the first down to
-    ``MAX_FIRST_ROWS`` (a 750,000-row table: 9,259 rows up to all rows in five rungs,
-    where three began at 83,333 rows, a cross-validation that alone took a 60 s budget).
-    Samples are stratified by ``strata`` (``Task.strata``: the classes, or bins of a
+    two); with ``MAX_FIRST_ROWS`` set, a big table gets as many more below as it takes to
+    bring the first down to it (a 750,000-row table with 10,000: 9,259 rows up to all rows
+    in five rungs, where three begin at 83,333 rows). Samples are stratified by ``strata`` (``Task.strata``: the classes, or bins of a
     regression target)."""
     n = len(strata)
     sizes = [n]
-    while sizes[0] / eta >= min_rows and (len(sizes) < 3 or sizes[0] > MAX_FIRST_ROWS):
+    most = MAX_FIRST_ROWS
+    while sizes[0] / eta >= min_rows and (len(sizes) < 3 or (most is not None and sizes[0] > most)):
         sizes.insert(0, int(sizes[0] / eta))
     return [
         np.arange(n) if s == n else stratified_subsample(strata, s, random_state, cv) for s in sizes

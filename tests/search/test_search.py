@@ -11,8 +11,8 @@ import pytest
 from sklearn.datasets import make_classification
 
 import autometa
-from autometa.search import Costs, Proposals, SearchEvent, SearchSettings, search
-from autometa.search.halving import MAX_FIRST_ROWS, rungs
+from autometa.search import Costs, Proposals, SearchEvent, SearchSettings, halving, search
+from autometa.search.halving import rungs
 from autometa.search.records import Record, incumbent, leaderboard
 from autometa.space.learners import get_config
 from autometa.table.tabular import task_from_xy
@@ -53,20 +53,23 @@ def test_halving_on_growing_rungs_within_the_budget(task: autometa.Task) -> None
 
 
 @pytest.mark.parametrize(
-    ("n", "sizes"),
+    ("n", "first", "sizes"),
     [
-        (1_400, [1_400]),
-        (4_000, [1_333, 4_000]),
-        (15_000, [1_666, 5_000, 15_000]),
-        (90_000, [10_000, 30_000, 90_000]),  # the largest table that keeps three rungs
-        (750_000, [9_259, 27_777, 83_333, 250_000, 750_000]),
+        (1_400, None, [1_400]),
+        (4_000, None, [1_333, 4_000]),
+        (15_000, None, [1_666, 5_000, 15_000]),
+        (750_000, None, [83_333, 250_000, 750_000]),  # the default: three at most
+        (90_000, 10_000, [10_000, 30_000, 90_000]),  # the largest that keeps three
+        (750_000, 10_000, [9_259, 27_777, 83_333, 250_000, 750_000]),
     ],
 )
-def test_rungs_grow_by_eta_and_a_big_table_starts_small(n: int, sizes: list[int]) -> None:
+def test_rungs_grow_by_eta_and_may_start_small_on_a_big_table(
+    n: int, first: int | None, sizes: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(halving, "MAX_FIRST_ROWS", first)
     strata = np.arange(n) % 3
     samples = rungs(strata, eta=3, min_rows=500, cv=3, random_state=0)
     assert [len(s) for s in samples] == sizes
-    assert len(samples[0]) <= MAX_FIRST_ROWS
     # Stratified: each rung keeps the classes' shares.
     assert all(abs(np.mean(strata[s] == 0) - 1 / 3) < 0.01 for s in samples)
 
