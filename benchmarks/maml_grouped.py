@@ -63,7 +63,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge, RidgeCV
 
 from autometa.maml import MAMLRegressor, mlp
-from autometa.maml.learners import MetaInit
+from autometa.maml.learners import MetaInit, standardisation
 from autometa.metadataset.sources.reserved import ReservedList
 from autometa.paths import shared_dir
 
@@ -126,11 +126,13 @@ def load(name: str) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(X[groups == g], y[groups == g]) for g in sorted(set(groups))]
 
 
-def pretrained_init(X: np.ndarray, y: np.ndarray, seed: int) -> MetaInit:
-    """The MLP trained on the pooled rows, as an initialisation ``MAMLRegressor`` adapts."""
-    mean, scale = X.mean(axis=0), X.std(axis=0)
-    scale[~(scale > 0)] = 1.0
-    y_mean, y_scale = float(y.mean()), float(y.std()) or 1.0
+def pretrained_init(
+    X: np.ndarray, y: np.ndarray, mean: np.ndarray, scale: np.ndarray, seed: int
+) -> MetaInit:
+    """The MLP trained on the pooled rows (features standardised by ``mean`` and
+    ``scale``), as an initialisation ``MAMLRegressor`` adapts."""
+    y_means, y_scales = standardisation(y[:, None])
+    y_mean, y_scale = float(y_means[0]), float(y_scales[0])
     net = mlp(X.shape[1], HIDDEN, 1, random_state=seed)
     xt = torch.as_tensor((X - mean) / scale, dtype=torch.float32)
     yt = torch.as_tensor((y - y_mean) / y_scale, dtype=torch.float32).unsqueeze(1)
@@ -162,16 +164,17 @@ def one_fold(
 ) -> list[dict[str, object]]:  # fmt: skip
     """Every method on the held-out groups of one fold at ``k`` shots: one row per group
     and method."""
-    order = np.random.default_rng(seed).permutation(len(groups))
-    held = {g for g in order[fold::FOLDS].tolist() if len(groups[g][1]) >= k + MIN_TEST}
-    if not held:  # no group of this fold has enough rows at this k
+    fold_groups = set(np.random.default_rng(seed).permutation(len(groups))[fold::FOLDS].tolist())
+    # Trained on the other folds' groups whatever k is; tested on this fold's groups that
+    # have enough rows at this k.
+    held = {g for g in fold_groups if len(groups[g][1]) >= k + MIN_TEST}
+    if not held:
         return []
-    train = [g for i, g in enumerate(groups) if i not in held]
+    train = [g for i, g in enumerate(groups) if i not in fold_groups]
     X_all = np.vstack([X for X, _ in train])
     y_all = np.concatenate([y for _, y in train])
     variance = float(y_all.var()) or 1.0
-    mean, scale = X_all.mean(axis=0), X_all.std(axis=0)
-    scale[~(scale > 0)] = 1.0
+    mean, scale = standardisation(X_all)
     pooled = {
         "pooled HGB": HistGradientBoostingRegressor(random_state=seed).fit(X_all, y_all),
         "pooled ridge": RidgeCV().fit((X_all - mean) / scale, y_all),
@@ -181,7 +184,7 @@ def one_fold(
                 for m, a in zip(META, ("maml", "metasgd"), strict=True)}  # fmt: skip
     meta_seconds = (time.perf_counter() - start) / len(META)
     learners["pretrained MLP"] = MAMLRegressor(hidden=HIDDEN, device="cpu", random_state=seed,
-                                               init=pretrained_init(X_all, y_all, seed))  # fmt: skip
+                                               init=pretrained_init(X_all, y_all, mean, scale, seed))  # fmt: skip
     rows = []
     draw = np.random.default_rng([seed, fold, k])
     for g in sorted(held):

@@ -32,7 +32,14 @@ from autometa.maml.core import MetaLearner, cross_entropy_loss, mse_loss
 from autometa.maml.protonet import PrototypicalNetwork
 from autometa.maml.tasks import TableTasks
 
-__all__ = ["MAMLClassifier", "MAMLRegressor", "MetaInit", "load_initialisation", "mlp"]
+__all__ = [
+    "MAMLClassifier",
+    "MAMLRegressor",
+    "MetaInit",
+    "load_initialisation",
+    "mlp",
+    "standardisation",
+]
 
 KIND = "autometa.maml"
 
@@ -49,6 +56,15 @@ def mlp(n_in: int, hidden: tuple[int, ...], n_out: int, random_state: int = 0) -
             width = h
         layers.append(nn.Linear(width, n_out))
         return nn.Sequential(*layers)
+
+
+def standardisation(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of each column of ``values`` (n_rows, n_columns), missing values
+    ignored; shapes (n_columns,). A column without spread gets 1 (it scales to 0)."""
+    mean = np.nanmean(values, axis=0)
+    scale = np.nanstd(values, axis=0)
+    scale[~(scale > 0)] = 1.0
+    return mean, scale
 
 
 @dataclass
@@ -143,9 +159,7 @@ class _MAMLBase(BaseEstimator):
         names = [str(c) for c in first.columns] if hasattr(first, "columns") else []
         arrays = [(_as_float(X), np.asarray(y)) for X, y in tasks]
         stacked = np.vstack([X for X, _ in arrays])
-        mean = np.nanmean(stacked, axis=0)
-        scale = np.nanstd(stacked, axis=0)
-        scale[~(scale > 0)] = 1.0
+        mean, scale = standardisation(stacked)
         y_mean, y_scale = 0.0, 1.0
         if self._classification:
             classes = np.unique(np.concatenate([y for _, y in arrays]))
@@ -154,8 +168,8 @@ class _MAMLBase(BaseEstimator):
         else:
             classes = np.asarray([])
             every_y = np.concatenate([y for _, y in arrays]).astype(np.float64)
-            y_mean, y_scale = float(np.mean(every_y)), float(np.std(every_y))
-            y_scale = y_scale if y_scale > 0 else 1.0
+            y_means, y_scales = standardisation(every_y[:, None])
+            y_mean, y_scale = float(y_means[0]), float(y_scales[0])
             targets = [((y - y_mean) / y_scale).astype(np.float32) for _, y in arrays]
             n_out = 1
         scaled = [

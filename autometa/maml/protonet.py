@@ -149,7 +149,7 @@ class PrototypicalNetwork:
             return float(self._query_loss(batch))
 
     def one_thread(self) -> AbstractContextManager[None]:
-        """One intra-op thread on the CPU (``core.one_thread``)."""
+        """One intra-op thread on the CPU (``training.one_thread``)."""
         return one_thread(self.device)
 
     def state(self) -> dict[str, dict[str, torch.Tensor]]:

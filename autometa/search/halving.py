@@ -15,6 +15,8 @@ and one that leads only on small samples does not take its place.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -38,12 +40,12 @@ def rungs(
     (tables of at most ``eta * min_rows`` rows have one, of at most ``eta**2 * min_rows``
     two); with ``MAX_FIRST_ROWS`` set, a big table gets as many more below as it takes to
     bring the first down to it (a 750,000-row table with 10,000: 9,259 rows up to all rows
-    in five rungs, where three begin at 83,333 rows). Samples are stratified by ``strata`` (``Task.strata``: the classes, or bins of a
-    regression target)."""
+    in five rungs, where three begin at 83,333 rows). Samples are stratified by ``strata``
+    (``Task.strata``: the classes, or bins of a regression target)."""
     n = len(strata)
     sizes = [n]
-    most = MAX_FIRST_ROWS
-    while sizes[0] / eta >= min_rows and (len(sizes) < 3 or (most is not None and sizes[0] > most)):
+    first = math.inf if MAX_FIRST_ROWS is None else MAX_FIRST_ROWS
+    while sizes[0] / eta >= min_rows and (len(sizes) < 3 or sizes[0] > first):
         sizes.insert(0, int(sizes[0] / eta))
     return [
         np.arange(n) if s == n else stratified_subsample(strata, s, random_state, cv) for s in sizes
