@@ -8,30 +8,23 @@ install, the tests) runs it from the repository as ``cli``.
 
 from __future__ import annotations
 
-import signal
 import sys
 from typing import NoReturn
+
+from autometa.interrupts import deferred_interrupts
 
 
 def main() -> None:
     """Run the ``autometa`` command; a Ctrl-C at any moment ends it with one line,
     "Interrupted.", and exit code 130 (a Ctrl-C during the search keeps its best model)."""
-    # During the start-up imports a Ctrl-C is noted, not raised: raised inside an extension
-    # module's initialisation it can abort the process (a C++ terminate in torch's).
-    noted: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
     try:
-        try:
-            from autometa.cli.main import main as run  # type: ignore[import-not-found]
-        except ModuleNotFoundError as exc:  # a source checkout: the repository's cli/
-            if exc.name not in ("autometa.cli", "autometa.cli.main"):
-                raise
-            from cli.main import main as run
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if noted:
-        interrupted()
-    try:
+        with deferred_interrupts():  # the start-up imports (interrupts.py says why)
+            try:
+                from autometa.cli.main import main as run  # type: ignore[import-not-found]
+            except ModuleNotFoundError as exc:  # a source checkout: the repository's cli/
+                if exc.name not in ("autometa.cli", "autometa.cli.main"):
+                    raise
+                from cli.main import main as run
         run()
     except KeyboardInterrupt:
         interrupted()

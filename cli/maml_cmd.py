@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from autometa.exceptions import BadInputError
+from autometa.interrupts import deferred_interrupts
 from autometa.table.reading import read_file
 
 from .choices import Algorithm
@@ -49,8 +50,9 @@ def train(
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
 ) -> None:
     """Meta-train an initialisation (MAML / Meta-SGD) on a family of same-schema tasks."""
-    from autometa.maml import MAMLClassifier, MAMLRegressor
-    from autometa.maml.families import load_family
+    with deferred_interrupts():  # torch's import
+        from autometa.maml import MAMLClassifier, MAMLRegressor
+        from autometa.maml.families import load_family
 
     family = load_family(tasks, target, group_column)
     cls = MAMLRegressor if family.regression else MAMLClassifier
@@ -97,8 +99,9 @@ def adapt(
     ] = None,
 ) -> None:
     """Adapt a meta-learned initialisation to a new task in a few gradient steps."""
-    from autometa.maml import MAMLClassifier, load_initialisation
-    from autometa.maml.families import select_features
+    with deferred_interrupts():  # torch's import
+        from autometa.maml import MAMLClassifier, load_initialisation
+        from autometa.maml.families import select_features
 
     est = load_initialisation(init_file)
     if steps is not None:

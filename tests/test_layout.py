@@ -16,7 +16,7 @@ MAX_ROOT_MODULES = 10
 #: shared basics at the root are the ground; ``__init__``, ``__main__`` and the public
 #: name ``autometa.learners`` stand on top.
 LAYERS = [
-    {"exceptions", "paths", "device", "artifacts", "machine"},
+    {"exceptions", "paths", "device", "artifacts", "machine", "interrupts"},
     {"table"},
     {"metafeatures"},
     {"space"},

@@ -86,6 +86,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import AutometaWarning
+from autometa.interrupts import noted_interrupts
 from autometa.search.cluster import dask_executor
 from autometa.search.cost import CostModel
 from autometa.search.halving import rungs
@@ -96,7 +97,7 @@ from autometa.search.refit import final_fit, fit_ensemble
 from autometa.search.settings import SearchSettings
 from autometa.search.state import SearchEvent, State
 from autometa.search.workers import make_executor
-from autometa.space.fitting import discard_worker, noted_interrupts
+from autometa.space.fitting import discard_worker
 from autometa.table.tabular import Task
 
 __all__ = [

@@ -70,7 +70,7 @@ class State:
     curves: CurvePredictor | None = None
     callback: Callable[[SearchEvent], None] | None = None
     # Raises KeyboardInterrupt when a Ctrl-C came during the last fit, even if the learner
-    # swallowed it (``fitting.noted_interrupts``).
+    # swallowed it (``interrupts.noted_interrupts``).
     check_interrupt: Callable[[], None] = lambda: None
     records: list[Record] = field(default_factory=list)
     # config -> the model of its last CV fold (the refit's fallback)

@@ -1,13 +1,15 @@
 """Selectors: rank learner configurations for a dataset from its meta-features.
 
-``MetaModel`` (torch) is imported on first use so that ``import autometa`` stays light.
+``MetaModel`` (torch) is imported on first use so that ``import autometa`` stays light;
+:func:`metamodel_class` is that first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autometa.interrupts import deferred_interrupts
 from autometa.selectors.base import BaseSelector, Ranker, Selector
 from autometa.selectors.baselines import (
     AveragePortfolio,
@@ -17,6 +19,9 @@ from autometa.selectors.baselines import (
     SingleBest,
 )
 from autometa.selectors.feature_selection import ForwardKNN
+
+if TYPE_CHECKING:
+    from autometa.selectors.metamodel import MetaModel
 
 __all__ = [
     "AveragePortfolio",
@@ -30,14 +35,24 @@ __all__ = [
     "Ranker",
     "Selector",
     "SingleBest",
+    "metamodel_class",
     "roster",
 ]
+
+
+def metamodel_class() -> type[MetaModel]:
+    """The MetaModel class, imported on first use. Its module imports torch, a second that
+    a Ctrl-C must not cut: one during it is raised when the import has ended
+    (``autometa/interrupts.py`` says why)."""
+    with deferred_interrupts():
+        from autometa.selectors.metamodel import MetaModel
+    return MetaModel
 
 
 def roster(random_state: int = 0) -> dict[str, Callable[[], Selector]]:
     """The selectors every evaluation compares (the CLI's ``evaluate``, the benchmarks), by
     display name: factories of fresh, seeded instances."""
-    from autometa.selectors.metamodel import MetaModel
+    MetaModel = metamodel_class()
 
     return {
         "Random": lambda: RandomSelector(random_state=random_state),
@@ -56,7 +71,5 @@ def __getattr__(name: str) -> Any:
 
         return Explanation
     if name == "MetaModel":
-        from autometa.selectors import metamodel
-
-        return getattr(metamodel, name)
+        return metamodel_class()
     raise AttributeError(f"module 'autometa.selectors' has no attribute '{name}'")

@@ -22,6 +22,7 @@ from autometa.artifacts import WrongArtifactError
 from autometa.exceptions import BadInputError
 from autometa.metadataset.metadata import SIZE_FEATURE, MetaDataset
 from autometa.metafeatures import extract_metafeatures
+from autometa.selectors import metamodel_class
 from autometa.selectors.base import Ranker
 from autometa.selectors.costs import LearnedCostModel
 from autometa.selectors.explanation import ATTRIBUTION_COLUMNS, Explanation
@@ -90,14 +91,12 @@ def train_metamodel(
     rows as ``SIZE_FEATURE``, with the MetaModel's defaults (the departure rule of the
     metric's task kind, ``metamodel.DEPARTURES``). The shipped models are made by this
     function (``autometa train-metamodel``)."""
-    from autometa.selectors.metamodel import MetaModel
-
     get_metric(metric)  # a clear error for a metric outside the registry
     if metric not in meta.metrics:
         raise BadInputError(
             f"The meta-dataset has no '{metric}' scores; it has: {', '.join(meta.metrics)}."
         )
-    model = MetaModel(device=device, random_state=random_state)
+    model = metamodel_class()(device=device, random_state=random_state)
     return model.fit(meta.at_sizes(), metric)
 
 
@@ -130,12 +129,11 @@ def _shipped_data(
 @functools.cache  # one entry per metric of the registry
 def _shipped(metric: str) -> Knowledge:
     from autometa.paths import data_dir
-    from autometa.selectors.metamodel import MetaModel
 
     configs, costs = _shipped_data(get_metric(metric).task_kinds[0])
     # One shipped meta-model per metric of the registry: fit never trains one.
     path = data_dir() / "metamodels" / f"{metric}.pt"
-    model = MetaModel.load(path)
+    model = metamodel_class().load(path)
     if model.metric_ != metric:
         raise WrongArtifactError(
             f"'{path}' is not an autometa meta-model for {metric} (it ranks by {model.metric_})."

@@ -27,7 +27,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,37 +95,6 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-@contextmanager
-def noted_interrupts() -> Iterator[Callable[[], None]]:
-    """Ctrl-C stays Ctrl-C when a learner swallows it.
-
-    scikit-learn's MLP catches KeyboardInterrupt, stops training and returns its model, so
-    a Ctrl-C during its fit would be lost. Inside this block a SIGINT is noted as well as
-    raised, and the ``check()`` it yields raises KeyboardInterrupt again when one was
-    noted: call it after each fit. Outside a process's main thread (where no handler can
-    be set) ``check()`` does nothing.
-    """
-    noted: list[int] = []
-
-    def check() -> None:
-        if noted:
-            raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield check
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        noted.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield check
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
