@@ -43,9 +43,10 @@ data:
    configuration whose largest attempt failed or timed out has lost its claim. The best
    is refitted on all rows. The search holds back the predicted refit time, but at most a
    quarter of the budget; when a refit on all rows is predicted not to end by the budget +
-   10 %, the winner is refitted on the largest stratified sample predicted to fit, and
-   when that is no larger than a CV fold (or the refit runs out of time), the model of its
-   last CV fold is kept. ``SearchResult.refit`` says which. A refit that fails passes the
+   10 % (less a margin of 2 % for the fit to stop and the work after it: refit.py), the
+   winner is refitted on the largest stratified sample predicted to fit, and when that is
+   no larger than a CV fold (or the refit runs out of time), the model of its last CV fold
+   is kept. ``SearchResult.refit`` says which. A refit that fails passes the
    turn to the next configuration (the failure is a "refit_error" row of the
    leaderboard). When nothing could be evaluated within the budget, the cheapest of the
    proposed head is fitted on the largest sample predicted to fit, without validation

@@ -1,7 +1,8 @@
 """The final fit: the winner's, a runner-up's when the winner's fails, or a fallback.
 
 The search holds back the predicted refit time (at most a quarter of the budget); when a
-refit on all rows is predicted not to end by the budget + ``REFIT_SLACK``, the winner is
+refit on all rows is predicted not to end by the budget + ``REFIT_SLACK`` (less
+``STOP_MARGIN``), the winner is
 refitted on the largest stratified sample predicted to fit, and when that is no larger
 than a CV fold (or the refit runs out of time), the model of its last CV fold is kept.
 
@@ -14,6 +15,7 @@ validation, and says so.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 import warnings
 from typing import Any
@@ -31,11 +33,25 @@ from autometa.space.pipelines import build_pipeline
 from autometa.table.sampling import stratified_subsample
 from autometa.table.tabular import Task
 
-__all__ = ["FALLBACK_CANDIDATES", "REFIT_SLACK", "fallback", "final_fit", "fit_ensemble", "refit"]
+__all__ = [
+    "FALLBACK_CANDIDATES",
+    "REFIT_SLACK",
+    "STOP_MARGIN",
+    "fallback",
+    "final_fit",
+    "final_line",
+    "fit_ensemble",
+    "refit",
+]
 
 log = logging.getLogger(__name__)
 
-REFIT_SLACK = 0.10  # the refit may end up to 10 % of the budget late
+REFIT_SLACK = 0.10  # the search, final fits included, may end up to 10 % of the budget late
+#: The final fits' time limits end this share of the budget before that line: a fit stops
+#: at its next Python-level step, not at once, and the work after it takes a moment too.
+#: (big_tables.md, 60 s: the three runs whose refit ran out of time at the line ended
+#: just past it.)
+STOP_MARGIN = 0.02
 FALLBACK_CANDIDATES = 3  # cheapest configurations tried when nothing was evaluated
 MIN_FALLBACK_ROWS = 50
 LAST_RESORT_SECONDS = 5.0
@@ -49,9 +65,8 @@ def refit(state: State, config: str) -> tuple[Any, str]:
     "last CV fold".
     """
     task = state.task
-    s = state.settings
     n = len(task.y)
-    allowed = state.left() + REFIT_SLACK * s.time_budget
+    allowed = final_line(state) - time.perf_counter()
     fold_rows = state.cost.measured.get(config, (0, 0.0))[0]
     rows = _rows_that_fit(state, config, allowed, fold_rows)
     if rows <= fold_rows and config in state.fold_models:
@@ -64,6 +79,12 @@ def refit(state: State, config: str) -> tuple[Any, str]:
             raise
         return state.fold_models[config], "last CV fold"
     return pipe, "all rows" if rows == n else f"{rows} of {n} rows"
+
+
+def final_line(state: State) -> float:
+    """The ``time.perf_counter()`` by which the final fits end: the budget +
+    ``REFIT_SLACK``, less ``STOP_MARGIN``."""
+    return state.deadline + (REFIT_SLACK - STOP_MARGIN) * state.settings.time_budget
 
 
 def _sample(state: State, rows: int) -> Task:
@@ -147,7 +168,7 @@ def fallback(state: State) -> tuple[Record, Any, str]:
     cheapest = sorted(everything, key=lambda c: state.cost.fit_seconds(c, MIN_FALLBACK_ROWS))
     attempts = [(c, False) for c in head_tried] + [(c, True) for c in cheapest[:LAST_RESORTS]]
     for config, last in attempts:
-        allowed = max(state.left() + REFIT_SLACK * s.time_budget, 0.5)
+        allowed = max(final_line(state) - time.perf_counter(), 0.5)
         low = min(n, MIN_FALLBACK_ROWS)
         rows = low if last else _rows_that_fit(state, config, allowed, low)
         # The last resort gets a few seconds even past the budget: a model late beats no
@@ -194,7 +215,7 @@ def fit_ensemble(
     if len(order) < 2:
         return None
     y = state.task.y.to_numpy()[samples[rung]]
-    end = state.deadline + REFIT_SLACK * s.time_budget
+    end = final_line(state)
     selection = select(oof, y, state.classes, get_metric(s.metric_name), order, end)
     if not selection.better:
         return None

@@ -152,6 +152,33 @@ def test_a_slow_winner_is_refitted_on_the_largest_sample_that_fits(
     assert result.pipeline.predict(small.X.head(2)).shape == (2,)
 
 
+def test_a_refit_that_runs_out_of_time_stops_before_the_slack_line(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa.search import refit as refit_module
+    from autometa.space.fitting import FitTimeout
+
+    small = task.subset(np.arange(1000))
+    rec = autometa.recommend(small)
+    ends: list[float] = []
+
+    def times_out(pipe, X, y, seconds, n_threads=1):  # type: ignore[no-untyped-def]
+        ends.append(time.perf_counter() + seconds)  # when this fit's alarm would ring
+        raise FitTimeout(f"fit exceeded the {seconds:g} s limit")
+
+    monkeypatch.setattr(refit_module, "fit_within", times_out)
+    start = time.perf_counter()
+    # 8 s: the slack less the margin (0.64 s) is more than a final fit's floor of 0.5 s.
+    settings = SearchSettings(time_budget=8.0, random_state=0)
+    result = race(small, rec, settings, start=start)
+    assert "CV fold model" in result.refit, result.refit  # alone or in an ensemble
+    # A fit stops at its next step after the alarm: the alarm leaves STOP_MARGIN of the
+    # budget before the budget + REFIT_SLACK line.
+    line = start + settings.time_budget * (1 + refit_module.REFIT_SLACK)
+    margin = refit_module.STOP_MARGIN * settings.time_budget
+    assert ends and max(ends) <= line - margin + 0.01, (max(ends) - line, margin)
+
+
 def test_local_search_steps_off_the_grid_once_the_ranking_is_raced(task: autometa.Task) -> None:
     small = task.subset(np.arange(400))
     rec = autometa.recommend(small)
