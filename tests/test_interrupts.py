@@ -18,22 +18,25 @@ def _ctrl_c() -> None:
 
 
 def test_a_ctrl_c_inside_deferred_interrupts_is_raised_when_the_block_ends() -> None:
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN in a background job
     steps = []
     with pytest.raises(KeyboardInterrupt):
         with deferred_interrupts():
             _ctrl_c()
             steps.append("after the signal")  # the block (an import) runs to its end
     assert steps == ["after the signal"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
 
 
 def test_deferred_interrupts_without_a_ctrl_c_raises_nothing() -> None:
+    before = signal.getsignal(signal.SIGINT)
     with deferred_interrupts():
         pass
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
 
 
 def test_a_ctrl_c_that_a_learner_swallows_is_found_by_check() -> None:
+    before = signal.getsignal(signal.SIGINT)
     with noted_interrupts() as check:
         check()  # nothing noted yet
         try:
@@ -42,4 +45,4 @@ def test_a_ctrl_c_that_a_learner_swallows_is_found_by_check() -> None:
             pass  # what scikit-learn's MLP does
         with pytest.raises(KeyboardInterrupt):
             check()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
