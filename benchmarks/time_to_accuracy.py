@@ -39,6 +39,15 @@ Protocol (one run per dataset, method and budget):
                  (Dask: 30 s). They decide ``n_jobs``'s default by the README's rule
                  (``workers_rule``) and are reported in their own section, on the datasets
                  where all of them finished.
+  default 2 workers, inline start
+                 "default 2 workers" with ``workers.INLINE_WHILE_STARTING`` set (this
+                 process runs the jobs while no worker has started, about 2 s); 10 s only,
+                 alone on the machine, from the code of the workers run plus the change.
+                 Its rule, written before its run (2026-12-07): the inline start becomes
+                 the default if, at 10 s on the 76 datasets, its mean accuracy is at least
+                 that of "default 2 workers", its median evaluations per second is higher,
+                 and the 95th percentile of its wall / budget is at most 1.10
+                 (``inline_rule``).
 - Budgets B = 10, 30, 60 s. Wall time is measured around ``fit`` (autometa's includes
   its meta-features); overrun = wall / B - 1.
 
@@ -106,6 +115,7 @@ METHODS = ("autometa", "autometa ensemble", "autometa portfolio order", "automet
            "HGB")  # fmt: skip
 #: The default with 1 and 2 workers and on Dask: n_jobs's default (``workers_rule``).
 WORKERS = {"default 1 worker": 1, "default 2 workers": 2, "default Dask 2 workers": 2}
+INLINE = "default 2 workers, inline start"  # the inline start's ablation (``inline_rule``)
 AUTOGLUON_PYTHON = HERE / "peers" / ".venv-autogluon" / "bin" / "python"
 DEFAULTS = {
     "RF(300)": LearnerConfig("rf_300", "random_forest", {"n_estimators": 300}),
@@ -174,6 +184,17 @@ def run_workers(
     return {"accuracy": acc, "wall": wall, "best": clf.best_config_, "refit": clf.refit_,
             "evaluations": int((board["status"] != "skipped").sum()),
             "lost": int((board["status"] == "lost").sum())}  # fmt: skip
+
+
+def run_inline_start(train: Task, test: Task, budget: int, knowledge: Knowledge) -> dict[str, Any]:
+    """ "default 2 workers" with the inline start set for this run only."""
+    from autometa.search import workers
+
+    workers.INLINE_WHILE_STARTING = True
+    try:
+        return run_workers(train, test, budget, knowledge, 2)
+    finally:
+        workers.INLINE_WHILE_STARTING = False
 
 
 def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> dict[str, Any]:
@@ -285,6 +306,7 @@ def run(
            for m, n in WORKERS.items() if "Dask" not in m},
         "default Dask 2 workers":
             lambda tr, te, b, k: run_workers(tr, te, b, k, 2, scheduler=dask_address()),
+        INLINE: run_inline_start,
     }  # fmt: skip
     cluster: list[Any] = []  # the local Dask cluster, started on first use
 
@@ -460,6 +482,39 @@ def workers_rule(runs: pd.DataFrame, others: pd.DataFrame) -> list[str]:
     return lines
 
 
+def inline_rule(runs: pd.DataFrame) -> list[str]:
+    """Markdown: the inline start against "default 2 workers" at 10 s, by its rule (module
+    docstring), on the datasets where both ran."""
+    two = "default 2 workers"
+    part = runs[runs["method"].isin([two, INLINE]) & (runs["budget"] == 10)]
+    if INLINE not in set(part["method"]):
+        return []
+    wide = part.pivot_table(index="dataset", columns="method", values="accuracy").dropna()
+    lines = ["", "## The inline start (2 workers, 10 s)", "",
+             "| method | mean accuracy | evaluations per second (median) | 95th pct wall / "
+             "budget |", "|---|---|---|---|"]  # fmt: skip
+    checks: dict[str, tuple[float, float, float]] = {}
+    for method in (two, INLINE):
+        rows = part[(part["method"] == method) & part["dataset"].isin(wide.index)]
+        rate = float((rows["evaluations"] / rows["wall"]).median())
+        p95 = float((rows["wall"] / 10).quantile(0.95))
+        checks[method] = (float(wide[method].mean()), rate, p95)
+        lines.append(f"| {method} | {wide[method].mean():.4f} | {rate:.2f} | {p95:.3f} |")
+    diff = (wide[INLINE] - wide[two]).to_numpy()
+    lo, hi = interval(diff)
+    lines += ["", f"Inline start minus without, on {len(wide)} datasets: {diff.mean():+.4f} "
+              f"[{lo:+.4f}, {hi:+.4f}] (95 % family bootstrap)."]  # fmt: skip
+    keeps = (checks[INLINE][0] >= checks[two][0] and checks[INLINE][1] > checks[two][1]
+             and checks[INLINE][2] <= 1.10)  # fmt: skip
+    outcome = "the inline start becomes the default" if keeps else "the inline start stays off"
+    if len(wide) < len(datasets()):
+        lines.append(f"Not decided yet ({len(wide)} of {len(datasets())} datasets); on these "
+                     f"so far: {outcome}.")  # fmt: skip
+    else:
+        lines.append(f"Verdict (the rule in the module docstring): {outcome}.")
+    return lines
+
+
 def report() -> None:
     import matplotlib
 
@@ -477,8 +532,9 @@ def report() -> None:
     budgets = sorted(int(b) for b in set(ok["budget"]) if b > 0)  # the budgets run
     defaults = [m for m in DEFAULTS if m in methods]
     searched = [m for m in methods if m not in DEFAULTS]
+    inline_part = ok[ok["method"].isin(["default 2 workers", INLINE])]
     workers_part = ok[ok["method"].isin(list(WORKERS))]
-    ok = ok[~ok["method"].isin(list(WORKERS))]  # the workers' section has its own datasets
+    ok = ok[~ok["method"].isin([*WORKERS, INLINE])]  # the workers' section has its own datasets
     acc = ok.pivot_table(index="dataset", columns=["method", "budget"], values="accuracy")
     complete = acc.dropna()  # only datasets on which every method finished every budget
     n = len(complete)
@@ -494,6 +550,7 @@ def report() -> None:
     ]
     if n == 0:
         lines += ["No complete dataset yet.", *workers_rule(workers_part, ok)]
+        lines += inline_rule(inline_part)
         (RESULTS / "time_to_accuracy.md").write_text("\n".join(lines) + "\n")
         return
     lines += ["## Mean test accuracy and mean rank (1 = best)", "",
@@ -517,6 +574,7 @@ def report() -> None:
                   f"of the datasets (at least ties both on {at_least:.0%})."]  # fmt: skip
     lines += defaults_and_targets(complete, ok, budgets)
     lines += workers_rule(workers_part, ok)
+    lines += inline_rule(inline_part)
     lines += ["", *adherence(ok, methods, budgets, DEFAULTS)]
     if "load_average" in ok:
         load = ok["load_average"].dropna()
@@ -572,9 +630,11 @@ def main() -> None:
         return
     i, n = (int(v) for v in args.shard.split("/"))
     methods = tuple(m.strip() for m in args.methods.split(","))
-    unknown = set(methods) - set(METHODS) - set(WORKERS)
+    unknown = set(methods) - set(METHODS) - set(WORKERS) - {INLINE}
     if unknown:
-        parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS + tuple(WORKERS)}")
+        parser.error(
+            f"unknown methods {sorted(unknown)}; choose from {(*METHODS, *WORKERS, INLINE)}"
+        )
     run(i, n, args.max_datasets, tuple(int(b) for b in args.budgets.split(",")), methods)
 
 

@@ -40,7 +40,8 @@ from sklearn.datasets import make_classification
 import autometa
 from autometa.estimators.base import search_inputs
 from autometa.search import SearchEvent, SearchSettings, search
-from autometa.search.workers import InlineExecutor, Job, ProcessExecutor
+from autometa.search.jobs import InlineExecutor, Job
+from autometa.search.workers import ProcessExecutor
 from autometa.table.tabular import Task, task_from_xy
 from benchmarks.time_to_accuracy import datasets, prepare
 

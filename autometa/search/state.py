@@ -16,9 +16,9 @@ from autometa.exceptions import BadInputError
 from autometa.machine import available_mb
 from autometa.search.cost import CostModel
 from autometa.search.inputs import CurvePredictor, Proposals
+from autometa.search.jobs import MIN_JOB_SECONDS, Executor, Job, Outcome, WorkerLost
 from autometa.search.records import Record, Status, best_so_far
 from autometa.search.settings import SearchSettings
-from autometa.search.workers import MIN_JOB_SECONDS, Executor, Job, Outcome, WorkerLost
 from autometa.space.fitting import FitResult, FitTimeout
 from autometa.space.learners import get_config
 from autometa.space.metrics import get_metric, on_classes, one_hot

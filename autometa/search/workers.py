@@ -1,19 +1,17 @@
-"""Where evaluations run: in this process, or in worker processes that hold the data.
+"""Worker processes that hold the data: the executor of ``n_jobs > 1``.
 
-An evaluation (:class:`Job`) is the cross-validation of one configuration on the rows of
-one rung within a time limit. An executor runs up to ``capacity`` of them at once and
-hands back each one's :class:`Outcome` as it ends:
+:class:`ProcessExecutor` (``n_jobs > 1``, or ``-1`` for one per core) runs ``n`` worker
+processes, each sent the task once when it starts and then only the job (a configuration
+id, row positions, a limit; ``jobs.py``), each through its own pipe. Inside a worker the
+alarm stops a fit as in this process; a job still running ``KILL_GRACE`` seconds past its
+limit (a k-NN predicting a million rows in one C call) has its worker killed: the outcome
+is a timeout, and a fresh worker takes the slot. A worker that dies (killed by the
+operating system, a crash in a C extension) costs its job only: the outcome is "lost".
 
-- :class:`InlineExecutor` (``n_jobs=1``): one at a time, in this process. Its time limit
-  is ``fitting.fit_within``'s: an alarm that stops a fit at its next Python-level step;
-  a prediction, or one long C call, runs to its end first.
-- :class:`ProcessExecutor` (``n_jobs > 1``, or ``-1`` for one per core): ``n`` worker
-  processes, each sent the task once when it starts and then only the job (a
-  configuration id, row positions, a limit), each through its own pipe. Inside a worker the alarm stops a fit
-  as in this process; a job still running ``KILL_GRACE`` seconds past its limit (a k-NN
-  predicting a million rows in one C call) has its worker killed: the outcome is a
-  timeout, and a fresh worker takes the slot. A worker that dies (killed by the operating
-  system, a crash in a C extension) costs its job only: the outcome is "lost".
+Starting the workers takes about 2 s (a fresh interpreter imports the learners). With
+``INLINE_WHILE_STARTING``, while no worker has started yet, this process runs the waiting
+jobs itself, as :class:`~autometa.search.jobs.InlineExecutor` does (its alarm, no kill),
+one at a time; a worker that starts meanwhile takes the next job.
 
 The fitted models and out-of-fold predictions come back to this process with the outcome:
 the refit's fallback and the ensemble need them.
@@ -29,142 +27,32 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import numpy as np
+from dataclasses import dataclass
+from typing import Any
 
 from autometa.exceptions import BadInputError
-from autometa.space.fitting import FitResult, FitTimeout, cross_validate, may_start_processes
-from autometa.space.learners import get_config
+from autometa.search.jobs import (
+    MIN_JOB_SECONDS,
+    Executor,
+    InlineExecutor,
+    Job,
+    Outcome,
+    WorkerLost,
+    run_here,
+    run_job,
+)
+from autometa.space.fitting import FitResult, FitTimeout, may_start_processes
 from autometa.table.tabular import Task
 
-__all__ = [
-    "KILL_GRACE",
-    "Executor",
-    "InlineExecutor",
-    "Job",
-    "Outcome",
-    "ProcessExecutor",
-    "WorkerLost",
-    "make_executor",
-    "run_job",
-]
+__all__ = ["KILL_GRACE", "ProcessExecutor", "make_executor"]
 
 # A job's worker is killed this long after its limit: long enough for the alarm inside the
 # worker to end a fit cleanly (a FitTimeout comes back), short enough to keep the budget.
 KILL_GRACE = 0.25
-# A job gets at least this long; one handed to its worker with less left is not run.
-MIN_JOB_SECONDS = 0.05
 POLL_SECONDS = 0.05  # how often a job waiting for its worker to start looks again
-
-
-class WorkerLost(Exception):
-    """The worker process running a job died before it answered."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """One evaluation to run.
-
-    Attributes
-    ----------
-    key : tuple of int
-        Its place in the search's deterministic order (``records.Record.key``).
-    config : str
-        Configuration id.
-    rung : int
-    rows : ndarray of int, shape (n_rows,)
-        Row positions of the task to cross-validate on.
-    seconds : float
-        Time limit of the whole evaluation.
-    folds, random_state, n_threads : int
-        Cross-validation folds (at most), seed of folds and learner, BLAS/OpenMP threads.
-    """
-
-    key: tuple[int, ...]
-    config: str
-    rung: int
-    rows: np.ndarray = field(repr=False)
-    seconds: float
-    folds: int
-    random_state: int
-    n_threads: int = 1
-
-
-@dataclass
-class Outcome:
-    """A job's end: its fold results, or the error that ended it (``FitTimeout``,
-    ``WorkerLost``, or the learner's own); ``seconds`` of wall time from its start."""
-
-    job: Job
-    results: list[FitResult] | None
-    error: BaseException | None
-    seconds: float
-
-
-def run_job(task: Task, job: Job) -> list[FitResult]:
-    """Cross-validate ``job.config`` on ``job.rows`` of ``task`` within ``job.seconds``.
-
-    Classification uses no more folds than the rarest class has rows (regression: its bins
-    adapt to the folds, see ``fitting.cross_validate``).
-    """
-    sub = task.subset(job.rows)
-    rows = sub.y.value_counts().min() if sub.kind == "classification" else len(sub.y)
-    folds = int(min(job.folds, rows))
-    return cross_validate(
-        get_config(job.config), sub, folds,
-        seconds=job.seconds, random_state=job.random_state, n_threads=job.n_threads,
-    )  # fmt: skip
-
-
-class Executor(Protocol):
-    """Runs jobs, up to ``capacity`` at once."""
-
-    capacity: int
-
-    def submit(self, job: Job) -> None:
-        """Start ``job`` (only when fewer than ``capacity`` run)."""
-
-    def running(self) -> int:
-        """How many jobs run now."""
-
-    def wait(self) -> list[Outcome]:
-        """Block until at least one running job ends; its outcome and any other that ended."""
-
-    def close(self) -> None:
-        """Stop every job and worker (after an interrupt too)."""
-
-
-class InlineExecutor:
-    """One job at a time, run in this process when it is waited for."""
-
-    capacity = 1
-
-    def __init__(self, task: Task) -> None:
-        self.task = task
-        self._job: Job | None = None
-
-    def submit(self, job: Job) -> None:
-        self._job = job
-
-    def running(self) -> int:
-        return int(self._job is not None)
-
-    def wait(self) -> list[Outcome]:
-        job, self._job = self._job, None
-        if job is None:
-            return []
-        t0 = time.perf_counter()
-        try:
-            results: list[FitResult] | None = run_job(self.task, job)
-            error: BaseException | None = None
-        except Exception as exc:  # the search records it and goes on
-            results, error = None, exc
-        return [Outcome(job, results, error, time.perf_counter() - t0)]
-
-    def close(self) -> None:
-        self._job = None
+#: Run jobs in this process while no worker has started. Off until measured:
+#: benchmarks/time_to_accuracy.py's method "default 2 workers, inline start" and its rule.
+INLINE_WHILE_STARTING = False
 
 
 def _serve(conn: Any) -> None:
@@ -322,6 +210,8 @@ class ProcessExecutor:
             ended = [s for s in busy if s.failed is not None]
             if ended:
                 return [self._collect(s) for s in ended]
+            if INLINE_WHILE_STARTING and all(s.worker() is None for s in self._slots):
+                return [self._run_here(busy[0])]
             talking = {s.worker().conn: s for s in busy if s.handed}  # type: ignore[union-attr]
             kill_at = min(s.kill_at() for s in busy)
             # A worker still starting is looked at again every POLL_SECONDS.
@@ -338,6 +228,17 @@ class ProcessExecutor:
             if ended:
                 return [self._collect(s) for s in ended]
         return []
+
+    def _run_here(self, slot: _Slot) -> Outcome:
+        """Run the slot's job in this process with what is left of its limit (no worker
+        has started); the slot is free again."""
+        job = slot.job
+        assert job is not None and not slot.handed
+        slot.job, slot.failed = None, None
+        left = slot.deadline - time.perf_counter()
+        if left < MIN_JOB_SECONDS:
+            return Outcome(job, None, FitTimeout("no time left of its limit"), 0.0)
+        return run_here(self.task, dataclasses.replace(job, seconds=left))
 
     def _collect(self, slot: _Slot) -> Outcome:
         """The slot's outcome; the slot is free again (with a fresh worker starting when

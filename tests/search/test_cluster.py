@@ -17,7 +17,7 @@ from autometa.exceptions import BadInputError
 from autometa.search import SearchEvent, SearchSettings
 from autometa.search import cluster as cluster_module
 from autometa.search.cluster import DaskExecutor, connect, exit_now
-from autometa.search.workers import Job
+from autometa.search.jobs import Job
 from autometa.space.fitting import FitTimeout
 from autometa.table.tabular import task_from_xy
 from tests.helpers import race

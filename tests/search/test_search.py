@@ -408,11 +408,11 @@ def test_ctrl_c_before_any_evaluation_interrupts(
 def test_a_memory_error_is_recorded_and_the_search_goes_on(
     task: autometa.Task, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autometa.search import workers as workers_module
+    from autometa.search import jobs as jobs_module
 
     small = task.subset(np.arange(600))
     rec = autometa.recommend(small)
-    original = workers_module.cross_validate
+    original = jobs_module.cross_validate
     starved: list[str] = []
 
     def out_of_memory(config, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -421,7 +421,7 @@ def test_a_memory_error_is_recorded_and_the_search_goes_on(
             raise MemoryError("Unable to allocate 7.45 GiB for an array")
         return original(config, *args, **kwargs)
 
-    monkeypatch.setattr(workers_module, "cross_validate", out_of_memory)
+    monkeypatch.setattr(jobs_module, "cross_validate", out_of_memory)
     result = race(small, rec, SearchSettings(time_budget=30, max_configs=5, random_state=0))
     board = result.leaderboard
     row = board[board["config_id"] == starved[0]].iloc[0]

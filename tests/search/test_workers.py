@@ -14,7 +14,8 @@ from sklearn.datasets import make_classification
 import autometa
 from autometa.exceptions import BadInputError
 from autometa.search import SearchEvent, SearchSettings
-from autometa.search.workers import InlineExecutor, Job, ProcessExecutor
+from autometa.search.jobs import InlineExecutor, Job
+from autometa.search.workers import ProcessExecutor
 from autometa.space.fitting import FitTimeout
 from autometa.table.tabular import task_from_xy
 from tests.helpers import race, worker_processes
@@ -68,6 +69,30 @@ def test_a_prediction_past_its_limit_is_stopped_by_killing_its_worker() -> None:
         executor.submit(Job((1,), "lda_00", 0, np.arange(600), 30.0, 3, 0))
         (outcome,) = executor.wait()
         assert outcome.error is None and outcome.results is not None
+    finally:
+        executor.close()
+    assert not worker_processes()
+
+
+def test_with_inline_start_a_job_runs_here_while_the_workers_start(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa.search import workers
+
+    monkeypatch.setattr(workers, "INLINE_WHILE_STARTING", True)
+    executor = ProcessExecutor(task, 1)
+    try:
+        # Given before its worker has started (about 2 s): without the inline start this
+        # job of 0.5 s is not run at all (the test above).
+        executor.submit(Job((0,), "lda_00", 0, np.arange(600), 0.5, 3, 0))
+        (outcome,) = executor.wait()
+        assert outcome.error is None and len(outcome.results or []) == 3
+        assert not executor._slots[0].ready.done()  # no worker had started: it ran here
+        executor.wait_started()  # once a worker has started, jobs run there
+        monkeypatch.setattr(executor, "_run_here", lambda slot: pytest.fail("ran here"))
+        executor.submit(Job((1,), "lda_00", 0, np.arange(600), 30.0, 3, 0))
+        (outcome,) = executor.wait()
+        assert outcome.error is None and len(outcome.results or []) == 3
     finally:
         executor.close()
     assert not worker_processes()
