@@ -1,10 +1,10 @@
 """The final fit: the winner's, a runner-up's when the winner's fails, or a fallback.
 
 The search holds back the predicted refit time (at most a quarter of the budget); when a
-refit on all rows is predicted not to end by the budget + ``REFIT_SLACK`` (less
-``STOP_MARGIN``), the winner is
-refitted on the largest stratified sample predicted to fit, and when that is no larger
-than a CV fold (or the refit runs out of time), the model of its last CV fold is kept.
+refit on all rows is predicted not to end by the budget + ``REFIT_SLACK`` less
+``STOP_MARGIN`` (:func:`final_line`), the winner is refitted on the largest stratified
+sample predicted to fit, and when that is no larger than a CV fold (or the refit runs out
+of time), the model of its last CV fold is kept.
 
 A refit that fails for any other reason passes the turn to the next configuration of the
 ranking (the failure is recorded). When nothing was evaluated in time, :func:`fallback`
