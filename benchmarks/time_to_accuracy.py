@@ -39,7 +39,7 @@ Protocol (one run per dataset, method and budget):
                  (Dask: 30 s). They decide ``n_jobs``'s default by the README's rule
                  (``workers_rule``) and are reported in their own section, on the datasets
                  where all of them finished.
-  default 2 workers, inline start
+  default 2 workers inline start
                  "default 2 workers" with ``workers.INLINE_WHILE_STARTING`` set (this
                  process runs the jobs while no worker has started, about 2 s); 10 s only,
                  alone on the machine, from the code of the workers run plus the change.
@@ -115,7 +115,7 @@ METHODS = ("autometa", "autometa ensemble", "autometa portfolio order", "automet
            "HGB")  # fmt: skip
 #: The default with 1 and 2 workers and on Dask: n_jobs's default (``workers_rule``).
 WORKERS = {"default 1 worker": 1, "default 2 workers": 2, "default Dask 2 workers": 2}
-INLINE = "default 2 workers, inline start"  # the inline start's ablation (``inline_rule``)
+INLINE = "default 2 workers inline start"  # the inline start's ablation (``inline_rule``)
 AUTOGLUON_PYTHON = HERE / "peers" / ".venv-autogluon" / "bin" / "python"
 DEFAULTS = {
     "RF(300)": LearnerConfig("rf_300", "random_forest", {"n_estimators": 300}),

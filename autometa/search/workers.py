@@ -51,7 +51,7 @@ __all__ = ["KILL_GRACE", "ProcessExecutor", "make_executor"]
 KILL_GRACE = 0.25
 POLL_SECONDS = 0.05  # how often a job waiting for its worker to start looks again
 #: Run jobs in this process while no worker has started. Off until measured:
-#: benchmarks/time_to_accuracy.py's method "default 2 workers, inline start" and its rule.
+#: benchmarks/time_to_accuracy.py's method "default 2 workers inline start" and its rule.
 INLINE_WHILE_STARTING = False
 
 
