@@ -408,10 +408,10 @@ def rung_retry(runs: pd.DataFrame) -> list[str]:
                    f"budget {largest:.2f}), mean score {score:.4f} over "
                    f"{int(means[m].notna().sum()) if m in means else 0} tables")  # fmt: skip
     if ABLATIONS[0] in means and "autometa" in means:
+        from benchmarks.budgeted import interval
+
         diff = (means[ABLATIONS[0]] - means["autometa"]).dropna().to_numpy()
-        rng = np.random.default_rng(0)
-        boot = [rng.choice(diff, len(diff)).mean() for _ in range(10_000)]
-        low, high = np.percentile(boot, [2.5, 97.5])
+        low, high = interval(diff)
         out.append(f"- score with the change minus without: {diff.mean():+.4f} "
                    f"[{low:+.4f}, {high:+.4f}] (95 % bootstrap over {len(diff)} tables)")  # fmt: skip
     if len(at) < expected:
