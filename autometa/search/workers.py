@@ -50,9 +50,10 @@ __all__ = ["KILL_GRACE", "ProcessExecutor", "make_executor"]
 # worker to end a fit cleanly (a FitTimeout comes back), short enough to keep the budget.
 KILL_GRACE = 0.25
 POLL_SECONDS = 0.05  # how often a job waiting for its worker to start looks again
-#: Run jobs in this process while no worker has started. Off until measured:
-#: benchmarks/time_to_accuracy.py's method "default 2 workers inline start" and its rule.
-INLINE_WHILE_STARTING = False
+#: Run jobs in this process while no worker has started. On by the rule of
+#: benchmarks/time_to_accuracy.py's "default 2 workers inline start": at 10 s on 76 tables,
+#: the same mean accuracy (0.8377) and 10.65 evaluations per second against 4.86.
+INLINE_WHILE_STARTING = True
 
 
 def _serve(conn: Any) -> None:

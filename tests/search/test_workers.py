@@ -49,7 +49,13 @@ def test_two_workers_evaluate_what_one_does_and_pick_the_same_winner(
     assert not worker_processes()  # none outlives its search
 
 
-def test_a_prediction_past_its_limit_is_stopped_by_killing_its_worker() -> None:
+def test_a_prediction_past_its_limit_is_stopped_by_killing_its_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autometa.search import workers
+
+    # Without the inline start, a job given before any worker has started waits for one.
+    monkeypatch.setattr(workers, "INLINE_WHILE_STARTING", False)
     # A k-NN of 40 columns predicts by brute force in one C call (seconds here) that no
     # alarm can stop: in this process the evaluation runs far past its 1 s limit.
     X, y = make_classification(60000, 40, random_state=0)
