@@ -71,6 +71,7 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -449,7 +450,8 @@ def main() -> None:
     if args.report:
         report()
         return
-    methods = [m.strip() for m in args.methods.split(",")]
+    # A comma before a digit is a thousands separator ("autometa first rung 10,000").
+    methods = [m.strip() for m in re.split(r",(?!\d)", args.methods)]
     unknown = set(methods) - set(METHODS) - set(ABLATIONS)
     if unknown:
         parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS + ABLATIONS}")
