@@ -471,6 +471,13 @@ def workers_rule(runs: pd.DataFrame, others: pd.DataFrame) -> list[str]:
     p95 = float((rows["wall"] / 30).quantile(0.95))
     checks.append(p95 <= 1.10)
     lines.append(f"- 30 s, 2 workers: 95th percentile of wall / budget {p95:.3f}.")
+    dask = ("default Dask 2 workers", 30)
+    if dask in acc:  # beside the rule, which is about this machine's workers
+        both = acc[[dask, (one, 30)]].dropna()
+        diff = (both[dask] - both[(one, 30)]).to_numpy()
+        lo, hi = interval(diff)
+        lines.append(f"- (Beside the rule) 30 s, Dask 2 workers minus 1 worker, on {len(both)} "
+                     f"datasets: mean {diff.mean():+.4f} [{lo:+.4f}, {hi:+.4f}].")  # fmt: skip
     outcome = "`n_jobs=-1` becomes the default." if all(checks) else "`n_jobs` stays 1."
     if len(complete) < len(datasets()):  # the rule is for every dataset
         lines.append(f"- Not decided yet ({len(complete)} of {len(datasets())} datasets); "
