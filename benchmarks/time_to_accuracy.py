@@ -32,9 +32,9 @@ Protocol (one run per dataset, method and budget):
                  autometa's preprocessing (no budget)
   default 1 worker, default 2 workers, default Dask 2 workers
                  the classifier's defaults as they are now (ensemble and curve halving;
-                 the inline start off, as when they ran), with n_jobs=1, n_jobs=2, and on a local Dask cluster of 2 single-thread
-                 worker processes (started once per benchmark process, before the first
-                 Dask run's clock starts);
+                 the inline start off, as when they ran), with n_jobs=1, n_jobs=2, and
+                 on a local Dask cluster of 2 single-thread worker processes (started
+                 once per benchmark process, before the first Dask run's clock starts);
                  run alone on the machine (not in shards beside each other), 30 s and 10 s
                  (Dask: 30 s). They decide ``n_jobs``'s default by the README's rule
                  (``workers_rule``) and are reported in their own section, on the datasets
