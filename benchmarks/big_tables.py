@@ -71,7 +71,6 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -450,8 +449,9 @@ def main() -> None:
     if args.report:
         report()
         return
-    # A comma before a digit is a thousands separator ("autometa first rung 10,000").
-    methods = [m.strip() for m in re.split(r",(?!\d)", args.methods)]
+    from benchmarks.budgeted import method_names
+
+    methods = list(method_names(args.methods))
     unknown = set(methods) - set(METHODS) - set(ABLATIONS)
     if unknown:
         parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS + ABLATIONS}")

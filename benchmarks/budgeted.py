@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,12 @@ BOOTSTRAP = 2000  # resamples of the families, seed 0
 
 #: ``runner(train, test, budget, knowledge) -> {score columns, "wall", ...}``
 Runner = Callable[[Task, Task, int, Any], dict[str, Any]]
+
+
+def method_names(text: str) -> tuple[str, ...]:
+    """The method names of a ``--methods`` argument: comma-separated, where a comma before
+    a digit is a thousands separator inside a name ("autometa first rung 10,000")."""
+    return tuple(m.strip() for m in re.split(r",(?!\d)", text))
 
 
 def load_runs(folder: Path, keep_repeats: bool = False) -> pd.DataFrame:

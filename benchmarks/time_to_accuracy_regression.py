@@ -75,7 +75,15 @@ from autometa.space.metrics import Predictions, get_metric  # noqa: E402
 from autometa.space.pipelines import build_pipeline  # noqa: E402
 from autometa.table.tabular import Task  # noqa: E402
 from autometa.table.targets import stratification_labels  # noqa: E402
-from benchmarks.budgeted import adherence, column, comparison, failures, load_runs, run_methods  # noqa: E402
+from benchmarks.budgeted import (  # noqa: E402
+    adherence,
+    column,
+    comparison,
+    failures,
+    load_runs,
+    method_names,
+    run_methods,
+)
 from benchmarks.time_to_accuracy import _flaml_frame  # noqa: E402  (the same FLAML input as there)
 
 HERE = Path(__file__).resolve().parent
@@ -285,7 +293,7 @@ def main() -> None:
         report()
         return
     i, n = (int(v) for v in args.shard.split("/"))
-    methods = tuple(m.strip() for m in args.methods.split(","))
+    methods = method_names(args.methods)
     unknown = set(methods) - set(METHODS)
     if unknown:
         parser.error(f"unknown methods {sorted(unknown)}; choose from {METHODS}")
