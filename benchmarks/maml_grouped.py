@@ -40,8 +40,9 @@ Protocol (written before the first run):
   each group's value the mean over seeds; 2,000 resamples) lies below 0. The target is
   met when one meta-learner does so on more than half of the tables.
 
-Rows go to results/maml_grouped/rows.csv (one per table, seed, fold, k, group and
-method) as each (table, seed, fold, k) finishes; a rerun skips the finished ones.
+Rows go to results/maml_grouped/rows-<shard>.csv (one per table, seed, fold, k, group and
+method) as each (table, seed, fold, k) finishes; a rerun skips the finished ones of every
+shard.
 ``--report`` writes results/maml_grouped.md.
 
 Run: python -m benchmarks.maml_grouped [--seeds 5] [--shard 0/2] [--tables sleepstudy]
@@ -66,6 +67,7 @@ from autometa.maml import MAMLRegressor, mlp
 from autometa.maml.learners import MetaInit, standardisation
 from autometa.metadataset.sources.reserved import ReservedList
 from autometa.paths import shared_dir
+from benchmarks.rowfiles import append_rows, parse_shard, read_rows
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -217,11 +219,8 @@ def units(tables: list[str], seeds: int) -> Iterator[tuple[str, int, int, int]]:
 
 
 def run(tables: list[str], seeds: int, iterations: int, shard: int, n_shards: int) -> None:
-    done: set[tuple[str, int, int, int]] = set()
-    if ROWS.exists():
-        old = pd.read_csv(ROWS)
-        done = set(zip(old.table, old.seed, old.fold, old.k, strict=True))
-    ROWS.parent.mkdir(parents=True, exist_ok=True)
+    old = read_rows(ROWS, ["table", "seed", "fold", "k"])
+    done = set(zip(old.table, old.seed, old.fold, old.k, strict=True))
     loaded: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     todo = [u for i, u in enumerate(units(tables, seeds)) if i % n_shards == shard]
     for n, (name, seed, fold, k) in enumerate(todo, 1):
@@ -230,7 +229,7 @@ def run(tables: list[str], seeds: int, iterations: int, shard: int, n_shards: in
         groups = loaded.setdefault(name, load(name))
         rows = one_fold(name, groups, seed, fold, k, iterations)
         if rows:
-            pd.DataFrame(rows).to_csv(ROWS, mode="a", header=not ROWS.exists(), index=False)
+            append_rows(ROWS, shard, rows)
         print(f"[{n}/{len(todo)}] {name} seed {seed} fold {fold} k={k}: {len(rows)} rows",
               flush=True)  # fmt: skip
 
@@ -243,7 +242,7 @@ def bootstrap(values: np.ndarray, seed: int = 0, n: int = 2000) -> tuple[float, 
 
 
 def report() -> None:
-    rows = pd.read_csv(ROWS)
+    rows = read_rows(ROWS)
     lines = ["# Grouped data: a meta-learned start against pooled and per-group models", "",
              "From `python -m benchmarks.maml_grouped` (protocol and rule in its docstring). "
              "nMSE: test MSE over the training groups' target variance (lower is better); "
@@ -307,7 +306,7 @@ def main() -> None:
         report()
         return
     torch.set_num_threads(1)
-    i, n = (int(v) for v in args.shard.split("/"))
+    i, n = parse_shard(args.shard)
     run(args.tables.split(","), args.seeds, args.iterations, i, n)
 
 

@@ -35,9 +35,9 @@ steps of 0.1 for every gradient method; Meta-SGD: its learned step sizes):
 Prototypical networks are trained once per (table, shots, seed) with the v1 episodes and
 reported beside every variant.
 
-Rows go to results/maml_tabular/rows.csv (one per table, shots, seed, variant and method)
-as they finish; a rerun skips the finished ones. ``--seeds`` runs seeds 0..n-1 (the
-network's initialisation, the training episodes); ``--report`` writes
+Rows go to results/maml_tabular/rows-<shard>.csv (one per table, shots, seed, variant and
+method) as they finish; a rerun skips the finished ones of every shard. ``--seeds`` runs
+seeds 0..n-1 (the network's initialisation, the training episodes); ``--report`` writes
 results/maml_tabular.md: per variant and seed, and the means over seeds with their spread.
 
 Run: python -m benchmarks.maml_tabular [--variants v1,validated] [--seeds 5]
@@ -59,6 +59,7 @@ import torch
 
 from autometa.maml import EpisodeTasks, MetaLearner, PrototypicalNetwork, cross_entropy_loss, mlp
 from autometa.paths import shared_dir
+from benchmarks.rowfiles import append_rows, parse_shard, read_rows
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -227,11 +228,7 @@ def one_setting(
 
 def run(variants: list[str], seeds: int, iterations: int, shard: int, n_shards: int) -> None:
     torch.set_num_threads(1)
-    done = (
-        pd.read_csv(ROWS)
-        if ROWS.exists()
-        else pd.DataFrame(columns=["table", "shots", "seed", "variant", "iterations"])
-    )
+    done = read_rows(ROWS, ["table", "shots", "seed", "variant", "iterations"])
     have = set(
         zip(
             done["table"],
@@ -242,14 +239,13 @@ def run(variants: list[str], seeds: int, iterations: int, shard: int, n_shards: 
             strict=True,
         )
     )
-    ROWS.parent.mkdir(parents=True, exist_ok=True)
     settings = [(name, k, seed) for seed in range(seeds) for name in TABLES for k in (1, 5)]
     for i, (name, k, seed) in enumerate(settings):
         todo = [v for v in variants if (name, k, seed, v, iterations) not in have]
         if i % n_shards != shard or not todo:
             continue
         rows = one_setting(name, k, seed, todo, iterations)
-        pd.DataFrame(rows).to_csv(ROWS, mode="a", header=not ROWS.exists(), index=False)
+        append_rows(ROWS, shard, rows)
         print(
             pd.DataFrame(rows)[
                 ["table", "shots", "seed", "variant", "method", "accuracy"]
@@ -259,7 +255,7 @@ def run(variants: list[str], seeds: int, iterations: int, shard: int, n_shards: 
 
 
 def report(iterations: int) -> None:
-    rows = pd.read_csv(ROWS)
+    rows = read_rows(ROWS)
     rows = rows[rows["iterations"] == iterations]
     seeds = sorted(rows["seed"].unique())
     lines = ["# Few-shot classification on held-out classes (MAML / Meta-SGD / prototypical)", "",
@@ -316,7 +312,7 @@ def main() -> None:
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         parser.error(f"unknown variants {sorted(unknown)}; choose from {VARIANTS}")
-    i, n = (int(v) for v in args.shard.split("/"))
+    i, n = parse_shard(args.shard)
     run(variants, args.seeds, args.iterations, i, n)
 
 
