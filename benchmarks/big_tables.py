@@ -249,7 +249,8 @@ def one(
     out["score"] = score(model.predict_task(test))
     board = model.leaderboard_
     out.update(best=model.best_config_, refit=model.refit_,
-               evaluations=int((board["status"] != "skipped").sum()))  # fmt: skip
+               evaluations=int((board["status"] != "skipped").sum()),
+               phases=model.result_.phases)  # fmt: skip
     return out
 
 

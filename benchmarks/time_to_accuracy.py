@@ -194,7 +194,8 @@ def run_workers(
     board = clf.leaderboard_
     return {"accuracy": acc, "wall": wall, "best": clf.best_config_, "refit": clf.refit_,
             "evaluations": int((board["status"] != "skipped").sum()),
-            "lost": int((board["status"] == "lost").sum())}  # fmt: skip
+            "lost": int((board["status"] == "lost").sum()),
+            "phases": clf.result_.phases}  # fmt: skip
 
 
 def run_random(train: Task, test: Task, budget: int, knowledge: Knowledge) -> dict[str, Any]:

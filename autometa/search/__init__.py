@@ -159,6 +159,11 @@ class SearchResult:
         True when a KeyboardInterrupt (Ctrl-C) stopped the racing before the budget was
         spent: the result is the best of what had been evaluated (an AutometaWarning says
         so). An interrupt before any successful evaluation is not caught.
+    phases : dict of str to float
+        Where the time went: the seconds from the search's start at which each phase
+        ended, in order: "racing" (absent after a Ctrl-C), "workers closed" (the
+        executor's workers or the Dask client), "final fit", and "ensemble" when one was
+        tried. A run past its budget says here which phase took the time.
     """
 
     leaderboard: pd.DataFrame
@@ -172,6 +177,7 @@ class SearchResult:
     ensemble: list[dict[str, Any]] = field(default_factory=list)
     oof: pd.DataFrame | None = None
     interrupted: bool = False
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def search(
@@ -219,6 +225,11 @@ def search(
     cost = CostModel(costs, task.X.shape[1], task.n_classes, s.cv)
     state = State(task, s, proposals, start, cost, curves, callback)
     samples = rungs(task.strata, s.eta, s.min_rows, s.cv, s.random_state)
+    phases: dict[str, float] = {}
+
+    def ended(phase: str) -> None:
+        phases[phase] = round(time.perf_counter() - start, 3)
+
     try:
         cluster = client if client is not None else s.scheduler
         executing = (
@@ -228,6 +239,7 @@ def search(
         with noted_interrupts() as check, executing as executor:
             state.check_interrupt, state.executor = check, executor
             race(state, samples)
+            ended("racing")
         interrupted = False
     except KeyboardInterrupt:
         # Ctrl-C stops the racing, not the job: what was evaluated is kept and the best so
@@ -244,10 +256,13 @@ def search(
             AutometaWarning,
             stacklevel=2,
         )
+    ended("workers closed")
     top, pipeline, fitted_on = final_fit(state)
+    ended("final fit")
     members: list[dict[str, Any]] = []
     if s.ensemble and top.status == Status.OK:
         built = fit_ensemble(state, top, pipeline, fitted_on, samples)
+        ended("ensemble")
         if built is not None:
             pipeline, _ = built
             members = pipeline.describe()
@@ -269,5 +284,5 @@ def search(
     return SearchResult(
         board, trajectory(state.records), top.config_id, float(top.score), pipeline,
         fitted_on, time.perf_counter() - start, top.status == Status.FALLBACK, members, oof,
-        interrupted,
+        interrupted, phases,
     )  # fmt: skip

@@ -179,6 +179,29 @@ def test_a_refit_that_runs_out_of_time_stops_before_the_slack_line(
     assert ends and max(ends) <= line - margin + 0.01, (max(ends) - line, margin)
 
 
+def test_the_result_says_which_phase_took_the_time(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa.search import refit as refit_module
+
+    small = task.subset(np.arange(600))
+    rec = autometa.recommend(small)
+    real = refit_module.fit_within
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)  # the final fit takes at least this long
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(refit_module, "fit_within", slow)
+    result = race(small, rec, SearchSettings(time_budget=4.0, ensemble=False, random_state=0))
+    assert result.refit == "all rows"
+    phases = result.phases
+    assert list(phases) == ["racing", "workers closed", "final fit"]
+    assert list(phases.values()) == sorted(phases.values())
+    assert phases["final fit"] - phases["workers closed"] >= 0.5
+    assert phases["final fit"] <= result.seconds
+
+
 def test_local_search_steps_off_the_grid_once_the_ranking_is_raced(task: autometa.Task) -> None:
     small = task.subset(np.arange(400))
     rec = autometa.recommend(small)
