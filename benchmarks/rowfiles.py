@@ -1,8 +1,8 @@
-"""The CSV rows files of the benchmarks that run in shards (optimizer, maml_tabular,
-maml_grouped): each shard appends to a file of its own beside the benchmark's rows file
-(``rows.csv`` -> ``rows-0.csv``, ``rows-1.csv``), so two shards running side by side never
-write one file (nor both write its header), and whatever reads the rows (the resume of
-each shard, the report) reads them all.
+"""The rows files of the benchmarks that run in shards (CSV: optimizer, maml_tabular,
+maml_grouped; JSON lines: big_tables): each shard appends to a file of its own beside the
+benchmark's rows file (``rows.csv`` -> ``rows-0.csv``, ``rows-1.csv``), so two shards
+running side by side never write one file (nor both write its header), and whatever reads
+the rows (the resume of each shard, the report) reads them all.
 """
 
 from __future__ import annotations
@@ -28,15 +28,20 @@ def shard_file(rows: Path, i: int) -> Path:
     return rows.with_name(f"{rows.stem}-{i}{rows.suffix}")
 
 
+def shard_paths(rows: Path) -> list[Path]:
+    """The files that exist of ``rows`` and of its shards, in name order."""
+    shards = sorted(rows.parent.glob(f"{rows.stem}-*{rows.suffix}"))
+    return ([rows] if rows.exists() else []) + [
+        p for p in shards if p.stem[len(rows.stem) + 1 :].isdigit()
+    ]
+
+
 def read_rows(rows: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Every row recorded: ``rows`` itself and every shard's file beside it, in name order.
 
     With no file yet, an empty frame of ``columns``.
     """
-    paths = ([rows] if rows.exists() else []) + sorted(
-        rows.parent.glob(f"{rows.stem}-*{rows.suffix}")
-    )
-    frames = [pd.read_csv(p) for p in paths if p.stat().st_size > 0]
+    frames = [pd.read_csv(p) for p in shard_paths(rows) if p.stat().st_size > 0]
     if not frames:
         return pd.DataFrame(columns=columns or [])
     return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,225 @@
+"""The report of the big-tables benchmark (``python -m benchmarks.big_tables --report``):
+results/big_tables.md from the run files. The protocol, the plan and the rules are in
+``benchmarks/big_tables.py``'s docstring; this module only reads the rows and applies them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from autometa.metadataset.builder import read_jsonl
+from benchmarks.big_tables import (
+    ABLATIONS,
+    FIRST,
+    METHODS,
+    RESULTS,
+    RETRY,
+    RETRY_SEEDS,
+    RETRY_TABLES,
+    RUNS,
+    UNBUDGETED,
+)
+from benchmarks.budgeted import BOOTSTRAP, adherence, comparison, interval
+from benchmarks.rowfiles import shard_paths
+
+SLACK = 1.10  # "within budget + 10 %"
+MEMORY = 3.0  # the issue's peak RSS target: at most 3x the table as float64
+TARGET_TABLE, TARGET_SCORE, TARGET_SEEDS = "make_classification_1M_50", 0.955, (0, 1, 2)
+
+
+def read_runs(path: Path) -> pd.DataFrame:
+    """Every run recorded in ``path`` and its shards' files (a torn last line is skipped),
+    with an ``error`` column (None for a run that ended)."""
+    runs = pd.DataFrame([r for p in shard_paths(path) for r in read_jsonl(p)])
+    if runs.empty:
+        return runs
+    if "error" not in runs:
+        runs["error"] = None
+    runs["seed"] = runs.get("seed", pd.Series(0, index=runs.index)).fillna(0).astype(int)
+    return runs
+
+
+def cell(runs: pd.DataFrame, budget: int) -> str:
+    """One table's runs of one method: mean score ± its spread over seeds (the number of
+    seeds; the largest wall / budget; the largest peak RSS / the table as float64)."""
+    scores = runs["score"].dropna()
+    if scores.empty:
+        return "failed"
+    spread = f" ± {scores.std():.4f}" if len(scores) > 1 else ""
+    wall = f"; {runs['wall'].max() / budget:.2f}x" if budget else f"; {runs['wall'].max():.0f} s"
+    peak = (runs["peak_mb"] / runs["table_mb"]).max()
+    return f"{scores.mean():.4f}{spread} ({len(scores)}{wall}; {peak:.1f}x)"
+
+
+def budget_section(runs: pd.DataFrame, budget: int) -> list[str]:
+    """The table of one budget's runs (the defaults beside them), then its targets."""
+    part = runs[(runs["budget"] == budget) | runs["method"].isin(UNBUDGETED)]
+    cols = [m for m in METHODS if m in set(part["method"])]
+    sizes = runs.groupby("table")["n_train"].first().sort_values()
+    lines = [f"## {budget} s", "",
+             "A cell: mean score ± standard deviation over seeds (seeds; the largest wall / "
+             "budget, or fit seconds for a default; the largest peak RSS / the table as "
+             "float64).", "", "| table | rows | " + " | ".join(cols) + " |",
+             "|---|---|" + "---|" * len(cols)]  # fmt: skip
+    for name, n in sizes.items():
+        mine = part[part["table"] == name]
+        if mine.empty:
+            continue
+        cells = [cell(mine[mine["method"] == m], 0 if m in UNBUDGETED else budget)
+                 if (mine["method"] == m).any() else "" for m in cols]  # fmt: skip
+        lines.append(f"| {name} | {n:,} | " + " | ".join(cells) + " |")
+    lines += ["", *adherence(part[part["error"].isna()], cols, [budget], UNBUDGETED), ""]
+    lines += targets(part, budget, cols)
+    fam = family_means(part, cols, budget)
+    if "autometa" in cols and len(cols) > 1 and len(fam):
+        lines += comparison(fam, "autometa", cols, [budget], UNBUDGETED, "score")
+        lines += ["", f"(Over the {len(fam)} families where every method above has a score.)",
+                  ""]  # fmt: skip
+    return lines
+
+
+def family_means(part: pd.DataFrame, cols: list[str], budget: int) -> pd.DataFrame:
+    """Scores, one row per family (the mean of its tables' means over seeds), columns
+    (method, budget); only the tables where every method in ``cols`` has a score."""
+    ok = part[part["error"].isna()]
+    per_table = ok.pivot_table(index=["family", "table"], columns="method", values="score",
+                               aggfunc="mean")[cols].dropna()  # fmt: skip
+    per_family = per_table.groupby(level="family").mean()
+    per_family.columns = pd.MultiIndex.from_tuples(
+        [(m, 0 if m in UNBUDGETED else budget) for m in per_family.columns]
+    )
+    return per_family
+
+
+def targets(part: pd.DataFrame, budget: int, cols: list[str]) -> list[str]:
+    """The issue's targets that this budget's runs decide (the plan in the docstring)."""
+    ours = [m for m in cols if m.startswith("autometa")]
+    lines = [f"### Targets at {budget} s", ""]
+    for m in ours:
+        r = part[part["method"] == m]
+        within = int(((r["wall"] <= budget * SLACK) & r["error"].isna()).sum())
+        ratio = r["peak_mb"] / r["table_mb"]
+        lines.append(f"- {m}: {within} of {len(r)} runs within budget + 10 % (largest wall / "
+                     f"budget {r['wall'].max() / budget:.2f}); peak RSS at most {MEMORY:g}x the "
+                     f"table in {int((ratio <= MEMORY).sum())} of {len(r)} runs (median "
+                     f"{ratio.median():.1f}x, largest {ratio.max():.1f}x)")  # fmt: skip
+    if {"autometa", "FLAML"} <= set(cols):
+        lines.append(versus(family_means(part, ["autometa", "FLAML"], budget), "FLAML", budget))
+    if budget == 60 and {"autometa", "HGB"} <= set(cols):
+        means = part[part["error"].isna()].pivot_table(
+            index="table", columns="method", values="score", aggfunc="mean"
+        )[["autometa", "HGB"]].dropna()  # fmt: skip
+        above = means[means["autometa"] > means["HGB"]]
+        below = ", ".join(means.index[means["autometa"] <= means["HGB"]])
+        lines.append(f"- autometa above HistGradientBoosting's defaults on {len(above)} of "
+                     f"{len(means)} tables{'; not on: ' + below if below else ''}")  # fmt: skip
+    if budget == 60 and {"autometa", "autometa random order"} <= set(cols):
+        fam = family_means(part, ["autometa", "autometa random order"], budget)
+        lines.append(versus(fam, "autometa random order", budget))
+    two = part[(part["method"] == "autometa 2 workers") & (part["table"] == TARGET_TABLE)]
+    two = two[two["seed"].isin(TARGET_SEEDS)]
+    if budget == 60 and len(two):
+        scores = ", ".join(f"seed {r.seed}: {r.score:.4f}" for r in two.sort_values("seed")
+                           .itertuples())  # fmt: skip
+        met = len(two) == len(TARGET_SEEDS) and bool((two["score"] >= TARGET_SCORE).all())
+        lines.append(f"- {TARGET_TABLE}, 2 workers, seeds 0-2, every run >= {TARGET_SCORE}: "
+                     f"{scores} ({'met' if met else 'missed'})")  # fmt: skip
+    return [*lines, ""]
+
+
+def versus(fam: pd.DataFrame, other: str, budget: int) -> str:
+    """autometa minus ``other``: the mean over families with its bootstrap interval."""
+    diff = (fam[("autometa", budget)] - fam[(other, budget)]).to_numpy()
+    if not len(diff):
+        return f"- autometa minus {other}: no table has both yet"
+    low, high = interval(diff)
+    return (f"- autometa minus {other}: {diff.mean():+.4f} [{low:+.4f}, {high:+.4f}] (95 % "
+            f"bootstrap over {len(diff)} families, {BOOTSTRAP:,} resamples; above 0: "
+            f"{'yes' if low > 0 else 'no'})")  # fmt: skip
+
+
+def report() -> None:
+    runs = read_runs(RUNS)
+    lines = ["# Big tables", "", "Generated by `python -m benchmarks.big_tables --report` "
+             "(protocol, plan and rules in its docstring). Score: test accuracy "
+             "(classification) or R2 (regression).", ""]  # fmt: skip
+    if not runs.empty:
+        for budget in sorted(b for b in runs["budget"].unique() if b > 0):
+            lines += budget_section(runs, int(budget))
+        errors = runs[runs["error"].notna()]
+        if len(errors):
+            lines += ["## Runs that failed", ""]
+            lines += [f"- {r.table} / {r.method} / {r.budget} s / seed {r.seed}: {r.error}"
+                      for r in errors.itertuples()]  # fmt: skip
+            lines.append("")
+    first = read_runs(FIRST)
+    if not first.empty:
+        lines += rung_rule(first)
+    retry = read_runs(RETRY)
+    if not retry.empty:
+        lines += rung_retry(retry)
+    (RESULTS / "big_tables.md").write_text("\n".join(lines) + "\n")
+
+
+def rung_rule(runs: pd.DataFrame) -> list[str]:
+    """The rung change's first rule (docstring) on the tables where both ran at 60 s."""
+    at = runs[(runs["budget"] == 60) & runs["method"].isin(["autometa", *ABLATIONS])]
+    both = at.pivot_table(index="table", columns="method", values="wall", aggfunc="first")
+    if ABLATIONS[0] not in both or "autometa" not in both:
+        return []
+    both = both.dropna()
+    part = at[at["table"].isin(both.index)].set_index(["table", "method"])
+    out = ["## The rung change's first rule (60 s, 1 worker, 1 seed)", ""]
+    verdict = []
+    for m in (ABLATIONS[0], "autometa"):
+        walls = part.xs(m, level="method")["wall"]
+        scores = part.xs(m, level="method")["score"]
+        within = int((walls <= 60 * SLACK).sum())
+        verdict.append((within, float(scores.mean())))
+        out.append(f"- {m}: {within} of {len(walls)} runs within budget + 10 %, mean score "
+                   f"{scores.mean():.4f}, largest wall / budget {walls.max() / 60:.2f}")  # fmt: skip
+    keeps = verdict[0][0] >= verdict[1][0] and verdict[0][1] >= verdict[1][1]
+    out += ["", f"Verdict on {len(both)} tables: the change "
+            f"{'is the default' if keeps else 'stays off (the rule is not met)'}.",
+            ""]  # fmt: skip
+    return out
+
+
+def rung_retry(runs: pd.DataFrame) -> list[str]:
+    """The rung change's retry (docstring): every seed's run counts towards "within
+    budget + 10 %" (a failed run is not within); the score is each table's mean over seeds."""
+    at = runs[(runs["budget"] == 60) & runs["method"].isin(["autometa", *ABLATIONS])]
+    expected = 2 * RETRY_SEEDS * RETRY_TABLES
+    out = ["## The rung change's retry, after the refit's stop margin (60 s, 1 worker, "
+           f"{RETRY_SEEDS} seeds)", ""]  # fmt: skip
+    means = at[at["error"].isna()].pivot_table(
+        index="table", columns="method", values="score", aggfunc="mean"
+    )
+    verdict = []
+    for m in (ABLATIONS[0], "autometa"):
+        mine = at[at["method"] == m]
+        within = int(((mine["wall"] <= 60 * SLACK) & mine["error"].isna()).sum())
+        score = float(means[m].mean()) if m in means else float("nan")
+        verdict.append((within, score))
+        largest = mine["wall"].max() / 60 if len(mine) else float("nan")
+        out.append(f"- {m}: {within} of {len(mine)} runs within budget + 10 % (largest wall / "
+                   f"budget {largest:.2f}), mean score {score:.4f} over "
+                   f"{int(means[m].notna().sum()) if m in means else 0} tables")  # fmt: skip
+    if ABLATIONS[0] in means and "autometa" in means:
+        diff = (means[ABLATIONS[0]] - means["autometa"]).dropna().to_numpy()
+        low, high = interval(diff)
+        out.append(f"- score with the change minus without: {diff.mean():+.4f} "
+                   f"[{low:+.4f}, {high:+.4f}] (95 % bootstrap over {len(diff)} tables)")  # fmt: skip
+    past = at[at["wall"] > 60 * SLACK].sort_values("wall", ascending=False)
+    for r in past.itertuples():
+        out.append(f"  - past budget + 10 %: {r.method}, {r.table}, seed {r.seed}: wall / "
+                   f"budget {r.wall / 60:.2f}, final model {r.refit}")  # fmt: skip
+    if len(at) < expected:
+        out += ["", f"Not decided yet: {len(at)} of {expected} runs.", ""]
+        return out
+    keeps = verdict[0][0] >= verdict[1][0] and verdict[0][1] >= verdict[1][1]
+    out += ["", f"Verdict: the change {'becomes the default' if keeps else 'stays off'} "
+            "(the rule in the docstring).", ""]  # fmt: skip
+    return out

@@ -1,0 +1,43 @@
+"""The big-tables report applies the rules written before the run (big_tables docstring)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from benchmarks.big_tables_report import TARGET_TABLE, targets
+
+
+def runs(
+    scores: list[float], walls: list[float], method: str = "autometa 2 workers"
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "table": TARGET_TABLE,
+            "family": TARGET_TABLE,
+            "method": method,
+            "budget": 60,
+            "seed": range(len(scores)),
+            "score": scores,
+            "wall": walls,
+            "peak_mb": 900.0,
+            "table_mb": 286.0,
+            "error": None,
+        }
+    )
+
+
+def test_the_1m_table_target_needs_every_one_of_three_seeds() -> None:
+    met = "\n".join(targets(runs([0.96, 0.957, 0.99], [60, 61, 62]), 60, ["autometa 2 workers"]))
+    assert "(met)" in met
+    missed = "\n".join(targets(runs([0.96, 0.95, 0.99], [60, 61, 62]), 60, ["autometa 2 workers"]))
+    assert "(missed)" in missed
+    short = "\n".join(targets(runs([0.96, 0.97], [60, 61]), 60, ["autometa 2 workers"]))
+    assert "(missed)" in short  # two of the three runs are not the target
+
+
+def test_a_failed_run_is_not_within_the_budget() -> None:
+    part = runs([0.9, 0.9, float("nan")], [60.0, 66.5, float("nan")], method="autometa")
+    part.loc[2, "error"] = "stopped after 900 s"
+    line = next(x for x in targets(part, 60, ["autometa"]) if x.startswith("- autometa:"))
+    assert "1 of 3 runs within budget + 10 %" in line
+    assert "peak RSS at most 3x the table in 0 of 3 runs" in line
