@@ -15,8 +15,8 @@ Protocol:
   the other in one process. Optuna is imported before the runs (as FLAML is in
   time_to_accuracy), so its import does not count against the first TPE run's budget.
 - Each run appends a row to results/optimizer/rows.csv (a shard's to rows-<i>.csv) as it
-  ends; a rerun skips the finished ones of every shard. ``--shard i/n`` runs every n-th (table, seed) from i: two shards run
-  side by side, one per core.
+  ends; a rerun skips the finished ones of every shard. ``--shard i/n`` runs every n-th
+  (table, seed) from i: two shards run side by side, one per core.
 
 ``--report`` writes results/optimizer.md: per table and variant the mean and standard
 deviation over the seeds; per seed the mean over tables; the rule's verdict; the targets.
