@@ -136,6 +136,8 @@ def _case(seed: int) -> dict[str, Any]:
             clf.predict(X.iloc[:3] if hasattr(X, "iloc") else X[:3])
         outcome = "fallback model" if clf.fallback_ else "model"
         message = clf.refit_
+        # Where a late run's time went: the search's phases, and what fit spent before it.
+        case["phases"] = ", ".join(f"{k} {v:.2f}" for k, v in clf.result_.phases.items())
     except AutometaError as exc:
         outcome, message = f"{type(exc).__name__}", str(exc)
         assert message, "an AutometaError without a message"
@@ -171,6 +173,13 @@ def test_every_fit_gives_a_model_or_a_documented_error(tmp_path: Path) -> None:
           f"| {int((r > 1.10).sum())} |"
           for label, r in (("below 5 s", ratio[over["budget"] < 5]),
                            ("5 s and more", ratio[over["budget"] >= 5])) if len(r)],
+        "",
+        "Runs past +10 % (5 s and more): the fit's seconds, and when each phase of the "
+        "search ended (seconds from the search's start, which comes after validation and "
+        "the meta-features):", "",
+        *([f"- seed {r.seed}, {r.table}, {r.budget} s, n_jobs {r.n_jobs}: {r.seconds} s; "
+           f"{r.phases}" for r in over[(ratio > 1.10) & (over["budget"] >= 5)].itertuples()]
+          or ["- none"]),
         "",
         "Errors by message (first 80 characters):", "",
         *[f"- {k} ({v})" for k, v in collections.Counter(
