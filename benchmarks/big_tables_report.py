@@ -205,7 +205,7 @@ def rung_retry(runs: pd.DataFrame) -> list[str]:
         verdict.append((within, score))
         largest = mine["wall"].max() / 60 if len(mine) else float("nan")
         out.append(f"- {m}: {within} of {len(mine)} runs within budget + 10 % (largest wall / "
-                   f"budget {largest:.2f}), mean score {score:.4f} over "
+                   f"budget {largest:.3f}), mean score {score:.4f} over "
                    f"{int(means[m].notna().sum()) if m in means else 0} tables")  # fmt: skip
     if ABLATIONS[0] in means and "autometa" in means:
         diff = (means[ABLATIONS[0]] - means["autometa"]).dropna().to_numpy()
