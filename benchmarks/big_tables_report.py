@@ -212,6 +212,17 @@ def rung_retry(runs: pd.DataFrame) -> list[str]:
         low, high = interval(diff)
         out.append(f"- score with the change minus without: {diff.mean():+.4f} "
                    f"[{low:+.4f}, {high:+.4f}] (95 % bootstrap over {len(diff)} tables)")  # fmt: skip
+    ratio = at["peak_mb"] / at["table_mb"]
+    for m, mine in at.groupby("method"):
+        r = ratio[mine.index]
+        out.append(f"- {m}: mean wall / budget {mine['wall'].mean() / 60:.3f}; final model "
+                   f"\"last CV fold\" in {int((mine['refit'] == 'last CV fold').sum())} runs; "
+                   f"peak RSS / table median {r.median():.0f}x, largest {mine['peak_mb'].max():,.0f} "
+                   f"MiB ({r[mine['peak_mb'].idxmax()]:.1f}x), at most 3x in {int((r <= MEMORY).sum())}")  # fmt: skip
+    per_table = at.pivot_table(index="table", columns="method", values="score",
+                               aggfunc=["mean", "std"]).round(4)  # fmt: skip
+    per_table.columns = [f"{m} ({stat})" for stat, m in per_table.columns]
+    out += ["", "Per table, score over the seeds:", "", per_table.to_markdown(), ""]
     past = at[at["wall"] > 60 * SLACK].sort_values("wall", ascending=False)
     for r in past.itertuples():
         out.append(f"  - past budget + 10 %: {r.method}, {r.table}, seed {r.seed}: wall / "
