@@ -202,3 +202,28 @@ def failures(errors: pd.DataFrame) -> list[str]:
     for r in errors.itertuples():
         lines.append(f"| {r.dataset} | {r.method} | {r.budget} | {str(r.error)[:120]} |")
     return lines
+
+
+def plot_means(
+    means: dict[int, pd.Series], searched: Sequence[str], complete: pd.DataFrame,
+    defaults: Sequence[str], score: str, n: int, path: Path,
+) -> None:  # fmt: skip
+    """The plot of both time-to-score benchmarks: each searched method's mean score per
+    budget, the unbudgeted ``defaults`` as horizontal lines; written to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    budgets = list(means)  # in the order the report made them
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for m in searched:
+        ax.plot(budgets, [means[b][m] for b in budgets], marker="o", label=m)
+    for m, style in zip(defaults, ("--", ":"), strict=False):
+        ax.axhline(complete[(m, 0)].mean(), linestyle=style, color="grey", label=f"{m} (no budget)")
+    ax.set_xlabel("time budget (s)")
+    ax.set_ylabel(f"mean test {score} ({n} datasets)")
+    ax.set_xticks(budgets)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)

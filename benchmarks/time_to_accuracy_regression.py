@@ -82,6 +82,7 @@ from benchmarks.budgeted import (  # noqa: E402
     failures,
     load_runs,
     method_names,
+    plot_means,
     run_methods,
 )
 from benchmarks.time_to_accuracy import _flaml_frame  # noqa: E402  (the same FLAML input as there)
@@ -206,11 +207,6 @@ def run(shard: int, n_shards: int, budgets: tuple[int, ...], methods: tuple[str,
 
 
 def report() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     runs = load_runs(RUNS)
     if runs.empty:
         print("no runs yet")
@@ -268,17 +264,15 @@ def report() -> None:
         lines.append(f"| {name} | {sizes[name]} | " + " | ".join(cells) + " |")
     (RESULTS / "time_to_accuracy_regression.md").write_text("\n".join(lines) + "\n")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for m in searched:
-        ax.plot(budgets, [means[b][m] for b in budgets], marker="o", label=m)
-    for m, style in zip([m for m in DEFAULTS if m in methods], ("--", ":"), strict=False):
-        ax.axhline(complete[(m, 0)].mean(), linestyle=style, color="grey", label=f"{m} (no budget)")
-    ax.set_xlabel("time budget (s)")
-    ax.set_ylabel(f"mean test R2 ({n} datasets)")
-    ax.set_xticks(budgets)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(RESULTS / "time_to_accuracy_regression.png", dpi=120)
+    plot_means(
+        means,
+        searched,
+        complete,
+        [m for m in DEFAULTS if m in methods],
+        "R2",
+        n,
+        RESULTS / "time_to_accuracy_regression.png",
+    )
     print((RESULTS / "time_to_accuracy_regression.md").read_text())
 
 

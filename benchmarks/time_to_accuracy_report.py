@@ -20,6 +20,7 @@ from benchmarks.budgeted import (
     failures,
     interval,
     load_runs,
+    plot_means,
 )
 from benchmarks.time_to_accuracy import (
     COMBINED,
@@ -263,11 +264,6 @@ def speed_at_30(runs: pd.DataFrame) -> list[str]:
 
 
 def report(folder: Path = RUNS) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     runs = load_runs(folder)
     if runs.empty:
         print("no runs yet")
@@ -348,15 +344,5 @@ def report(folder: Path = RUNS) -> None:
         lines.append(f"| {name} | {sizes[name]} | " + " | ".join(cells) + " |")
     (RESULTS / "time_to_accuracy.md").write_text("\n".join(lines) + "\n")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for m in searched:
-        ax.plot(budgets, [means[b][m] for b in budgets], marker="o", label=m)
-    for m, style in zip(defaults, ("--", ":"), strict=False):
-        ax.axhline(complete[(m, 0)].mean(), linestyle=style, color="grey", label=f"{m} (no budget)")
-    ax.set_xlabel("time budget (s)")
-    ax.set_ylabel(f"mean test accuracy ({n} datasets)")
-    ax.set_xticks(budgets)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(RESULTS / "time_to_accuracy.png", dpi=120)
+    plot_means(means, searched, complete, defaults, "accuracy", n, RESULTS / "time_to_accuracy.png")
     print((RESULTS / "time_to_accuracy.md").read_text())
