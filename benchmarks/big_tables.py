@@ -38,7 +38,7 @@ rung retry's verdict, below):
    68 s (the budget, the fresh process, the reading), 1,020 s, plus the two defaults
    (seconds to minutes; RandomForest on the 3,750,000 training rows up to
    ``DEFAULT_LIMIT``) and the held-out meta-model's training, once per table (about 35 s:
-   ``held_out_knowledge``); 23 tables, 6.5 CPU-hours: about 3.5 h on two shards.
+   ``train_held_out``); 23 tables, 6.5 CPU-hours: about 3.5 h on two shards.
 2. 60 s, ``autometa 2 workers``, seeds 0-2 (the issue's three runs of the 1M x 50 table;
    the other tables at the same seeds), alone on the machine, as it takes both cores:
    23 x 3 x 68 s, about 1.3 h.
@@ -202,24 +202,37 @@ def write_split(name: str, kind: str, folder: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- one run, in its process
-def held_out_knowledge(family: str, kind: str, folder: Path) -> Any:
-    """The meta-knowledge without the table's family (leave-one-family-out, as in
-    ``time_to_accuracy``). Its meta-model is trained once per table, by the first call (the
-    parent's, before the runs), and saved in ``folder``; every run loads that file (the
-    training is deterministic and the file round-trips), so the tens of seconds of training
-    are not repeated for each method and seed."""
-    from autometa.selectors import metamodel_class
-    from autometa.selectors.recommend import Knowledge, cost_models, train_metamodel
-    from autometa.space.metrics import PRIMARY
-
+def held_out(family: str, kind: str) -> MetaDataset:
+    """The meta-dataset of the table's kind without the table's family."""
     meta = MetaDataset.load(data_dir() / ("metadataset" if kind == "classification"
                                           else "metadataset_regression"))  # fmt: skip
-    held_out = meta.subset(meta.datasets.loc[meta.datasets["family"] != family, "name"].tolist())
+    return meta.subset(meta.datasets.loc[meta.datasets["family"] != family, "name"].tolist())
+
+
+def train_held_out(family: str, kind: str, folder: Path) -> Path:
+    """Train the meta-model without the table's family (leave-one-family-out, as in
+    ``time_to_accuracy``) once per table, into ``folder``, unless it is there: the parent
+    calls it before the runs, so the tens of seconds of training are not repeated for each
+    method and seed (the training is deterministic and the file round-trips)."""
+    from autometa.selectors.recommend import train_metamodel
+    from autometa.space.metrics import PRIMARY
+
     path = folder / "metamodel.pt"
     if not path.exists():
-        train_metamodel(held_out, PRIMARY[kind], random_state=0).save(path)
+        train_metamodel(held_out(family, kind), PRIMARY[kind], random_state=0).save(path)
+    return path
+
+
+def held_out_knowledge(family: str, kind: str, folder: Path) -> Any:
+    """A run's meta-knowledge: the meta-model of :func:`train_held_out` and the cost models
+    of the same held-out meta-dataset."""
+    from autometa.selectors import metamodel_class
+    from autometa.selectors.recommend import Knowledge, cost_models
+
+    path = train_held_out(family, kind, folder)
+    meta = held_out(family, kind)
     model = metamodel_class().load(path, device="cpu")
-    return Knowledge(model, *cost_models(held_out), held_out.configs.copy())
+    return Knowledge(model, *cost_models(meta), meta.configs.copy())
 
 
 def one(
@@ -366,7 +379,7 @@ def run(
         with tempfile.TemporaryDirectory() as tmp:
             shape = write_split(name, kind, Path(tmp))
             if name not in SYNTHETIC and any(m.startswith("autometa") for m, _, _ in todo):
-                held_out_knowledge(family, kind, Path(tmp))  # trained once, for every run
+                train_held_out(family, kind, Path(tmp))  # once, for every run
             for method, budget, seed in todo:
                 limit = DEFAULT_LIMIT if method in UNBUDGETED else budget * 5 + 600
                 args = [name, family, kind, method, str(budget), tmp, str(seed)]
