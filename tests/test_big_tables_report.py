@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmarks.big_tables_report import TARGET_TABLE, targets
+from benchmarks.big_tables import RETRY_SEEDS, RETRY_TABLES
+from benchmarks.big_tables_report import TARGET_TABLE, refit_margin, targets
 
 
 def runs(
@@ -41,3 +42,21 @@ def test_a_failed_run_is_not_within_the_budget() -> None:
     line = next(x for x in targets(part, 60, ["autometa"]) if x.startswith("- autometa:"))
     assert "1 of 3 runs within budget + 10 %" in line
     assert "peak RSS at most 3x the table in 0 of 3 runs" in line
+
+
+def test_a_change_is_kept_only_with_every_run_and_no_lower_score() -> None:
+    def full(score: float, wall: float, method: str = "autometa") -> pd.DataFrame:
+        one = [runs([score] * RETRY_SEEDS, [wall] * RETRY_SEEDS, method).assign(table=f"t{i}")
+               for i in range(RETRY_TABLES)]  # fmt: skip
+        return pd.concat(one, ignore_index=True).assign(refit="all rows")
+
+    kept = "\n".join(refit_margin(full(0.90, 62.0), full(0.91, 64.0)))
+    assert "Verdict: the change is kept" in kept
+    assert "+0.0100" in kept  # the difference, with its interval
+    lower = "\n".join(refit_margin(full(0.90, 62.0), full(0.89, 60.0)))
+    assert "Verdict: the change is reverted" in lower
+    late = full(0.95, 60.0)
+    late.loc[0, "wall"] = 66.1  # one run past budget + 10 %: fewer within than before
+    assert "Verdict: the change is reverted" in "\n".join(refit_margin(full(0.90, 62.0), late))
+    partial = "\n".join(refit_margin(full(0.90, 62.0), full(0.95, 60.0).head(7)))
+    assert "Not decided yet: 67 of 120 runs." in partial
