@@ -3,11 +3,10 @@
 Before a configuration has run, its fit time is the fit model's upper prediction
 (``inputs.Costs.fit``) times a machine factor: the geometric mean of measured / predicted fit
 times so far (1 before any measurement). Once it has run, its own time on its largest
-rung, scaled to more rows with the model's exponent for it (at least 1; 2 for kernel SVMs);
-the final fits scale it with the exponent raised by ``REFIT_EXPONENT_MARGIN``
-(:meth:`CostModel.refit_seconds`). Predicting is costed the same way, per 1,000 predicted
-rows, from ``Costs.predict`` (its time grows with the rows trained on for a k-NN), or as
-``PREDICT_SHARE`` of the fit without it. An untried off-grid neighbour costs its parent's times the cost ratio
+rung, scaled to more rows with the model's exponent for it (at least 1; 2 for kernel SVMs).
+Predicting is costed the same way, per 1,000 predicted rows, from ``Costs.predict``
+(its time grows with the rows trained on for a k-NN), or as ``PREDICT_SHARE`` of the fit
+without it. An untried off-grid neighbour costs its parent's times the cost ratio
 ``learners.neighbours`` gives. Peak memory is the memory model's mean prediction.
 """
 
@@ -21,15 +20,9 @@ import numpy as np
 from autometa.search.inputs import Costs
 from autometa.space.learners import root_id
 
-__all__ = ["PREDICT_SHARE", "REFIT_EXPONENT_MARGIN", "CostModel"]
+__all__ = ["PREDICT_SHARE", "CostModel"]
 
 PREDICT_SHARE = 0.3  # predicting, as a share of the fit, without a model of it
-#: A final fit that runs out of time is thrown away with the seconds it took, so it scales
-#: a measured fit with the exponent plus this: the 90th percentile of the exponent's error
-#: from one training size to the next at 16,000 rows and more, each table held out
-#: (benchmarks/results/cost_models.md). Without it, refits on the biggest tables ran to
-#: the line and ended with the model of a CV fold (big_tables.md, "last CV fold").
-REFIT_EXPONENT_MARGIN = 0.58
 
 
 @dataclass
@@ -71,21 +64,13 @@ class CostModel:
 
     def fit_seconds(self, config: str, rows: float) -> float:
         """Predicted seconds of one fit on ``rows`` rows (upper estimate)."""
-        return self._fit_seconds(config, rows, 0.0)
-
-    def refit_seconds(self, config: str, rows: float) -> float:
-        """Predicted seconds of the final fit on ``rows`` rows: :meth:`fit_seconds` with
-        the exponent that scales a measured fit raised by ``REFIT_EXPONENT_MARGIN``."""
-        return self._fit_seconds(config, rows, REFIT_EXPONENT_MARGIN)
-
-    def _fit_seconds(self, config: str, rows: float, margin: float) -> float:
         if config in self.measured:
             m_rows, m_sec = self.measured[config]
-            exponent = float(self._exponents[root_id(config)]) + margin
+            exponent = float(self._exponents[root_id(config)])
             return m_sec * max(rows / m_rows, 1.0) ** exponent
         if config in self.parents:  # an untried neighbour: its parent's time, scaled
             parent, cost = self.parents[config]
-            return self._fit_seconds(parent, rows, margin) * cost
+            return self.fit_seconds(parent, rows) * cost
         pred = self.costs.fit.predict(rows, self.n_features, self.n_classes, upper=True)
         return float(pred[config]) * self.factor
 
@@ -114,27 +99,21 @@ class CostModel:
         pred = self.costs.memory.predict(rows, self.n_features, self.n_classes)
         return float(pred[root_id(config)])
 
-    def eval_seconds(self, config: str, rows: int, folds: int | None = None) -> float:
-        """Predicted seconds of a ``folds``-fold evaluation (default ``cv``) on ``rows``
-        rows: each fold fits on (folds - 1) / folds of the rows and predicts the rest."""
-        folds = min(folds or self.cv, rows)
+    def eval_seconds(self, config: str, rows: int) -> float:
+        """Predicted seconds of a ``cv``-fold evaluation on ``rows`` rows: each fold fits on
+        (folds - 1) / folds of the rows and predicts the rest."""
+        folds = min(self.cv, rows)
         train = rows * (folds - 1) / folds
         return folds * (
             self.fit_seconds(config, train) + self.predict_seconds(config, train, rows / folds)
         )
 
     def learn(
-        self,
-        config: str,
-        rows: int,
-        fit_seconds: float,
-        predict_seconds: float = math.nan,
-        folds: int | None = None,
+        self, config: str, rows: int, fit_seconds: float, predict_seconds: float = math.nan
     ) -> None:
         """Record the measured mean fold fit and predict times of ``config`` on a
-        ``rows``-row rung, cross-validated on ``folds`` folds (default ``cv``: a rare class
-        makes fewer, and each fold then trains on fewer rows)."""
-        folds = min(folds or self.cv, rows)
+        ``rows``-row rung."""
+        folds = min(self.cv, rows)
         train_rows = rows * (folds - 1) / folds
         if config not in self.measured and config not in self.parents:
             # compare with the fit model once per grid configuration

@@ -27,7 +27,6 @@ __all__ = [
     "Job",
     "Outcome",
     "WorkerLost",
-    "fold_count",
     "run_here",
     "run_job",
 ]
@@ -80,21 +79,15 @@ class Outcome:
     seconds: float
 
 
-def fold_count(task: Task, rows: np.ndarray, cv: int) -> int:
-    """The folds of a cross-validation of ``task`` on ``rows``: ``cv``, or fewer when the
-    rarest class there has fewer rows (kddcup's rarest classes have 2: every rung of it is
-    cross-validated on 2 folds); regression: fewer when there are fewer rows (its bins
-    adapt to the folds, see ``fitting.cross_validate``)."""
-    if task.kind != "classification":
-        return int(min(cv, len(rows)))
-    return int(min(cv, task.y.iloc[rows].value_counts().min()))
-
-
 def run_job(task: Task, job: Job) -> list[FitResult]:
-    """Cross-validate ``job.config`` on ``job.rows`` of ``task`` within ``job.seconds``,
-    on :func:`fold_count` folds (at most ``job.folds``)."""
+    """Cross-validate ``job.config`` on ``job.rows`` of ``task`` within ``job.seconds``.
+
+    Classification uses no more folds than the rarest class has rows (regression: its bins
+    adapt to the folds, see ``fitting.cross_validate``).
+    """
     sub = task.subset(job.rows)
-    folds = fold_count(task, job.rows, job.folds)
+    rows = sub.y.value_counts().min() if sub.kind == "classification" else len(sub.y)
+    folds = int(min(job.folds, rows))
     return cross_validate(
         get_config(job.config), sub, folds,
         seconds=job.seconds, random_state=job.random_state, n_threads=job.n_threads,

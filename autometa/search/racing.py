@@ -174,9 +174,8 @@ def _open(
     if not state.any_ok():
         # Nothing fitted yet: what is predicted to fit first (in ranking order), then the
         # rest from the cheapest, so that the one forced evaluation is cheap.
-        n, rows, folds = len(state.task.y), len(samples[0]), state.folds(0, samples[0])
-        cost = {c: state.cost.eval_seconds(c, rows, folds) + state.cost.fit_seconds(c, n)
-                for c in configs}  # fmt: skip
+        n, rows = len(state.task.y), len(samples[0])
+        cost = {c: state.cost.eval_seconds(c, rows) + state.cost.fit_seconds(c, n) for c in configs}
         fits = [c for c in configs if cost[c] <= state.left()]
         configs = fits + sorted((c for c in configs if c not in fits), key=cost.__getitem__)
     bracket = _Bracket(len(open_), configs, tuple(configs))

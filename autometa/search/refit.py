@@ -1,7 +1,6 @@
 """The final fit: the winner's, a runner-up's when the winner's fails, or a fallback.
 
-The search holds back the predicted refit time (``CostModel.refit_seconds``, at most a
-quarter of the budget); when a
+The search holds back the predicted refit time (at most a quarter of the budget); when a
 refit on all rows is predicted not to end by the budget + ``REFIT_SLACK`` less
 ``STOP_MARGIN`` (:func:`final_line`), the winner is refitted on the largest stratified
 sample predicted to fit, and when that is no larger than a CV fold (or the refit runs out
@@ -115,7 +114,7 @@ def _rows_that_fit(state: State, config: str, allowed: float, low: int) -> int:
     n = len(state.task.y)
 
     def fits(rows: int) -> bool:
-        seconds = state.cost.refit_seconds(config, rows)
+        seconds = state.cost.fit_seconds(config, rows)
         return seconds <= allowed and state.memory_short(config, rows) is None
 
     if fits(n):
@@ -227,7 +226,7 @@ def fit_ensemble(
             members.append((config, weight, [pipeline], fitted_on))
             continue
         allowed = state.left()  # the slack is the winner's refit's: a member has its fold models
-        if state.cost.refit_seconds(config, n) <= allowed:
+        if state.cost.fit_seconds(config, n) <= allowed:
             try:
                 members.append((config, weight, [_fit(state, config, state.task, allowed)],
                                 "all rows"))  # fmt: skip

@@ -16,7 +16,7 @@ from autometa.exceptions import BadInputError
 from autometa.machine import available_mb
 from autometa.search.cost import CostModel
 from autometa.search.inputs import CurvePredictor, Proposals
-from autometa.search.jobs import MIN_JOB_SECONDS, Executor, Job, Outcome, WorkerLost, fold_count
+from autometa.search.jobs import MIN_JOB_SECONDS, Executor, Job, Outcome, WorkerLost
 from autometa.search.records import Record, Status, best_so_far
 from autometa.search.settings import SearchSettings
 from autometa.space.fitting import FitResult, FitTimeout
@@ -88,7 +88,6 @@ class State:
         # updates it): ``spare`` asks for it before every evaluation.
         self.best: Record | None = None
         self._predicted: dict[int, pd.Series] = {}  # rows -> the model's predicted scores
-        self._folds: dict[tuple[int, int], int] = {}  # (rung, rows) -> its CV folds
         # The class codes; none for regression (its out-of-fold "classes" are one column).
         kind = self.task.kind
         self.classes: np.ndarray | None = (
@@ -146,14 +145,6 @@ class State:
             self._predicted[rows] = self.curves.scores_at(rows)
         return self._predicted[rows]
 
-    def folds(self, rung: int, rows: np.ndarray) -> int:
-        """The folds of an evaluation on rung ``rung``, of rows ``rows``
-        (``jobs.fold_count``; cached, as a rung's rows are fixed)."""
-        key = (rung, len(rows))
-        if key not in self._folds:
-            self._folds[key] = fold_count(self.task, rows, self.settings.cv)
-        return self._folds[key]
-
     def memory_short(self, config: str, rows: float) -> str | None:
         """Why a fit of ``config`` on ``rows`` rows is predicted not to fit the free memory
         (``MEMORY_SHARE`` of it), or None (also without a memory model)."""
@@ -169,7 +160,7 @@ class State:
     def spare(self) -> float:
         """Seconds left after reserving the refit of the current best configuration."""
         best = self.best
-        reserve = self.cost.refit_seconds(best.config_id, len(self.task.y)) if best else 0.0
+        reserve = self.cost.fit_seconds(best.config_id, len(self.task.y)) if best else 0.0
         # At most a share of the budget is held back: a slow winner is then refitted on
         # the largest sample that fits (see refit.py) rather than stopping the search early.
         return self.left() - min(reserve, RESERVE_SHARE * self.settings.time_budget)
@@ -183,13 +174,13 @@ def plan(
     record is a skip, added with its reason)."""
     s = state.settings
     record = state.new_record(config, rung, len(rows), started=state.now(), key=key)
-    folds = state.folds(rung, rows)
+    folds = min(s.cv, len(rows))
     need = len(rows) * (folds - 1) / folds
     short = state.memory_short(config, need)
     if short is not None:
         record.status, record.message = Status.SKIPPED, short
         return state.add(record), None
-    predicted = state.cost.eval_seconds(config, len(rows), folds)
+    predicted = state.cost.eval_seconds(config, len(rows))
     allowed = state.spare()
     if predicted > allowed and state.any_ok():
         record.status = Status.SKIPPED
@@ -215,9 +206,7 @@ def finish(state: State, record: Record, outcome: Outcome) -> Record:
         record.score, record.score_std = float(np.mean(values)), float(np.std(values))
         record.fit_seconds = float(np.mean([r.fit_seconds for r in results]))
         predict_seconds = float(np.mean([r.predict_seconds for r in results]))
-        state.cost.learn(
-            record.config_id, record.n_rows, record.fit_seconds, predict_seconds, len(results)
-        )
+        state.cost.learn(record.config_id, record.n_rows, record.fit_seconds, predict_seconds)
         state.fold_models[record.config_id] = results[-1].model
         state.oof[record.config_id, record.rung] = _out_of_fold(state, results, record.n_rows)
         if state.settings.ensemble:

@@ -11,8 +11,7 @@ from sklearn.datasets import make_classification
 import autometa
 from autometa.estimators.base import search_inputs
 from autometa.search import Costs, SearchSettings, search
-from autometa.search.cost import REFIT_EXPONENT_MARGIN, CostModel
-from autometa.search.jobs import fold_count
+from autometa.search.cost import CostModel
 from autometa.space.learners import space
 from autometa.table.tabular import task_from_xy
 
@@ -51,35 +50,6 @@ def test_an_evaluation_costs_its_fits_and_its_predictions() -> None:
     cost.learn("knn_01", 3_000, fit_seconds=0.01, predict_seconds=2.0)
     assert cost.predict_seconds("knn_01", 20_000, 10_000) == pytest.approx(200.0)
     assert cost.fit_seconds("knn_01", 20_000) == pytest.approx(0.1)
-
-
-def test_a_rare_class_makes_fewer_folds_and_the_costs_know_it() -> None:
-    # kddcup's rarest classes have 2 rows: every evaluation there runs 2 folds, each
-    # training on half the rows, not two thirds.
-    rng = np.random.default_rng(0)
-    y = np.r_[np.zeros(500), np.ones(498), [2.0, 2.0]]
-    task = task_from_xy(pd.DataFrame(rng.normal(size=(1000, 3))).add_prefix("f"), y)
-    assert fold_count(task, np.arange(1000), 3) == 2
-    assert fold_count(task, np.arange(1000)[y < 2], 3) == 3
-    cost = CostModel(Costs(Fixed(1.0)), n_features=3, n_classes=3, cv=3)
-    cost.learn("rf_00", 1000, fit_seconds=2.0, folds=2)
-    assert cost.measured["rf_00"] == (500, 2.0)
-    assert cost.fit_seconds("rf_00", 1000) == pytest.approx(4.0)  # exponent 1
-    # Two folds of 500 rows, each fitting 2.0 s (and predicting 0.3 of that): 5.2 s.
-    assert cost.eval_seconds("rf_00", 1000, folds=2) == pytest.approx(2 * 2.0 * 1.3)
-
-
-def test_the_final_fit_is_planned_with_a_margin_on_the_exponent() -> None:
-    cost = CostModel(Costs(Fixed(1.0)), n_features=3, n_classes=2, cv=3)
-    cost.learn("rf_00", 3000, fit_seconds=2.0)  # 2,000 rows fitted per fold
-    assert cost.refit_seconds("rf_00", 8000) == pytest.approx(
-        2.0 * 4 ** (1 + REFIT_EXPONENT_MARGIN)
-    )
-    assert cost.refit_seconds("rf_00", 8000) > cost.fit_seconds("rf_00", 8000)
-    # Never below the measured time; unmeasured, the model's prediction as before (times
-    # the machine factor: rf_00 took 2.0 s where 1.0 s was predicted).
-    assert cost.refit_seconds("rf_00", 1000) == pytest.approx(2.0)
-    assert cost.refit_seconds("lr_00", 8000) == cost.fit_seconds("lr_00", 8000) == 2.0
 
 
 def test_memory_is_the_models_mean_and_unknown_without_one() -> None:

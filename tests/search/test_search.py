@@ -142,10 +142,9 @@ def test_a_slow_winner_is_refitted_on_the_largest_sample_that_fits(
 
     small = task.subset(np.arange(3000))
     rec = autometa.recommend(small)
-    # Every fit (the final fits too) is claimed to take 2 ms per row: all 3,000 rows (6 s)
-    # cannot fit a 4 s budget, about 1,700 rows can; a CV fold of the first rung trains
-    # on 667.
-    monkeypatch.setattr(CostModel, "_fit_seconds", lambda self, c, rows, margin: rows * 2e-3)
+    # Every fit is claimed to take 2 ms per row: all 3,000 rows (6 s) cannot fit a 4 s
+    # budget, about 1,700 rows can; a CV fold of the first rung trains on 667.
+    monkeypatch.setattr(CostModel, "fit_seconds", lambda self, c, rows: rows * 2e-3)
     result = race(small, rec, SearchSettings(time_budget=4.0, random_state=0))
     assert re.fullmatch(r"\d+ of 3000 rows", result.refit), result.refit
     rows = int(result.refit.split()[0])
