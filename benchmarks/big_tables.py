@@ -96,17 +96,18 @@ folds and two thirds), and a measured fit scaled to all rows with the cost model
 exponent was predicted too short. The change: the costs know the folds an evaluation
 ran (``jobs.fold_count``), and the final fits are planned with the exponent raised by
 a margin, ``cost.REFIT_EXPONENT_MARGIN`` = 0.58 (the 90th percentile of its error,
-benchmarks/cost_models.md), in the racing's reserve as in the refit (commit 188931d). Its rule, written before its runs: ``autometa``
-with the change on the retry's 12 tables, 60 s, 1 worker, seeds 0-4, alone on the
-machine as the retry was (one shard), in its own run file
+benchmarks/cost_models.md), in the racing's reserve as in the refit (commit 188931d).
+Its rule, written before its runs: ``autometa`` with the change on the retry's 12
+tables, 60 s, 1 worker, seeds 0-4, alone on the machine as the retry was (one shard), in
+its own run file
 (``--runs results/big_tables/refit_margin.jsonl``); it is kept if it ends at least as
 many of its 60 runs within budget + 10 % as the retry's ``autometa`` (60 of 60) and its
 mean score (over tables, of each table's mean over seeds) is not lower than that one's
 (0.8593). The report gives the difference with a 95 % bootstrap interval over the
 tables and the "last CV fold" counts. Wall time, written before: 60 runs of about 68 s
-(the retry's pace), about 70 min. It took 70 min; the rule reverted the change (the
-report has its figures: every run within budget, no "last CV fold", but a lower mean
-score), so the search is again the retry's.
+(the retry's pace), about 70 min. The rule reverted the change (the report has its
+figures: every run within budget, no "last CV fold", but a lower mean score), so the
+search is again the retry's.
 
 ``--report`` writes results/big_tables.md.
 
@@ -145,8 +146,8 @@ RUNS = RESULTS / "big_tables" / "runs.jsonl"  # the full run (docstring); shards
 FIRST = RESULTS / "big_tables" / "rung_first.jsonl"  # the rung change's first rule
 RETRY = RESULTS / "big_tables" / "rung_retry.jsonl"  # the rung change's retry (docstring)
 RETRY_SEEDS = 5
-MARGIN = RESULTS / "big_tables" / "refit_margin.jsonl"  # the refit margin (docstring)
 RETRY_TABLES = 12
+MARGIN = RESULTS / "big_tables" / "refit_margin.jsonl"  # the refit margin (docstring)
 MIN_ROWS = 50_000
 BUDGETS = (60, 300)
 METHODS = ("autometa", "autometa 2 workers", "autometa random order", "FLAML", "HGB", "RF")
