@@ -27,7 +27,6 @@ from benchmarks.rowfiles import shard_paths
 
 SLACK = 1.10  # "within budget + 10 %"
 MEMORY = 3.0  # the issue's peak RSS target: at most 3x the table as float64
-BEFORE_MARGIN, WITH_MARGIN = "autometa (the retry's)", "autometa with the refit margin"
 TARGET_TABLE, TARGET_SCORE, TARGET_SEEDS = "make_classification_1M_50", 0.955, (0, 1, 2)
 
 
@@ -203,12 +202,12 @@ def rung_retry(runs: pd.DataFrame) -> list[str]:
 def refit_margin(retry: pd.DataFrame, margin: pd.DataFrame) -> list[str]:
     """The refit margin's rule (docstring): its ``autometa`` runs against the retry's,
     by :func:`before_after`."""
+    old, new = "autometa (the retry's)", "autometa with the refit margin"
     before = retry[(retry["budget"] == 60) & (retry["method"] == "autometa")]
     after = margin[(margin["budget"] == 60) & (margin["method"] == "autometa")]
-    at = pd.concat([before.assign(method=BEFORE_MARGIN), after.assign(method=WITH_MARGIN)],
-                   ignore_index=True)  # fmt: skip
+    at = pd.concat([before.assign(method=old), after.assign(method=new)], ignore_index=True)
     title = f"## The refit margin (60 s, 1 worker, {RETRY_SEEDS} seeds)"
-    return before_after(at, WITH_MARGIN, BEFORE_MARGIN, title, ("is kept", "is reverted"))
+    return before_after(at, new, old, title, ("is kept", "is reverted"))
 
 
 def before_after(

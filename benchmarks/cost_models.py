@@ -82,17 +82,28 @@ def predictions(model: LearnedCostModel, points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=points.index).assign(config_id=ids)
 
 
-def held_out(meta: MetaDataset, quantity: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Predictions of the at-size points (each table held out) and of small points (half
-    of the datasets held out)."""
-    model = LearnedCostModel(quantity)  # type: ignore[arg-type]
-    points = model.points(meta)
+def held_out_models(meta: MetaDataset, quantity: str) -> dict[str, LearnedCostModel]:
+    """Per table with points above 16,000 rows: the model of ``quantity`` learned
+    without it (both at-size tests use them)."""
+    points = LearnedCostModel(quantity).points(meta)  # type: ignore[arg-type]
+    tables = sorted(points.loc[points["rows"] > 16_000, "dataset"].unique())
+    return {
+        table: LearnedCostModel(quantity).fit(  # type: ignore[arg-type]
+            meta.subset([d for d in meta.dataset_names if d != table])
+        )
+        for table in tables
+    }
+
+
+def held_out(
+    meta: MetaDataset, quantity: str, models: dict[str, LearnedCostModel]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predictions of the at-size points (each table held out: ``models``, from
+    :func:`held_out_models`) and of small points (half of the datasets held out)."""
+    points = LearnedCostModel(quantity).points(meta)  # type: ignore[arg-type]
     big = points[points["rows"] > 16_000]
-    at_size = []
-    for table in sorted(big["dataset"].unique()):
-        others = meta.subset([d for d in meta.dataset_names if d != table])
-        fitted = LearnedCostModel(quantity).fit(others)  # type: ignore[arg-type]
-        at_size.append(predictions(fitted, big[big["dataset"] == table]))
+    at_size = [predictions(fitted, big[big["dataset"] == table])
+               for table, fitted in models.items()]  # fmt: skip
     names = sorted(meta.dataset_names)
     small = points[points["dataset"].isin(names[1::2]) & (points["rows"] <= 16_000)]
     if quantity == "peak_mb" or small.empty:  # memory: measured at size only
@@ -102,16 +113,16 @@ def held_out(meta: MetaDataset, quantity: str) -> tuple[pd.DataFrame, pd.DataFra
     return pd.concat(at_size), predictions(fitted, small)
 
 
-def exponent_errors(meta: MetaDataset) -> pd.DataFrame:
+def exponent_errors(meta: MetaDataset, models: dict[str, LearnedCostModel]) -> pd.DataFrame:
     """Per held-out table, configuration and pair of consecutive training sizes of at
     least 16,000 rows (fits of at least ``MIN_SCALED_SECONDS`` each): the sizes and the
-    error of the exponent learned without the table (see the module docstring)."""
+    error of the exponent of the fit-time model learned without the table (``models``,
+    from :func:`held_out_models`; see the module docstring)."""
     points = LearnedCostModel("fit_seconds").points(meta)
     big = points[(points["rows"] >= 16_000) & (points["value"] >= MIN_SCALED_SECONDS)]
     out = []
-    for table in sorted(points.loc[points["rows"] > 16_000, "dataset"].unique()):
-        others = meta.subset([d for d in meta.dataset_names if d != table])
-        exponents = LearnedCostModel("fit_seconds").fit(others).exponents()
+    for table, fitted in models.items():
+        exponents = fitted.exponents()
         mine = big[big["dataset"] == table].sort_values("rows")
         for config, g in mine.groupby("config_id"):
             r, t = g["rows"].to_numpy(float), g["value"].to_numpy(float)
@@ -169,9 +180,10 @@ def main() -> None:
         "| covered by upper |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    at_size_all = {}
+    at_size_all, models = {}, {}
     for quantity in QUANTITIES:
-        at_size, small = held_out(meta, quantity)
+        models[quantity] = held_out_models(meta, quantity)
+        at_size, small = held_out(meta, quantity, models[quantity])
         at_size_all[quantity] = at_size
         lines += score_lines(quantity, "at size, each table", at_size)
         if not small.empty:
@@ -187,7 +199,7 @@ def main() -> None:
         f"8 bytes), {len(ratio)} points of 16,000 rows and more: median {q[0.5]:.1f}, "
         f"90th percentile {q[0.9]:.1f}, max {q[1.0]:.1f}.",
     ]
-    pairs = exponent_errors(meta)
+    pairs = exponent_errors(meta, models["fit_seconds"])
     errors = pairs["error"]
     q = errors.quantile([0.5, 0.75, 0.9, 0.95])
     lines += [
