@@ -23,6 +23,8 @@ Protocol:
   the run's process tree (its worker processes included) every 0.2 s with psutil and
   records the largest total RSS. ``table_mb`` is the training table as a float64 array
   (rows x features x 8 bytes): the issue's target is a peak RSS of at most 3x that.
+- An autometa run's row keeps its leaderboard, compact (``board``: config, rung, rows,
+  status, score, seconds, finished, message), from the killable refit's runs on.
 - Results go to results/big_tables/runs-<shard>.jsonl as they end; a rerun skips the runs
   finished in any shard's file. ``--methods``, ``--budgets``, ``--tables`` and ``--seeds``
   pick a subset; ``--shard i/n`` runs every n-th table from i. Within a shard, runs are in
@@ -333,6 +335,11 @@ def one(
     out.update(best=model.best_config_, refit=model.refit_,
                evaluations=int((board["status"] != "skipped").sum()),
                phases=model.result_.phases)  # fmt: skip
+    # The leaderboard, compact: what a run spent its time on (a row alone cannot say why
+    # two evaluations filled 50 s).
+    cols = ["config_id", "rung", "n_rows", "status", "score", "seconds", "finished", "message"]
+    compact = board[cols].assign(message=board["message"].str.slice(0, 80))
+    out["board"] = json.loads(compact.round(4).to_json(orient="values"))
     return out
 
 
