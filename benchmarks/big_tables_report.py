@@ -200,24 +200,45 @@ def rung_retry(runs: pd.DataFrame) -> list[str]:
 
 
 def refit_margin(retry: pd.DataFrame, margin: pd.DataFrame) -> list[str]:
-    """The refit margin's rule (docstring): its ``autometa`` runs against the retry's,
-    by :func:`before_after`."""
-    old, new = "autometa (the retry's)", "autometa with the refit margin"
-    before = retry[(retry["budget"] == 60) & (retry["method"] == "autometa")]
-    after = margin[(margin["budget"] == 60) & (margin["method"] == "autometa")]
+    """The refit margin's rule (docstring): its ``autometa`` runs against the retry's."""
+    return against(retry, margin, "the retry's", "the refit margin")
+
+
+def against(
+    base: pd.DataFrame,
+    changed: pd.DataFrame,
+    base_name: str,
+    change: str,
+    tables: list[str] | None = None,
+) -> list[str]:
+    """A change's 60 s ``autometa`` runs (``changed``) against those of the search
+    without it (``base``: the retry's, the full run's) on ``tables`` (default: the
+    retry's 12, all of ``base``'s), by :func:`before_after`."""
+    old, new = f"autometa ({base_name})", f"autometa with {change}"
+    before = base[(base["budget"] == 60) & (base["method"] == "autometa")]
+    after = changed[(changed["budget"] == 60) & (changed["method"] == "autometa")]
     at = pd.concat([before.assign(method=old), after.assign(method=new)], ignore_index=True)
-    title = f"## The refit margin (60 s, 1 worker, {RETRY_SEEDS} seeds)"
-    return before_after(at, new, old, title, ("is kept", "is reverted"))
+    if tables is not None:
+        at = at[at["table"].isin(tables)]
+    n_tables = RETRY_TABLES if tables is None else len(tables)
+    title = (f"## {change[0].upper()}{change[1:]} (60 s, 1 worker, {RETRY_SEEDS} seeds, "
+             f"{n_tables} tables)")  # fmt: skip
+    return before_after(at, new, old, title, ("is kept", "is reverted"), n_tables)
 
 
 def before_after(
-    at: pd.DataFrame, new: str, old: str, title: str, words: tuple[str, str]
+    at: pd.DataFrame,
+    new: str,
+    old: str,
+    title: str,
+    words: tuple[str, str],
+    n_tables: int = RETRY_TABLES,
 ) -> list[str]:
     """A change (method ``new``) against the search without it (``old``) on the same
     tables and seeds: every seed's run counts towards "within budget + 10 %" (a failed run
     is not within); the score is each table's mean over seeds. The verdict (``words``: kept,
-    not kept) once both have their ``RETRY_SEEDS`` x ``RETRY_TABLES`` runs."""
-    expected = 2 * RETRY_SEEDS * RETRY_TABLES
+    not kept) once both have their ``RETRY_SEEDS`` x ``n_tables`` runs."""
+    expected = 2 * RETRY_SEEDS * n_tables
     out = [title, ""]
     means = at[at["error"].isna()].pivot_table(
         index="table", columns="method", values="score", aggfunc="mean"
