@@ -24,7 +24,7 @@ Protocol:
   records the largest total RSS. ``table_mb`` is the training table as a float64 array
   (rows x features x 8 bytes): the issue's target is a peak RSS of at most 3x that.
 - An autometa run's row keeps its leaderboard, compact (``board``: config, rung, rows,
-  status, score, seconds, finished, message), from the killable refit's runs on.
+  status, score, seconds, finished, message), from the full run's 11th table on.
 - Results go to results/big_tables/runs-<shard>.jsonl as they end; a rerun skips the runs
   finished in any shard's file. ``--methods``, ``--budgets``, ``--tables`` and ``--seeds``
   pick a subset; ``--shard i/n`` runs every n-th table from i. Within a shard, runs are in

@@ -102,10 +102,15 @@ def targets(part: pd.DataFrame, budget: int, cols: list[str]) -> list[str]:
         r = part[part["method"] == m]
         within = int(((r["wall"] <= budget * SLACK) & r["error"].isna()).sum())
         ratio = r["peak_mb"] / r["table_mb"]
+        # What the fit added to the process it started in (the interpreter, the libraries
+        # and both splits, read): the part of the peak the search is answerable for.
+        added = (r["peak_mb"] - r["start_mb"]) / r["table_mb"]
         lines.append(f"- {m}: {within} of {len(r)} runs within budget + 10 % (largest wall / "
                      f"budget {r['wall'].max() / budget:.2f}); peak RSS at most {MEMORY:g}x the "
                      f"table in {int((ratio <= MEMORY).sum())} of {len(r)} runs (median "
-                     f"{ratio.median():.1f}x, largest {ratio.max():.1f}x)")  # fmt: skip
+                     f"{ratio.median():.1f}x, largest {ratio.max():.1f}x); above the process's "
+                     f"start, at most {MEMORY:g}x in {int((added <= MEMORY).sum())} (median "
+                     f"{added.median():.1f}x, largest {added.max():.1f}x)")  # fmt: skip
     if {"autometa", "FLAML"} <= set(cols):
         lines.append(versus(family_means(part, ["autometa", "FLAML"], budget), "FLAML", budget))
     if budget == 60 and {"autometa", "HGB"} <= set(cols):
@@ -210,19 +215,20 @@ def against(
     base_name: str,
     change: str,
     tables: list[str] | None = None,
+    method: str = "autometa",
 ) -> list[str]:
-    """A change's 60 s ``autometa`` runs (``changed``) against those of the search
+    """A change's 60 s runs of ``method`` (``changed``) against those of the search
     without it (``base``: the retry's, the full run's) on ``tables`` (default: the
     retry's 12, all of ``base``'s), by :func:`before_after`."""
-    old, new = f"autometa ({base_name})", f"autometa with {change}"
-    before = base[(base["budget"] == 60) & (base["method"] == "autometa")]
-    after = changed[(changed["budget"] == 60) & (changed["method"] == "autometa")]
+    old, new = f"{method} ({base_name})", f"{method} with {change}"
+    before = base[(base["budget"] == 60) & (base["method"] == method)]
+    after = changed[(changed["budget"] == 60) & (changed["method"] == method)]
     at = pd.concat([before.assign(method=old), after.assign(method=new)], ignore_index=True)
     if tables is not None:
         at = at[at["table"].isin(tables)]
     n_tables = RETRY_TABLES if tables is None else len(tables)
-    title = (f"## {change[0].upper()}{change[1:]} (60 s, 1 worker, {RETRY_SEEDS} seeds, "
-             f"{n_tables} tables)")  # fmt: skip
+    title = (f"## {change[0].upper()}{change[1:]}: {method} (60 s, 1 worker, {RETRY_SEEDS} "
+             f"seeds, {n_tables} tables)")  # fmt: skip
     return before_after(at, new, old, title, ("is kept", "is reverted"), n_tables)
 
 

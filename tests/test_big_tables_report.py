@@ -21,6 +21,7 @@ def runs(
             "score": scores,
             "wall": walls,
             "peak_mb": 900.0,
+            "start_mb": 500.0,
             "table_mb": 286.0,
             "error": None,
         }
