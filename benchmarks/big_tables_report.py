@@ -205,8 +205,14 @@ def rung_retry(runs: pd.DataFrame) -> list[str]:
 
 
 def refit_margin(retry: pd.DataFrame, margin: pd.DataFrame) -> list[str]:
-    """The refit margin's rule (docstring): its ``autometa`` runs against the retry's."""
-    return against(retry, margin, "the retry's", "the refit margin")
+    """The refit margin's rule (docstring): its ``autometa`` runs against the retry's, on
+    the retry's tables."""
+    return against(retry, margin, "the retry's", "the refit margin", tables_of(retry))
+
+
+def tables_of(runs: pd.DataFrame) -> list[str]:
+    """The tables of ``runs``' 60 s runs: those a change is judged on against them."""
+    return sorted(set(runs.loc[runs["budget"] == 60, "table"]))
 
 
 def against(
@@ -214,22 +220,20 @@ def against(
     changed: pd.DataFrame,
     base_name: str,
     change: str,
-    tables: list[str] | None = None,
+    tables: list[str],
     method: str = "autometa",
 ) -> list[str]:
     """A change's 60 s runs of ``method`` (``changed``) against those of the search
-    without it (``base``: the retry's, the full run's) on ``tables`` (default: the
-    retry's 12, all of ``base``'s), by :func:`before_after`."""
+    without it (``base``: the retry's, the full run's) on ``tables``, by
+    :func:`before_after`."""
     old, new = f"{method} ({base_name})", f"{method} with {change}"
     before = base[(base["budget"] == 60) & (base["method"] == method)]
     after = changed[(changed["budget"] == 60) & (changed["method"] == method)]
     at = pd.concat([before.assign(method=old), after.assign(method=new)], ignore_index=True)
-    if tables is not None:
-        at = at[at["table"].isin(tables)]
-    n_tables = RETRY_TABLES if tables is None else len(tables)
+    at = at[at["table"].isin(tables)]
     title = (f"## {change[0].upper()}{change[1:]}: {method} (60 s, 1 worker, {RETRY_SEEDS} "
-             f"seeds, {n_tables} tables)")  # fmt: skip
-    return before_after(at, new, old, title, ("is kept", "is reverted"), n_tables)
+             f"seeds, {len(tables)} tables)")  # fmt: skip
+    return before_after(at, new, old, title, ("is kept", "is reverted"), len(tables))
 
 
 def before_after(
