@@ -46,8 +46,9 @@ def cell(runs: pd.DataFrame, budget: int) -> str:
     """One table's runs of one method: mean score ± its spread over seeds (the number of
     seeds; the largest wall / budget; the largest peak RSS / the table as float64)."""
     scores = runs["score"].dropna()
-    if scores.empty:
-        return "failed"
+    if scores.empty:  # a default stopped at its cap did not fail: it ran out of time
+        errors = runs["error"].dropna().astype(str)
+        return errors.iloc[0] if errors.str.startswith("stopped after").all() else "failed"
     spread = f" ± {scores.std():.4f}" if len(scores) > 1 else ""
     wall = f"; {runs['wall'].max() / budget:.2f}x" if budget else f"; {runs['wall'].max():.0f} s"
     peak = (runs["peak_mb"] / runs["table_mb"]).max()
@@ -157,8 +158,8 @@ def report() -> None:
         errors = runs[runs["error"].notna()]
         if len(errors):
             lines += ["## Runs that failed", ""]
-            lines += [f"- {r.table} / {r.method} / {r.budget} s / seed {r.seed}: {r.error}"
-                      for r in errors.itertuples()]  # fmt: skip
+            lines += [f"- {r.table} / {r.method} / {f'{r.budget} s' if r.budget else 'no budget'}"
+                      f" / seed {r.seed}: {r.error}" for r in errors.itertuples()]  # fmt: skip
             lines.append("")
     first = read_runs(FIRST)
     if not first.empty:
