@@ -74,12 +74,57 @@ def budget_section(runs: pd.DataFrame, budget: int) -> list[str]:
         lines.append(f"| {name} | {n:,} | " + " | ".join(cells) + " |")
     lines += ["", *adherence(part[part["error"].isna()], cols, [budget], UNBUDGETED), ""]
     lines += targets(part, budget, cols)
+    lines += by_size(part, budget)
     fam = family_means(part, cols, budget)
     if "autometa" in cols and len(cols) > 1 and len(fam):
         lines += comparison(fam, "autometa", cols, [budget], UNBUDGETED, "score")
         lines += ["", f"(Over the {len(fam)} families where every method above has a score.)",
                   ""]  # fmt: skip
     return lines
+
+
+SIZE_BANDS = ((0, 100_000), (100_000, 500_000), (500_000, 2_000_000), (2_000_000, 10**9))
+
+
+def final_model(refit: str) -> str:
+    """The kind of a run's final model from its ``refit`` field: all rows, a sample, the
+    model of a CV fold, or an ensemble (of models fitted on any of these)."""
+    if refit.startswith("ensemble"):
+        return "ensemble"
+    if refit == "all rows" or refit == "last CV fold":
+        return refit
+    return "sample" if " of " in refit else refit
+
+
+def by_size(part: pd.DataFrame, budget: int) -> list[str]:
+    """What a user gets from ``autometa`` (1 worker) at this budget, by training rows: the
+    runs, the evaluations, the final model's kind, wall / budget, peak RSS and the score
+    against HistGradientBoosting's defaults on the same tables."""
+    mine = part[(part["method"] == "autometa") & (part["budget"] == budget)]
+    mine = mine[mine["score"].notna()]
+    if mine.empty or "refit" not in mine:
+        return []
+    hgb = part[part["method"] == "HGB"].groupby("table")["score"].mean()
+    lines = [f"### What a user gets at {budget} s, by training rows (autometa, 1 worker)", "",
+             "| training rows (of its tables) | tables | runs | evaluations (median) | all rows / sample / CV "
+             "fold's model / ensemble | wall / budget (median, max) | peak RSS MB (median) | "
+             "minus HGB's defaults (mean over tables) |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for low, high in SIZE_BANDS:
+        band = mine[(mine["n_train"] >= low) & (mine["n_train"] < high)]
+        if band.empty:
+            continue
+        kinds = band["refit"].astype(str).map(final_model).value_counts()
+        counts = " / ".join(str(int(kinds.get(k, 0)))
+                            for k in ("all rows", "sample", "last CV fold", "ensemble"))  # fmt: skip
+        ratio = band["wall"] / budget
+        means = band.groupby("table")["score"].mean()
+        both = means.index.intersection(hgb.index)
+        gap = f"{(means[both] - hgb[both]).mean():+.4f} ({len(both)})" if len(both) else ""
+        span = f"{band['n_train'].min():,}-{band['n_train'].max():,}"
+        lines.append(f"| {span} | {band['table'].nunique()} | {len(band)} | "
+                     f"{band['evaluations'].median():.0f} | {counts} | {ratio.median():.2f}, "
+                     f"{ratio.max():.2f} | {band['peak_mb'].median():,.0f} | {gap} |")  # fmt: skip
+    return [*lines, ""]
 
 
 def family_means(part: pd.DataFrame, cols: list[str], budget: int) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.big_tables import RETRY_SEEDS, RETRY_TABLES
-from benchmarks.big_tables_report import TARGET_TABLE, refit_margin, targets
+from benchmarks.big_tables_report import TARGET_TABLE, by_size, final_model, refit_margin, targets
 
 
 def runs(
@@ -63,3 +63,20 @@ def test_a_change_is_kept_only_with_every_run_and_no_lower_score() -> None:
     assert "Verdict: the change is reverted" in "\n".join(refit_margin(full(0.90, 62.0), late))
     partial = "\n".join(refit_margin(full(0.90, 62.0), full(0.95, 60.0).head(7)))
     assert "Not decided yet: 67 of 120 runs." in partial
+
+
+def test_what_a_user_gets_counts_final_models_and_compares_with_hgb_by_size() -> None:
+    ours = runs([0.90, 0.92, 0.94], [60, 61, 66], method="autometa").assign(
+        n_train=750_000,
+        evaluations=[3, 5, 7],
+        refit=["all rows", "last CV fold", "ensemble of hgb_03 (0.61, all rows)"],
+    )
+    hgb = runs([0.91], [19], method="HGB").assign(n_train=750_000, budget=0)
+    rows = [line for line in by_size(pd.concat([ours, hgb]), 60) if line.startswith("| 750")]
+    assert len(rows) == 1
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert cells[3] == "5"  # the median evaluations
+    assert cells[4] == "1 / 0 / 1 / 1"  # all rows / sample / fold's model / ensemble
+    assert cells[5] == "1.02, 1.10"
+    assert cells[7] == "+0.0100 (1)"  # 0.92 - 0.91
+    assert final_model("241618 of 252582 rows") == "sample"
