@@ -1,16 +1,17 @@
 """Meta-feature extraction: autometa against PyMFE (default groups), side by side.
 
 Times both on breast_cancer, digits and synthetic 10,000 x 50 and 100,000 x 20 tables, and
-autometa alone on 1,000,000 x 20 and 10,000,000 x 20 (big tables are described by a sample
-of ``MAX_ROWS`` rows; the big-tables issue's target: under 5 s at 10,000,000 x 20); for a regression target, on diabetes and a synthetic
-100,000 x 20 table (the speed guard of the regression set: under 2 s); counts features and NaNs; measures autometa's peak
-memory (tracemalloc, a separate run); checks NumberOfInstances / NumberOfFeatures /
+autometa alone on 1,000,000 x 20 and 10,000,000 x 20 (tables of more than ``MAX_ROWS`` rows
+are described by a sample; the big-tables issue's target: under 5 s at 10,000,000 x 20);
+for a regression target, on diabetes and a synthetic 100,000 x 20 table (the speed guard of
+the regression set: under 2 s); counts features and NaNs; measures autometa's peak memory
+(tracemalloc, a separate run); checks NumberOfInstances / NumberOfFeatures /
 NumberOfClasses against the PMLB corpus index (the OpenML qualities the corpus carries).
 
 Each measurement is cached in results/metafeature_speed.json as soon as it finishes, so an
 interrupted run resumes (``--fresh`` recomputes all, ``--redo TEXT`` the tables whose name
-holds TEXT). Writes results/metafeature_speed.md and
-results/metafeature_catalogue.md.
+holds TEXT): the rows of one report may come from different commits (git log of the json).
+Writes results/metafeature_speed.md and results/metafeature_catalogue.md.
 
 Run: python -m benchmarks.metafeature_speed  (needs the bench extra: pymfe)
 """
