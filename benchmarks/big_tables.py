@@ -12,8 +12,10 @@ Protocol:
   noise=10, random_state=2).
 - Split: 75 / 25, random_state=0 (stratified for classification). No row cap.
 - Methods: ``autometa`` (the estimators' defaults, 1 worker), ``autometa 2 workers``,
-  ``autometa random order`` (1 worker, the grid in a random order, seed 0: the ablation
-  that asks whether the meta-model's order counts when few evaluations fit), ``FLAML``
+  ``autometa random order`` (1 worker, the grid in a random order drawn with the run's
+  seed: the ablation that asks whether the meta-model's order counts when few evaluations
+  fit; it keeps the portfolio and the cost models, and without meta-features it has no
+  learning-curve predictor, so curve halving is off in it), ``FLAML``
   (``flaml.AutoML``, n_jobs=1, seed 0), and the defaults of HistGradientBoosting and
   RandomForest with autometa's preprocessing (no budget; RandomForest stopped after
   ``DEFAULT_LIMIT`` seconds).

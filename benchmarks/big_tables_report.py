@@ -170,6 +170,9 @@ def targets(part: pd.DataFrame, budget: int, cols: list[str]) -> list[str]:
     if budget == 60 and {"autometa", "autometa random order"} <= set(cols):
         fam = family_means(part, ["autometa", "autometa random order"], budget)
         lines.append(versus(fam, "autometa random order", budget))
+        lines.append("  (the random order keeps the portfolio and the cost models; without "
+                     "meta-features it has no learning-curve predictor, so this measures the "
+                     "meta-model's order and curve halving together)")  # fmt: skip
     two = part[(part["method"] == "autometa 2 workers") & (part["table"] == TARGET_TABLE)]
     two = two[two["seed"].isin(TARGET_SEEDS)]
     if budget == 60 and len(two):
