@@ -30,6 +30,12 @@ def metafeatures(
     inf_as_missing: Annotated[
         bool, typer.Option("--inf-as-missing", help="Infinite values as missing, not an error.")
     ] = False,
+    expand_dates: Annotated[
+        bool,
+        typer.Option(
+            "--expand-dates", help="Use date columns as year, month, day, weekday (not dropped)."
+        ),
+    ] = False,
     task_kind: Annotated[
         TaskChoice,
         typer.Option("--task", help="Classification or regression (auto: from the target)."),
@@ -39,8 +45,9 @@ def metafeatures(
     from autometa.metafeatures import extract_metafeatures
 
     task = autometa.load_table(
-        data, target=target, inf_as_missing=inf_as_missing, task=task_kind.value
-    )
+        data, target=target, inf_as_missing=inf_as_missing, expand_dates=expand_dates,
+        task=task_kind.value,
+    )  # fmt: skip
     chosen = [g.strip() for g in groups.split(",")] if groups else None
     values = extract_metafeatures(task, groups=chosen, random_state=seed)
     if as_json:

@@ -67,6 +67,12 @@ def recommend(
     inf_as_missing: Annotated[
         bool, typer.Option("--inf-as-missing", help="Infinite values as missing, not an error.")
     ] = False,
+    expand_dates: Annotated[
+        bool,
+        typer.Option(
+            "--expand-dates", help="Use date columns as year, month, day, weekday (not dropped)."
+        ),
+    ] = False,
     ensemble: Annotated[
         bool | None,
         typer.Option(
@@ -130,6 +136,7 @@ def recommend(
         data,
         target=target,
         inf_as_missing=inf_as_missing,
+        expand_dates=expand_dates,
         task=task_kind.value,
         max_rows=max_rows,
         random_state=seed,
@@ -153,7 +160,8 @@ def recommend(
         )
         clf = kind(
             time_budget=budget, top_k=top, metric=metric_name, random_state=seed,
-            inf_as_missing=inf_as_missing, ensemble=ensemble, curve_halving=curve_halving,
+            inf_as_missing=inf_as_missing, expand_dates=expand_dates, ensemble=ensemble,
+            curve_halving=curve_halving,
             n_jobs=n_jobs, scheduler=scheduler, optimizer=optimizer,
         )  # fmt: skip
         _search(clf, task, rec, start, as_json)

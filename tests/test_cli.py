@@ -55,6 +55,23 @@ def test_metafeatures_json_is_one_document() -> None:
     assert values["NumberOfClasses"] == 3
 
 
+def test_expand_dates_keeps_a_date_column_as_four_numbers(tmp_path: Path) -> None:
+    data = tmp_path / "dated.csv"
+    dates = pd.date_range("2021-01-01", periods=60, freq="9D").strftime("%Y-%m-%d")
+    x = [0.5 * (i % 9) for i in range(60)]
+    pd.DataFrame({"when": dates, "x": x, "y": ["a", "b"] * 30}).to_csv(data, index=False)
+    counts = {}
+    for flag in ([], ["--expand-dates"]):
+        result = runner.invoke(
+            app, ["metafeatures", str(data), "--target", "y", "--json", "--groups", "simple",
+                  *flag],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        values = json.loads(result.stdout)
+        counts[bool(flag)] = (values["NumberOfFeatures"], values["NumberOfDroppedFeatures"])
+    assert counts == {False: (1, 1), True: (5, 0)}  # x alone; x and year/month/day/weekday
+
+
 def test_train_metamodel_and_evaluate_on_a_small_meta_dataset(tmp_path: Path) -> None:
     from tests.selectors.test_selectors import synthetic
 

@@ -80,6 +80,7 @@ class AutoMetaEstimator(BaseEstimator):
         max_configs: int | None = None,
         n_jobs: int = _DEFAULTS.n_jobs,
         inf_as_missing: bool = False,
+        expand_dates: bool = False,
         knowledge: Knowledge | None = None,
         random_state: int | None = None,
         callback: Callable[[SearchEvent], None] | None = None,
@@ -96,6 +97,7 @@ class AutoMetaEstimator(BaseEstimator):
         self.max_configs = max_configs
         self.n_jobs = n_jobs
         self.inf_as_missing = inf_as_missing
+        self.expand_dates = expand_dates
         self.knowledge = knowledge
         self.random_state = random_state
         self.callback = callback

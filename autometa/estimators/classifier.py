@@ -54,7 +54,7 @@ class AutoMetaClassifier(ClassifierMixin, AutoMetaEstimator):
         self.classes_ = encoder.classes_
         task = task_from_xy(
             frame, encoder.transform(y_arr), name="data", inf_as_missing=self.inf_as_missing,
-            task="classification",
+            expand_dates=self.expand_dates, task="classification",
         )  # fmt: skip
         self._fit_task(task, start)
         return self

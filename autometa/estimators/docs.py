@@ -32,6 +32,10 @@ _PARAMETERS = """
         cluster (as many at once as it has threads); checked before any work.
     inf_as_missing : bool
         Treat infinite feature values as missing instead of an error.
+    expand_dates : bool
+        Use a date column (datetime values, or text that parses as dates) as its year,
+        month, day and weekday; by default it is dropped (``load_table``'s rule 2). New
+        rows are expanded the same way at ``predict``.
     knowledge : Knowledge, optional
         Meta-model and timing model; default the shipped ones of the metric.
     random_state : int, optional

@@ -46,8 +46,9 @@ class AutoMetaRegressor(RegressorMixin, AutoMetaEstimator):
                 f"Found {len(y_arr)} sample(s): regression needs at least 2 rows (got 1 sample)."
             )
         task = task_from_xy(
-            frame, y_arr, name="data", inf_as_missing=self.inf_as_missing, task="regression"
-        )
+            frame, y_arr, name="data", inf_as_missing=self.inf_as_missing,
+            expand_dates=self.expand_dates, task="regression",
+        )  # fmt: skip
         self._fit_task(task, start)
         return self
 

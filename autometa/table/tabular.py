@@ -190,6 +190,7 @@ def task_from_xy(
     name: str = "data",
     min_class_rows: int = 2,
     inf_as_missing: bool = False,
+    expand_dates: bool = False,
     task: str = "auto",
 ) -> Task:
     """Validate an (X, y) pair, as given to ``fit``, into a Task (same rules as load_table).
@@ -216,7 +217,7 @@ def task_from_xy(
     frame[target] = labels
     return load_table(
         frame, target, name=name, min_class_rows=min_class_rows, inf_as_missing=inf_as_missing,
-        task=task,
+        expand_dates=expand_dates, task=task,
     )  # fmt: skip
 
 
@@ -289,7 +290,8 @@ def _column_kinds(
         s = _text_to_numbers(s, col, label)
     if pd.api.types.is_datetime64_any_dtype(s):
         if not expand_dates:
-            return [(col, s, "datetime (pass expand_dates=True to use year/month/day/weekday)")]
+            reason = "datetime (expand_dates=True, CLI --expand-dates: year/month/day/weekday)"
+            return [(col, s, reason)]
         parts = {
             "year": s.dt.year,
             "month": s.dt.month,

@@ -96,3 +96,24 @@ def test_bad_parameters_are_clear_errors() -> None:
         AutoMetaClassifier(metric="f1").fit(X + np.arange(10)[:, None], y)
     with pytest.raises(BadInputError, match=r"y has one class \(1\);"):  # not np.int64(1)
         AutoMetaClassifier().fit(X + np.arange(10)[:, None], np.ones(10, dtype=int))
+
+
+def test_expand_dates_uses_a_date_column_at_fit_predict_and_in_the_model_file(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(0)
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 2000, 600), "D")
+    X = pd.DataFrame({"when": days.strftime("%Y-%m-%d"), "noise": rng.normal(size=600)})
+    y = np.where(days.day_of_week >= 5, "weekend", "weekday")  # a function of the date alone
+    X_fit, X_test, y_fit, y_test = train_test_split(X, y, test_size=200, random_state=0)
+    kept = AutoMetaClassifier(time_budget=10, max_configs=4, random_state=0, expand_dates=True)
+    kept.fit(X_fit, y_fit)
+    assert "when_weekday" in kept.schema_.kinds
+    assert (kept.predict(X_test) == y_test).mean() > 0.95
+    path = kept.save(tmp_path / "dates.skops")
+    again = autometa.load_model(path)
+    np.testing.assert_array_equal(again.predict(X_test), kept.predict(X_test))
+    # By default the date is dropped, and says how to keep it.
+    dropped = AutoMetaClassifier(time_budget=10, max_configs=4, random_state=0).fit(X_fit, y_fit)
+    assert not any(c.startswith("when") for c in dropped.schema_.kinds)
+    assert "--expand-dates" in dropped.table_["dropped"]["when"]
