@@ -21,6 +21,7 @@ from benchmarks.big_tables import (
     RETRY_TABLES,
     RUNS,
     UNBUDGETED,
+    WITHOUT_CURVES,
 )
 from benchmarks.budgeted import BOOTSTRAP, adherence, comparison, interval
 from benchmarks.rowfiles import shard_paths
@@ -184,13 +185,13 @@ def targets(part: pd.DataFrame, budget: int, cols: list[str]) -> list[str]:
     return [*lines, ""]
 
 
-def versus(fam: pd.DataFrame, other: str, budget: int) -> str:
-    """autometa minus ``other``: the mean over families with its bootstrap interval."""
-    diff = (fam[("autometa", budget)] - fam[(other, budget)]).to_numpy()
+def versus(fam: pd.DataFrame, other: str, budget: int, base: str = "autometa") -> str:
+    """``base`` minus ``other``: the mean over families with its bootstrap interval."""
+    diff = (fam[(base, budget)] - fam[(other, budget)]).to_numpy()
     if not len(diff):
-        return f"- autometa minus {other}: no table has both yet"
+        return f"- {base} minus {other}: no table has both yet"
     low, high = interval(diff)
-    return (f"- autometa minus {other}: {diff.mean():+.4f} [{low:+.4f}, {high:+.4f}] (95 % "
+    return (f"- {base} minus {other}: {diff.mean():+.4f} [{low:+.4f}, {high:+.4f}] (95 % "
             f"bootstrap over {len(diff)} families, {BOOTSTRAP:,} resamples; above 0: "
             f"{'yes' if low > 0 else 'no'})")  # fmt: skip
 
@@ -212,6 +213,9 @@ def report() -> None:
     first = read_runs(FIRST)
     if not first.empty:
         lines += rung_rule(first)
+    split = read_runs(WITHOUT_CURVES)
+    if not split.empty:
+        lines += order_alone(runs, split)
     retry = read_runs(RETRY)
     if not retry.empty:
         lines += rung_retry(retry)
@@ -257,6 +261,21 @@ def refit_margin(retry: pd.DataFrame, margin: pd.DataFrame) -> list[str]:
     """The refit margin's rule (docstring): its ``autometa`` runs against the retry's, on
     the retry's tables."""
     return against(retry, margin, "the retry's", "the refit margin", tables_of(retry))
+
+
+def order_alone(full: pd.DataFrame, split: pd.DataFrame) -> list[str]:
+    """The order and curve halving apart (big_tables.py's docstring, "The order alone"):
+    on the classification tables the arm ran on, at 60 s."""
+    arm = ABLATIONS[1]
+    tables = sorted(set(split.loc[split["method"] == arm, "table"]))
+    part = pd.concat([full[full["method"].isin(["autometa", "autometa random order"])], split])
+    part = part[(part["budget"] == 60) & part["table"].isin(tables)]
+    fam = family_means(part, ["autometa", arm, "autometa random order"], 60)
+    return ["## The order alone (60 s, 1 worker, classification tables)", "",
+            f"{arm}: {(split['method'] == arm).sum()} runs on {len(tables)} tables.", "",
+            versus(fam, arm, 60) + " (curve halving's share)",
+            versus(fam, "autometa random order", 60, base=arm) + " (the order's share)",
+            ""]  # fmt: skip
 
 
 def tables_of(runs: pd.DataFrame) -> list[str]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.big_tables import RETRY_SEEDS, RETRY_TABLES
-from benchmarks.big_tables_report import TARGET_TABLE, by_size, final_model, refit_margin, targets
+from benchmarks.big_tables_report import (
+    TARGET_TABLE,
+    by_size,
+    final_model,
+    order_alone,
+    refit_margin,
+    targets,
+)
 
 
 def runs(
@@ -80,3 +87,17 @@ def test_what_a_user_gets_counts_final_models_and_compares_with_hgb_by_size() ->
     assert cells[5] == "1.02, 1.10"
     assert cells[7] == "+0.0100 (1)"  # 0.92 - 0.91
     assert final_model("241618 of 252582 rows") == "sample"
+
+
+def test_the_order_alone_splits_the_random_order_comparison_in_two() -> None:
+    def arm(method: str, scores: list[float]) -> pd.DataFrame:
+        out = runs(scores, [60.0] * len(scores), method=method)
+        return out.assign(table=[f"t{i}" for i in range(len(scores))], family=out["table"])
+
+    full = pd.concat([arm("autometa", [0.90, 0.80]), arm("autometa random order", [0.85, 0.79])])
+    split = arm("autometa without curves", [0.88, 0.79])
+    lines = order_alone(full, split)
+    assert "2 runs on 2 tables" in lines[2]
+    assert lines[4].startswith("- autometa minus autometa without curves: +0.0150")
+    assert lines[4].endswith("(curve halving's share)")
+    assert lines[5].startswith("- autometa without curves minus autometa random order: +0.0150")
