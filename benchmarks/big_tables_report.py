@@ -15,6 +15,7 @@ from benchmarks.big_tables import (
     FIRST,
     MARGIN,
     METHODS,
+    ONE_CALL,
     RESULTS,
     RETRY,
     RETRY_SEEDS,
@@ -222,6 +223,9 @@ def report() -> None:
     margin = read_runs(MARGIN)
     if not retry.empty and not margin.empty:
         lines += refit_margin(retry, margin)
+    one_call = read_runs(ONE_CALL)
+    if not runs.empty and not one_call.empty:
+        lines += one_call_fits(runs, one_call)
     (RESULTS / "big_tables.md").write_text("\n".join(lines) + "\n")
 
 
@@ -302,6 +306,16 @@ def against(
     title = (f"## {change[0].upper()}{change[1:]}: {method} (60 s, 1 worker, {RETRY_SEEDS} "
              f"seeds, {len(tables)} tables)")  # fmt: skip
     return before_after(at, new, old, title, ("is kept", "is reverted"), len(tables))
+
+
+def one_call_fits(runs: pd.DataFrame, changed: pd.DataFrame) -> list[str]:
+    """One-call fits in a killed process (docstring): ``autometa`` and its random order
+    with the change against the full run's, each on the full run's tables; kept when
+    both verdicts say so."""
+    tables = sorted(set(runs.loc[runs["budget"] == 60, "table"]))
+    change = "one-call fits killed"
+    return [line for method in ("autometa", "autometa random order")
+            for line in against(runs, changed, "the full run's", change, tables, method)]  # fmt: skip
 
 
 def before_after(

@@ -20,10 +20,13 @@ def worker_processes(pid: int | None = None) -> list[Any]:
     process context names them in their command line (its resource tracker is left out)."""
     import psutil
 
-    return [
-        p for p in psutil.Process(pid).children(recursive=True)
-        if any("popen_loky" in part for part in p.cmdline())
-    ]  # fmt: skip
+    def loky(p: Any) -> bool:
+        try:
+            return any("popen_loky" in part for part in p.cmdline())
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):  # ended: not a worker now
+            return False
+
+    return [p for p in psutil.Process(pid).children(recursive=True) if loky(p)]
 
 
 def race(

@@ -9,6 +9,7 @@ from benchmarks.big_tables_report import (
     TARGET_TABLE,
     by_size,
     final_model,
+    one_call_fits,
     order_alone,
     refit_margin,
     targets,
@@ -101,3 +102,20 @@ def test_the_order_alone_splits_the_random_order_comparison_in_two() -> None:
     assert lines[4].startswith("- autometa minus autometa without curves: +0.0150")
     assert lines[4].endswith("(curve halving's share)")
     assert lines[5].startswith("- autometa without curves minus autometa random order: +0.0150")
+
+
+def test_one_call_fits_are_judged_on_both_methods() -> None:
+    def table(name: str, method: str, wall: float, score: float) -> pd.DataFrame:
+        one = runs([score] * RETRY_SEEDS, [wall] * RETRY_SEEDS, method)
+        return one.assign(table=name, refit="all rows")
+
+    both = ("autometa", "autometa random order")
+    full = pd.concat([table(t, m, 60.0, 0.9) for t in ("a", "b") for m in both])
+    full.loc[(full["table"] == "a") & (full["method"] == both[1]), "wall"] = 104.5  # 1.74x
+    kept = "\n".join(one_call_fits(full, full.assign(wall=61.0)))
+    assert kept.count("Verdict: the change is kept") == 2
+    lower = full.assign(wall=61.0)
+    lower.loc[lower["method"] == both[1], "score"] = 0.89
+    verdicts = [x for x in one_call_fits(full, lower) if x.startswith("Verdict")]
+    assert verdicts == ["Verdict: the change is kept (the rule in the docstring).",
+                        "Verdict: the change is reverted (the rule in the docstring)."]  # fmt: skip

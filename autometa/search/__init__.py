@@ -269,6 +269,7 @@ def search(
             fitted_on = "ensemble of " + ", ".join(
                 f"{m['config_id']} ({m['weight']:.2f}, {m['fitted_on']})" for m in members
             )
+    discard_worker(wait=True)  # the worker process of one-call fits (learners.one_call)
     board = leaderboard(state.records)
     weights = {m["config_id"]: m["weight"] for m in members}
     member_row = board["final"] & (board["rung"] == top.rung) & board["config_id"].isin(weights)

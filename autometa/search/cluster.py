@@ -23,8 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from autometa.exceptions import BadInputError
-from autometa.search.jobs import Job, Outcome, WorkerLost, run_job
-from autometa.search.workers import KILL_GRACE
+from autometa.search.jobs import KILL_GRACE, Job, Outcome, WorkerLost, run_job
 from autometa.space.fitting import FitResult, FitTimeout
 from autometa.table.tabular import Task
 

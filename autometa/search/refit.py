@@ -4,7 +4,9 @@ The search holds back the predicted refit time (at most a quarter of the budget)
 refit on all rows is predicted not to end by the budget + ``REFIT_SLACK`` less
 ``STOP_MARGIN`` (:func:`final_line`), the winner is refitted on the largest stratified
 sample predicted to fit, and when that is no larger than a CV fold (or the refit runs out
-of time), the model of its last CV fold is kept.
+of time), the model of its last CV fold is kept. A fit that is one long C call (a kernel
+SVM's: ``learners.one_call``; ``jobs.killed``), which the alarm cannot stop, runs in a
+worker process killed at its limit; the time left is planned after it has started.
 
 A refit that fails for any other reason passes the turn to the next configuration of the
 ranking (the failure is recorded). When nothing was evaluated in time, :func:`fallback`
@@ -24,9 +26,10 @@ import numpy as np
 
 from autometa.exceptions import AutometaWarning
 from autometa.search.ensemble import EnsembleModel, RegressionEnsemble, Selection, select
+from autometa.search.jobs import killed
 from autometa.search.records import Record, SearchError, Status, ranked
 from autometa.search.state import State
-from autometa.space.fitting import FitTimeout, fit_within, quiet
+from autometa.space.fitting import FitTimeout, fit_within, quiet, start_worker
 from autometa.space.learners import get_config
 from autometa.space.metrics import get_metric
 from autometa.space.pipelines import build_pipeline
@@ -66,12 +69,15 @@ def refit(state: State, config: str) -> tuple[Any, str]:
     """
     task = state.task
     n = len(task.y)
-    allowed = final_line(state) - time.perf_counter()
     fold_rows = state.cost.measured.get(config, (0, 0.0))[0]
-    rows = _rows_that_fit(state, config, allowed, fold_rows)
+    rows = _rows_that_fit(state, config, final_line(state) - time.perf_counter(), fold_rows)
+    if rows > fold_rows and killed(config, rows):
+        start_worker()  # the process its fit runs in: plan with the time its start leaves
+        rows = _rows_that_fit(state, config, final_line(state) - time.perf_counter(), fold_rows)
     if rows <= fold_rows and config in state.fold_models:
         log.info("no refit of %s fits the time left; keeping its CV fold model", config)
         return state.fold_models[config], "last CV fold"
+    allowed = final_line(state) - time.perf_counter()
     try:
         pipe = _fit(state, config, _sample(state, rows), max(allowed, 0.5))
     except FitTimeout:
@@ -105,7 +111,8 @@ def _fit(state: State, config: str, task: Task, seconds: float) -> Any:
     )
     # The workers are idle now: the final fit has their cores as threads.
     with quiet(s.workers):
-        return fit_within(pipe, task.X, task.y.to_numpy(), seconds, s.workers)
+        kill = killed(config, len(task.y))
+        return fit_within(pipe, task.X, task.y.to_numpy(), seconds, s.workers, kill=kill)
 
 
 def _rows_that_fit(state: State, config: str, allowed: float, low: int) -> int:

@@ -11,7 +11,8 @@ operating system, a crash in a C extension) costs its job only: the outcome is "
 Starting the workers takes about 2 s (a fresh interpreter imports the learners). With
 ``INLINE_WHILE_STARTING``, while no worker has started yet, this process runs the waiting
 jobs itself, as :class:`~autometa.search.jobs.InlineExecutor` does (its alarm, no kill),
-one at a time; a worker that starts meanwhile takes the next job.
+one at a time (but a one-call job, ``learners.one_call``, waits for a worker); a worker
+that starts meanwhile takes the next job.
 
 The fitted models and out-of-fold predictions come back to this process with the outcome:
 the refit's fallback and the ensemble need them.
@@ -32,12 +33,14 @@ from typing import Any
 
 from autometa.exceptions import BadInputError
 from autometa.search.jobs import (
+    KILL_GRACE,
     MIN_JOB_SECONDS,
     Executor,
     InlineExecutor,
     Job,
     Outcome,
     WorkerLost,
+    one_call_job,
     run_here,
     run_job,
 )
@@ -46,9 +49,6 @@ from autometa.table.tabular import Task
 
 __all__ = ["KILL_GRACE", "ProcessExecutor", "make_executor"]
 
-# A job's worker is killed this long after its limit: long enough for the alarm inside the
-# worker to end a fit cleanly (a FitTimeout comes back), short enough to keep the budget.
-KILL_GRACE = 0.25
 POLL_SECONDS = 0.05  # how often a job waiting for its worker to start looks again
 #: Run jobs in this process while no worker has started. On by the rule of
 #: benchmarks/time_to_accuracy.py's "default 2 workers inline start": at 10 s on 76 tables,
@@ -211,8 +211,10 @@ class ProcessExecutor:
             ended = [s for s in busy if s.failed is not None]
             if ended:
                 return [self._collect(s) for s in ended]
-            if INLINE_WHILE_STARTING and all(s.worker() is None for s in self._slots):
-                return [self._run_here(busy[0])]
+            # Not a one-call job (learners.one_call): here no alarm would stop it.
+            here = [s for s in busy if not one_call_job(s.job)]  # type: ignore[arg-type]
+            if INLINE_WHILE_STARTING and here and all(s.worker() is None for s in self._slots):
+                return [self._run_here(here[0])]
             talking = {s.worker().conn: s for s in busy if s.handed}  # type: ignore[union-attr]
             kill_at = min(s.kill_at() for s in busy)
             # A worker still starting is looked at again every POLL_SECONDS.

@@ -16,6 +16,10 @@ The time limit (:func:`fit_within`) works everywhere the package runs:
   deadline. It costs sending the rows and the fitted model between processes.
 - in a daemonic process, which may not start children (a Dask worker of a local cluster),
   the fit runs in place without a limit: the builder's row cap bounds it there.
+
+A caller that knows the fit is one long C call (``learners.one_call``) asks for the worker
+process even where the alarm exists (``fit_within(kill=True)``, :func:`call_within`): the
+search's evaluations in its own process and its final fit.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from joblib import parallel_config
@@ -48,14 +52,19 @@ __all__ = [
     "FitResult",
     "FitTimeout",
     "alarm_available",
+    "call_within",
     "cross_validate",
     "discard_worker",
     "fit_and_score",
     "fit_within",
     "may_start_processes",
     "quiet",
+    "start_worker",
     "time_limit",
 ]
+
+
+T = TypeVar("T")
 
 
 class FitTimeout(Exception):
@@ -131,14 +140,22 @@ def _worker() -> Any:
     return executor
 
 
-def discard_worker() -> None:
+def start_worker() -> None:
+    """Start the calling thread's worker process now, if it has none: a caller that plans a
+    ``fit_within(kill=True)`` by the time left then plans without the start in it."""
+    if may_start_processes():
+        _worker()
+
+
+def discard_worker(wait: bool = False) -> None:
     """Stop the calling thread's worker process, if it has one, so that its next fit starts
     a fresh one: after a fit killed at its deadline, or an interrupt (Ctrl-C reaches the
-    worker too, which leaves it broken)."""
+    worker too, which leaves it broken). With ``wait``, return once it has ended (the end
+    of a search: nothing outlives it)."""
     with _workers_lock:
         executor = _workers.pop(threading.get_ident(), None)
     if executor is not None:
-        executor.shutdown(wait=False, kill_workers=True)
+        executor.shutdown(wait=wait, kill_workers=True)
 
 
 def _fit_remote(pipe: Any, X: Any, y: Any, n_threads: int) -> Any:
@@ -146,18 +163,36 @@ def _fit_remote(pipe: Any, X: Any, y: Any, n_threads: int) -> Any:
         return pipe.fit(X, y)
 
 
-def fit_within(pipe: Any, X: Any, y: Any, seconds: float, n_threads: int = 1) -> Any:
+def fit_within(
+    pipe: Any, X: Any, y: Any, seconds: float, n_threads: int = 1, *, kill: bool = False
+) -> Any:
     """Fit ``pipe`` on (X, y) and return the fitted pipeline, or raise :class:`FitTimeout`
-    after ``seconds`` (see the module docstring for how, by platform and thread)."""
+    after ``seconds`` (see the module docstring for how, by platform and thread).
+
+    With ``kill``, the fit runs in the worker process even where the alarm is available
+    (:func:`call_within`): for a fit that is one long C call (``learners.one_call``).
+    """
+    if kill and may_start_processes():
+        return call_within(_fit_remote, (pipe, X, y, n_threads), seconds)
     if alarm_available():
         with time_limit(seconds):
             return pipe.fit(X, y)
     if not may_start_processes():  # no child process allowed: no limit
         return pipe.fit(X, y)
-    executor = _worker()
-    future = executor.submit(_fit_remote, pipe, X, y, n_threads)
+    _worker()  # here the limit counts from the worker's start (kept for the next fits)
+    return call_within(_fit_remote, (pipe, X, y, n_threads), seconds)
+
+
+def call_within(fn: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:
+    """``fn(*args)`` in the calling thread's worker process, which is killed ``seconds``
+    from now (:class:`FitTimeout`), even inside one long C call. The worker's start (a
+    fresh interpreter, when the thread has none: :func:`start_worker` starts it ahead)
+    counts in ``seconds``, as does sending ``args`` and the result between the processes.
+    The worker stays for the thread's next call; a killed one is replaced then."""
+    end = time.perf_counter() + seconds
+    future = _worker().submit(fn, *args)
     try:
-        return future.result(timeout=seconds)
+        return future.result(timeout=max(end - time.perf_counter(), 0.0))  # type: ignore[no-any-return]
     except concurrent.futures.TimeoutError:
         discard_worker()
         raise FitTimeout(f"fit exceeded the {seconds:g} s limit") from None

@@ -61,6 +61,7 @@ __all__ = [
     "get_config",
     "neighbours",
     "off_grid",
+    "one_call",
     "parse_configs",
     "root_id",
     "space",
@@ -79,19 +80,24 @@ class Family:
     task: str = "classification"  # or "regression"
     scale_target: bool = False  # regression: hyperparameters in target units
     max_iter: int | None = None  # iterations where the estimator's default stops short
+    #: A fit or a prediction is one long C call (a libsvm or liblinear solve, a tree's
+    #: growth, a k-NN's search for neighbours), which the alarm of ``fitting.time_limit`` cannot interrupt:
+    #: the search runs its evaluations (with 1 worker; more workers are processes already)
+    #: and its final fit in a worker process killed at the limit (``fitting.call_within``).
+    one_call: bool = False
 
 
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in [
         Family("logistic_regression", "lr", LogisticRegression, "scaled", False),
-        Family("linear_svm", "lsvm", LinearSVC, "scaled", True, max_iter=5000),
-        Family("svc_rbf", "svc", SVC, "scaled", True),
-        Family("knn", "knn", KNeighborsClassifier, "scaled", False),
+        Family("linear_svm", "lsvm", LinearSVC, "scaled", True, max_iter=5000, one_call=True),
+        Family("svc_rbf", "svc", SVC, "scaled", True, one_call=True),
+        Family("knn", "knn", KNeighborsClassifier, "scaled", False, one_call=True),
         Family("gaussian_nb", "gnb", GaussianNB, "scaled", False),
         Family("lda", "lda", LinearDiscriminantAnalysis, "scaled", False),
         Family("qda", "qda", QuadraticDiscriminantAnalysis, "scaled", False),
-        Family("decision_tree", "dt", DecisionTreeClassifier, "tree", True),
+        Family("decision_tree", "dt", DecisionTreeClassifier, "tree", True, one_call=True),
         Family("random_forest", "rf", RandomForestClassifier, "tree", True),
         Family("extra_trees", "et", ExtraTreesClassifier, "tree", True),
         Family("hist_gradient_boosting", "hgb", HistGradientBoostingClassifier, "native", True),
@@ -105,9 +111,11 @@ FAMILIES: dict[str, Family] = {
         Family("elastic_net", "enet", ElasticNet, "scaled", True, "regression", max_iter=5000),
         Family("huber", "huber", HuberRegressor, "scaled", False, "regression", max_iter=1000),
         Family("sgd_regressor", "sgdr", SGDRegressor, "scaled", True, "regression", True),
-        Family("knn_regressor", "knnr", KNeighborsRegressor, "scaled", False, "regression"),
-        Family("svr_rbf", "svr", SVR, "scaled", False, "regression", True),
-        Family("decision_tree_regressor", "dtr", DecisionTreeRegressor, "tree", True, "regression"),
+        Family("knn_regressor", "knnr", KNeighborsRegressor, "scaled", False, "regression",
+               one_call=True),
+        Family("svr_rbf", "svr", SVR, "scaled", False, "regression", True, one_call=True),
+        Family("decision_tree_regressor", "dtr", DecisionTreeRegressor, "tree", True, "regression",
+               one_call=True),
         Family("random_forest_regressor", "rfr", RandomForestRegressor, "tree", True, "regression"),
         Family("extra_trees_regressor", "etr", ExtraTreesRegressor, "tree", True, "regression"),
         Family("hist_gradient_boosting_regressor", "hgbr", HistGradientBoostingRegressor,
@@ -287,6 +295,12 @@ def parse_configs(spec: str | None, task: str = "classification") -> list[Learne
     if not chosen:
         raise BadInputError(f"'{spec}' selects no configuration.")
     return chosen
+
+
+def one_call(config_id: str) -> bool:
+    """Whether a fit or a prediction of ``config_id`` is one long C call
+    (``Family.one_call``), which only a killed process stops."""
+    return FAMILIES[get_config(config_id).family].one_call
 
 
 def root_id(config_id: str) -> str:

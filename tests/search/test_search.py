@@ -162,7 +162,7 @@ def test_a_refit_that_runs_out_of_time_stops_before_the_slack_line(
     rec = autometa.recommend(small)
     ends: list[float] = []
 
-    def times_out(pipe, X, y, seconds, n_threads=1):  # type: ignore[no-untyped-def]
+    def times_out(pipe, X, y, seconds, n_threads=1, kill=False):  # type: ignore[no-untyped-def]
         ends.append(time.perf_counter() + seconds)  # when this fit's alarm would ring
         raise FitTimeout(f"fit exceeded the {seconds:g} s limit")
 
@@ -177,6 +177,36 @@ def test_a_refit_that_runs_out_of_time_stops_before_the_slack_line(
     line = start + settings.time_budget * (1 + refit_module.REFIT_SLACK)
     margin = refit_module.STOP_MARGIN * settings.time_budget
     assert ends and max(ends) <= line - margin + 0.01, (max(ends) - line, margin)
+
+
+def test_a_kernel_svm_is_refitted_in_a_process_that_can_be_killed(
+    task: autometa.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autometa.search import jobs
+    from autometa.search import refit as refit_module
+
+    monkeypatch.setattr(jobs, "KILLED_FROM_ROWS", 0)  # this small table's fits too
+
+    small = task.subset(np.arange(600))
+    knowledge = autometa.recommend(small).knowledge
+    assert knowledge is not None
+    real = refit_module.fit_within
+    asked: dict[str, bool] = {}
+
+    def note(pipe, X, y, seconds, n_threads=1, kill=False):  # type: ignore[no-untyped-def]
+        asked[type(pipe.steps[-1][1]).__name__] = kill
+        return real(pipe, X, y, seconds, n_threads, kill=kill)
+
+    monkeypatch.setattr(refit_module, "fit_within", note)
+    settings = SearchSettings(
+        time_budget=10, n_portfolio=0, local_search=False, ensemble=False, random_state=0
+    )
+    for config in ("svc_00", "lr_00"):
+        result = search(small, Proposals((config,)), Costs(knowledge.fit_time), settings)
+        assert result.best_config == config and result.refit == "all rows"
+        assert result.pipeline.predict(small.X.head(3)).shape == (3,)
+    # libsvm's solve is one C call the alarm cannot stop; lbfgs's steps are Python's.
+    assert asked == {"SVC": True, "LogisticRegression": False}
 
 
 def test_the_result_says_which_phase_took_the_time(
@@ -323,12 +353,12 @@ def test_the_last_resort_gives_a_model_when_the_head_cannot(
     original = refit_module.fit_within
     refused: list[str] = []
 
-    def slow_head(pipe, X, y, seconds, n_threads=1):  # type: ignore[no-untyped-def]
+    def slow_head(pipe, X, y, seconds, n_threads=1, kill=False):  # type: ignore[no-untyped-def]
         name = type(pipe.steps[-1][1]).__name__
         if len(refused) < 4:  # the head's three and the very cheapest time out or fail
             refused.append(name)
             raise FitTimeout("fit exceeded the 0.5 s limit")
-        return original(pipe, X, y, seconds, n_threads)
+        return original(pipe, X, y, seconds, n_threads, kill=kill)
 
     monkeypatch.setattr(refit_module, "fit_within", slow_head)
     spent = time.perf_counter() - 30.0

@@ -16,7 +16,7 @@ from autometa.exceptions import BadInputError
 from autometa.search import SearchEvent, SearchSettings
 from autometa.search.jobs import InlineExecutor, Job
 from autometa.search.workers import ProcessExecutor
-from autometa.space.fitting import FitTimeout
+from autometa.space.fitting import FitTimeout, discard_worker
 from autometa.table.tabular import task_from_xy
 from tests.helpers import race, worker_processes
 
@@ -102,6 +102,40 @@ def test_with_inline_start_a_job_runs_here_while_the_workers_start(
     finally:
         executor.close()
     assert not worker_processes()
+
+
+def test_a_kernel_svm_run_here_is_stopped_at_its_limit_in_a_killed_process() -> None:
+    # A libsvm solve is one C call: in this process the alarm would ring only after it
+    # ends, far past the limit (a large C and a small gamma make it long).
+    X, y = make_classification(12000, 20, random_state=0)
+    big = task_from_xy(pd.DataFrame(X).add_prefix("f"), y)
+    slow = "svc_00[C=1000000,gamma=0.001]"
+    inline = InlineExecutor(big)
+    inline.submit(Job((0,), "svc_00", 0, np.arange(600), 30.0, 3, 0))
+    (outcome,) = inline.wait()  # a small job runs here: no process to start
+    assert outcome.error is None and not worker_processes()
+    inline.submit(Job((1,), slow, 0, np.arange(12000), 3.0, 3, 0))
+    (outcome,) = inline.wait()
+    assert isinstance(outcome.error, FitTimeout), outcome.error
+    assert outcome.seconds < 3.0 + 2.0  # the worker's start counts in the limit
+    # A quick one of as many rows runs in the same worker and comes back whole.
+    inline.submit(Job((2,), "svc_09", 0, np.arange(12000), 60.0, 3, 0))
+    (outcome,) = inline.wait()
+    assert outcome.error is None and len(outcome.results or []) == 3
+    assert outcome.results[0].model.predict(big.X.head(2)).shape == (2,)  # type: ignore[index]
+    discard_worker(wait=True)
+    assert not worker_processes()
+
+
+def test_a_knn_predicting_here_past_its_limit_is_stopped_in_a_killed_process() -> None:
+    # A k-NN of 40 columns predicts by brute force in one C call (seconds here).
+    X, y = make_classification(60000, 40, random_state=0)
+    inline = InlineExecutor(task_from_xy(pd.DataFrame(X).add_prefix("f"), y))
+    inline.submit(Job((0,), "knn_00", 0, np.arange(60000), 1.0, 3, 0))
+    (outcome,) = inline.wait()
+    assert isinstance(outcome.error, FitTimeout), outcome.error
+    assert outcome.seconds < 1.0 + 3.0  # the worker's start and the rows sent count too
+    discard_worker(wait=True)
 
 
 def test_an_error_on_a_worker_comes_back_as_that_jobs_error(task: autometa.Task) -> None:

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
+from sklearn.svm import SVC
 
-from autometa.space.fitting import FitTimeout, alarm_available, fit_and_score
+from autometa.space.fitting import FitTimeout, alarm_available, fit_and_score, fit_within
 from autometa.space.learners import get_config
 from autometa.table.tabular import Task, task_from_xy
 
@@ -61,3 +62,15 @@ def test_same_result_in_a_worker_thread_and_in_the_main_thread(task: Task) -> No
     np.testing.assert_array_equal(
         out["value"].model.predict(task.X.head(50)), main.model.predict(task.X.head(50))
     )
+
+
+def test_a_fit_in_one_c_call_is_killed_at_its_limit() -> None:
+    # A kernel SVM's solve is one C call: the alarm would ring only after it ends.
+    # A large C and a small gamma make the solve far longer than the limit.
+    X, y = make_classification(1500, 20, flip_y=0.3, random_state=0)
+    svm = SVC(C=1e6, gamma=0.001)
+    assert alarm_available()
+    start = time.perf_counter()
+    with pytest.raises(FitTimeout, match="3 s limit"):
+        fit_within(svm, X, y, 3.0, kill=True)  # the worker's start counts in the 3 s
+    assert time.perf_counter() - start < 3.0 + 2.0  # not the solve's end, far later
