@@ -312,8 +312,7 @@ def one_call_fits(runs: pd.DataFrame, changed: pd.DataFrame) -> list[str]:
     """One-call fits in a killed process (docstring): ``autometa`` and its random order
     with the change against the full run's, each on the full run's tables; kept when
     both verdicts say so."""
-    tables = sorted(set(runs.loc[runs["budget"] == 60, "table"]))
-    change = "one-call fits killed"
+    tables, change = tables_of(runs), "one-call fits killed"
     return [line for method in ("autometa", "autometa random order")
             for line in against(runs, changed, "the full run's", change, tables, method)]  # fmt: skip
 
