@@ -80,10 +80,8 @@ class Family:
     task: str = "classification"  # or "regression"
     scale_target: bool = False  # regression: hyperparameters in target units
     max_iter: int | None = None  # iterations where the estimator's default stops short
-    #: A fit or a prediction is one long C call (a libsvm or liblinear solve, a tree's
-    #: growth, a k-NN's search for neighbours), which the alarm of ``fitting.time_limit`` cannot interrupt:
-    #: the search runs its evaluations (with 1 worker; more workers are processes already)
-    #: and its final fit in a worker process killed at the limit (``fitting.call_within``).
+    #: A fit or prediction is one long C call (libsvm, liblinear, a tree, a k-NN search) that
+    #: no alarm interrupts: the search runs it in a process killed at its limit (call_within).
     one_call: bool = False
 
 
@@ -298,8 +296,7 @@ def parse_configs(spec: str | None, task: str = "classification") -> list[Learne
 
 
 def one_call(config_id: str) -> bool:
-    """Whether a fit or a prediction of ``config_id`` is one long C call
-    (``Family.one_call``), which only a killed process stops."""
+    """Whether a fit or a prediction of ``config_id`` is one long C call (``Family.one_call``)."""
     return FAMILIES[get_config(config_id).family].one_call
 
 
