@@ -6,9 +6,9 @@ a time limit; its :class:`Outcome` is the fold results or the error that ended i
 one at a time in this process, with ``fitting.fit_within``'s alarm that stops a fit at its
 next Python-level step (a prediction runs to its end first), except a configuration whose
 fit or prediction is one long C call (``learners.one_call``: a kernel SVM, a tree, a k-NN),
-which no alarm stops: its jobs of ``KILLED_FROM_ROWS`` rows or more run in a worker process killed ``KILL_GRACE`` past their limit
-(``fitting.call_within``). The worker processes of ``n_jobs > 1`` are ``workers.py``'s, a
-Dask cluster ``cluster.py``'s.
+which no alarm stops: its jobs of ``KILLED_FROM_ROWS`` rows or more run in a worker
+process killed ``KILL_GRACE`` past their limit (``fitting.call_within``). The worker
+processes of ``n_jobs > 1`` are ``workers.py``'s, a Dask cluster ``cluster.py``'s.
 """
 
 from __future__ import annotations
