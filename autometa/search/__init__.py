@@ -32,7 +32,9 @@ data:
    after holding back time for the refit of the best configuration so far (see 4), and
    interrupts a fit that runs past that time (``fitting.fit_within``: an alarm in a main
    thread, where a long single C call, e.g. a kernel SVM solve, runs to its end first; a
-   worker process killed at the deadline in other threads and without SIGALRM). With
+   worker process killed at the deadline in other threads and without SIGALRM, and for a
+   configuration whose fit or prediction is one C call, ``learners.one_call``, from
+   ``jobs.KILLED_FROM_ROWS`` rows on: its evaluations and its final fit). With
    ``n_jobs > 1`` the evaluations run in worker processes (``workers``), ``n_jobs`` at
    once (``racing``: later brackets start while an earlier one waits for its rung), and
    an evaluation still running at its limit has its worker killed, a prediction in one
