@@ -313,8 +313,16 @@ def one_call_fits(runs: pd.DataFrame, changed: pd.DataFrame) -> list[str]:
     with the change against the full run's, each on the full run's tables; kept when
     both verdicts say so."""
     tables, change = tables_of(runs), "one-call fits killed"
-    return [line for method in ("autometa", "autometa random order")
-            for line in against(runs, changed, "the full run's", change, tables, method)]  # fmt: skip
+    lines = [line for method in ("autometa", "autometa random order")
+             for line in against(runs, changed, "the full run's", change, tables, method)]  # fmt: skip
+    keys = ["table", "method", "seed"]
+    paired = changed[[*keys, "peak_mb"]].merge(runs[runs["budget"] == 60][[*keys, "peak_mb"]],
+                                               on=keys, suffixes=("", "_before"))  # fmt: skip
+    more = paired["peak_mb"] - paired["peak_mb_before"]
+    lines.append(f"Peak RSS, the same table, method and seed with the change minus without: "
+                 f"median {more.median():+,.0f} MiB over {len(more)} runs, more than +200 MiB "
+                 f"in {int((more > 200).sum())} (the one-call worker's interpreter).")  # fmt: skip
+    return [*lines, ""]
 
 
 def before_after(
