@@ -163,26 +163,27 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+if __name__ == "__main__":  # a run's own process (not an import: the report, the tests)
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from autometa.metadataset.metadata import MetaDataset  # noqa: E402
-from autometa.paths import data_dir, shared_dir  # noqa: E402
-from autometa.table.tabular import Task, load_table  # noqa: E402
-from benchmarks.rowfiles import parse_shard, shard_file, shard_paths  # noqa: E402
+from autometa.metadataset.metadata import MetaDataset
+from autometa.paths import data_dir, shared_dir
+from autometa.table.tabular import Task, load_table
+from benchmarks.rowfiles import parse_shard, shard_file, shard_paths
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
